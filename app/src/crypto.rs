@@ -1,0 +1,122 @@
+//! The server's secret key, sealing stored secrets with it, and random tokens.
+
+use std::fmt;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chacha20poly1305::{
+    XChaCha20Poly1305, XNonce,
+    aead::{Aead, KeyInit},
+};
+use rand::{RngCore, rngs::OsRng};
+use sha2::{Digest, Sha256};
+
+const NONCE_LEN: usize = 24;
+
+/// The 256-bit key that encrypts secrets stored in the database.
+#[derive(Clone)]
+pub struct SecretKey([u8; 32]);
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("the secret key must be 64 hexadecimal characters")]
+    BadKey,
+    #[error("a sealed value could not be opened with this server's secret key")]
+    Unseal,
+}
+
+impl SecretKey {
+    pub fn generate() -> Self {
+        let mut key = [0u8; 32];
+        OsRng.fill_bytes(&mut key);
+        Self(key)
+    }
+
+    pub fn from_hex(text: &str) -> Result<Self, CryptoError> {
+        let bytes = hex::decode(text.trim()).map_err(|_| CryptoError::BadKey)?;
+        bytes.try_into().map(Self).map_err(|_| CryptoError::BadKey)
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Encrypts `plaintext` into printable text that only this key opens.
+    pub fn seal(&self, plaintext: &[u8]) -> String {
+        let mut nonce = [0u8; NONCE_LEN];
+        OsRng.fill_bytes(&mut nonce);
+        let cipher = XChaCha20Poly1305::new((&self.0).into());
+        let ciphertext = cipher
+            .encrypt(XNonce::from_slice(&nonce), plaintext)
+            .expect("encrypting in memory cannot fail");
+        let mut sealed = nonce.to_vec();
+        sealed.extend(ciphertext);
+        URL_SAFE_NO_PAD.encode(sealed)
+    }
+
+    pub fn open(&self, sealed: &str) -> Result<Vec<u8>, CryptoError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(sealed)
+            .map_err(|_| CryptoError::Unseal)?;
+        if bytes.len() < NONCE_LEN {
+            return Err(CryptoError::Unseal);
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+        XChaCha20Poly1305::new((&self.0).into())
+            .decrypt(XNonce::from_slice(nonce), ciphertext)
+            .map_err(|_| CryptoError::Unseal)
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+/// A random URL-safe token carrying 256 bits.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The hex SHA-256 of `text`: how tokens are looked up without being stored.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_open_with_the_same_key_only() {
+        let key = SecretKey::generate();
+        let sealed = key.seal(b"whatsapp access token");
+        assert_eq!(key.open(&sealed).unwrap(), b"whatsapp access token");
+        assert!(SecretKey::generate().open(&sealed).is_err());
+        assert!(key.open("garbage").is_err());
+    }
+
+    #[test]
+    fn sealing_twice_gives_different_text() {
+        let key = SecretKey::generate();
+        assert_ne!(key.seal(b"x"), key.seal(b"x"));
+    }
+
+    #[test]
+    fn keys_round_trip_through_hex_and_reject_bad_text() {
+        let key = SecretKey::generate();
+        assert_eq!(SecretKey::from_hex(&key.to_hex()).unwrap().0, key.0);
+        assert!(SecretKey::from_hex("abcd").is_err());
+        assert!(SecretKey::from_hex(&"z".repeat(64)).is_err());
+        assert_eq!(format!("{key:?}"), "SecretKey(<redacted>)");
+    }
+
+    #[test]
+    fn tokens_are_long_and_distinct() {
+        let (a, b) = (random_token(), random_token());
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
+    }
+}

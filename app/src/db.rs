@@ -1,0 +1,182 @@
+//! The one storage handle the rest of the code calls: SQLite or Postgres behind sqlx's `Any`.
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::{
+    Executor,
+    AnyPool,
+    any::{AnyPoolOptions, install_default_drivers},
+    migrate::{MigrateError, Migrator},
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Which database server a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl FromStr for Backend {
+    type Err = DbError;
+
+    /// Picks the backend from a database URL's scheme.
+    fn from_str(url: &str) -> Result<Self, DbError> {
+        match url.split_once(':').map(|(scheme, _)| scheme) {
+            Some("sqlite") => Ok(Self::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Self::Postgres),
+            _ => Err(DbError::UnsupportedUrl),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("the database URL must start with sqlite:// or postgres://")]
+    UnsupportedUrl,
+    #[error("could not create the database directory {path}: {source}")]
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+}
+
+/// A pool of connections to the configured database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects to `url`; a SQLite file (and its folder) is created when missing.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        install_default_drivers();
+        let backend: Backend = url.parse()?;
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url(url)?;
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "pragma foreign_keys = on; pragma busy_timeout = 5000; \
+                                 pragma journal_mode = wal; pragma synchronous = normal;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(16).connect(url).await?,
+        };
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies the backend's pending migrations.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Answers whether the database takes queries right now.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        self.pool.execute("select 1").await.map(drop)
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Makes sure the SQLite file's folder exists and that the file is created when missing.
+fn sqlite_url(url: &str) -> Result<String, DbError> {
+    let rest = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:"
+        && let Some(parent) = Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|source| DbError::Directory {
+            path: parent.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(if query.contains("mode=") {
+        url.to_string()
+    } else if query.is_empty() {
+        format!("{url}?mode=rwc")
+    } else {
+        format!("{url}&mode=rwc")
+    })
+}
+
+/// Milliseconds since the Unix epoch: how every timestamp is stored.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// A new random id with a readable prefix, such as `acc_5f0c…`.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Whether an error is a unique-constraint violation, on either backend.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|db| db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_url_scheme() {
+        assert_eq!("sqlite://data/x.db".parse::<Backend>().unwrap(), Backend::Sqlite);
+        assert_eq!("postgres://h/db".parse::<Backend>().unwrap(), Backend::Postgres);
+        assert_eq!("postgresql://h/db".parse::<Backend>().unwrap(), Backend::Postgres);
+        assert!("mysql://h/db".parse::<Backend>().is_err());
+    }
+
+    #[test]
+    fn sqlite_urls_create_missing_files() {
+        assert_eq!(sqlite_url("sqlite::memory:").unwrap(), "sqlite::memory:?mode=rwc");
+        assert_eq!(
+            sqlite_url("sqlite://x.db?mode=ro").unwrap(),
+            "sqlite://x.db?mode=ro"
+        );
+        assert_eq!(
+            sqlite_url("sqlite://x.db?cache=shared").unwrap(),
+            "sqlite://x.db?cache=shared&mode=rwc"
+        );
+    }
+}

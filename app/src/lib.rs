@@ -1,0 +1,78 @@
+//! The Sluice console: routes, pages and server functions shared by SSR and hydration.
+#![recursion_limit = "256"]
+
+pub mod auth;
+pub mod error;
+mod layout;
+mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod crypto;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    components::{ParentRoute, Redirect, Route, Router, Routes},
+    path,
+};
+
+use crate::{
+    layout::ConsoleLayout,
+    pages::{
+        AccountPage, ApiDocsPage, MessagesPage, NotFound, RealtimePage, SenderIdsPage, SignInPage,
+        SignUpPage, StreamsPage,
+    },
+};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class="h-full">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="h-full bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The console's routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/sluice.css" />
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
+        <Title formatter=|text: String| {
+            if text.is_empty() { "Sluice".to_string() } else { format!("{text} · Sluice") }
+        } />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/sign-in") view=SignInPage />
+                <Route path=path!("/sign-up") view=SignUpPage />
+                <ParentRoute path=path!("") view=ConsoleLayout>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/streams" /> } />
+                    <Route path=path!("/streams") view=StreamsPage />
+                    <Route path=path!("/realtime") view=RealtimePage />
+                    <Route path=path!("/messages") view=MessagesPage />
+                    <Route path=path!("/sender-ids") view=SenderIdsPage />
+                    <Route path=path!("/api-docs") view=ApiDocsPage />
+                    <Route path=path!("/account") view=AccountPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,20 @@
+//! One page per route.
+
+mod account;
+mod api_docs;
+mod auth_form;
+mod empty_state;
+mod messages;
+mod not_found;
+mod page_header;
+mod realtime;
+mod sender_ids;
+mod sign_in;
+mod sign_up;
+mod streams;
+
+pub use self::{
+    account::AccountPage, api_docs::ApiDocsPage, messages::MessagesPage, not_found::NotFound,
+    realtime::RealtimePage, sender_ids::SenderIdsPage, sign_in::SignInPage,
+    sign_up::SignUpPage, streams::StreamsPage,
+};

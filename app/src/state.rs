@@ -1,0 +1,21 @@
+//! What every request handler and server function can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::{crypto::SecretKey, db::Db};
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub secret_key: Arc<SecretKey>,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,284 @@
+//! Settings in layers: defaults → config file → `SLUICE_*` environment → command-line flags.
+
+use std::{
+    fmt, fs,
+    io::Write,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use app::crypto::SecretKey;
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use ipnet::IpNet;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::cli::Overrides;
+
+/// The config file read when present and no --config is given.
+pub const DEFAULT_CONFIG_FILE: &str = "sluice.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address the console and API listen on.
+    pub addr: SocketAddr,
+    /// `sqlite://…` or `postgres://…`; defaults to `sqlite://<data_dir>/sluice.db`.
+    pub database_url: String,
+    /// Folder for the generated secret key (and the default SQLite file).
+    pub data_dir: PathBuf,
+    /// 64 hex characters; when unset, read from (or generated into) `<data_dir>/secret.key`.
+    pub secret_key: Option<Redacted>,
+    /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub trusted_proxies: Vec<IpNet>,
+    /// A `tracing` filter such as `info` or `sluice=debug,info`.
+    pub log_level: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A secret that never shows up in `Debug` output or logs.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(pub String);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: String::new(),
+            data_dir: PathBuf::from("data"),
+            secret_key: None,
+            trusted_proxies: Vec::new(),
+            log_level: "info".into(),
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("the config file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("the secret key: {0}")]
+    SecretKey(#[from] app::crypto::CryptoError),
+    #[error("the secret key file {path}: {source}")]
+    SecretKeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Config {
+    /// Reads every layer; the environment is the process's own.
+    pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
+        Self::figment(overrides, Env::prefixed("SLUICE_"))
+    }
+
+    fn figment(overrides: &Overrides, env: Env) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match &overrides.config {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.clone())),
+            Some(path) => figment = figment.merge(Toml::file(path)),
+            None => figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
+        }
+        let mut config: Config = figment
+            .merge(env)
+            .merge(Serialized::globals(overrides))
+            .extract()
+            .map_err(Box::new)?;
+        if config.database_url.is_empty() {
+            config.database_url = format!("sqlite://{}", config.data_dir.join("sluice.db").display());
+        }
+        Ok(config)
+    }
+
+    /// The configured secret key, or the one in the data folder, generated on first use.
+    pub fn secret_key(&self) -> Result<SecretKey, ConfigError> {
+        if let Some(Redacted(hex)) = &self.secret_key {
+            return Ok(SecretKey::from_hex(hex)?);
+        }
+        let path = self.data_dir.join("secret.key");
+        let file_error = |source| ConfigError::SecretKeyFile {
+            path: path.clone(),
+            source,
+        };
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(SecretKey::from_hex(&text)?),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let key = SecretKey::generate();
+                write_private(&path, &key.to_hex()).map_err(file_error)?;
+                tracing::info!(path = %path.display(), "generated a new secret key");
+                Ok(key)
+            }
+            Err(error) => Err(file_error(error)),
+        }
+    }
+}
+
+/// Writes a file only its owner can read, refusing to replace an existing one.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+/// Accepts a list (`["10.0.0.0/8"]`) or comma-separated text (`10.0.0.0/8, ::1`).
+fn list_or_comma_separated<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items = match Raw::deserialize(deserializer)? {
+        Raw::List(items) => items,
+        Raw::Text(text) => text.split(',').map(str::to_string).collect(),
+    };
+    items
+        .iter()
+        .map(|item| item.trim())
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| serde::de::Error::custom(format!("`{item}` is not an IP address or CIDR")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use figment::Jail;
+
+    use super::*;
+
+    fn load_in(jail: &Jail, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let _ = jail;
+        Config::figment(overrides, Env::prefixed("SLUICE_"))
+    }
+
+    #[test]
+    fn defaults_serve_localhost_on_sqlite_in_the_data_folder() {
+        Jail::expect_with(|jail| {
+            let config = load_in(jail, &Overrides::default()).unwrap();
+            assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+            assert_eq!(config.database_url, "sqlite://data/sluice.db");
+            assert_eq!(config.log_format, LogFormat::Pretty);
+            assert!(config.trusted_proxies.is_empty());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn each_layer_overrides_the_one_below() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "sluice.toml",
+                r#"
+                    addr = "0.0.0.0:4000"
+                    log_level = "debug"
+                    log_format = "json"
+                    database_url = "sqlite://file.db"
+                "#,
+            )?;
+            jail.set_env("SLUICE_LOG_LEVEL", "warn");
+            jail.set_env("SLUICE_DATABASE_URL", "postgres://env/db");
+            jail.set_env("SLUICE_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1");
+            let overrides = Overrides {
+                database_url: Some("postgres://flag/db".into()),
+                ..Overrides::default()
+            };
+            let config = load_in(jail, &overrides).unwrap();
+            assert_eq!(config.addr.to_string(), "0.0.0.0:4000");
+            assert_eq!(config.log_format, LogFormat::Json);
+            assert_eq!(config.log_level, "warn");
+            assert_eq!(config.database_url, "postgres://flag/db");
+            assert_eq!(
+                config.trusted_proxies,
+                vec!["10.0.0.0/8".parse::<IpNet>().unwrap(), "192.168.1.1/32".parse().unwrap()]
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_reported_not_ignored() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SLUICE_TRUSTED_PROXIES", "not-an-ip");
+            let error = load_in(jail, &Overrides::default()).unwrap_err();
+            assert!(error.to_string().contains("not-an-ip"), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("SLUICE_ADDR", "nowhere");
+            assert!(load_in(jail, &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_config_file_must_exist() {
+        Jail::expect_with(|jail| {
+            let overrides = Overrides {
+                config: Some("missing.toml".into()),
+                ..Overrides::default()
+            };
+            assert!(matches!(load_in(jail, &overrides), Err(ConfigError::MissingFile(_))));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_secret_key_is_generated_once_then_reused() {
+        Jail::expect_with(|jail| {
+            let config = load_in(jail, &Overrides::default()).unwrap();
+            let first = config.secret_key().unwrap();
+            let second = config.secret_key().unwrap();
+            assert_eq!(first.to_hex(), second.to_hex());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = fs::metadata("data/secret.key").unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o600);
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_configured_secret_key_wins_and_is_never_printed() {
+        Jail::expect_with(|jail| {
+            let hex = "11".repeat(32);
+            jail.set_env("SLUICE_SECRET_KEY", &hex);
+            let config = load_in(jail, &Overrides::default()).unwrap();
+            assert_eq!(config.secret_key().unwrap().to_hex(), hex);
+            assert!(!format!("{config:?}").contains(&hex));
+            Ok(())
+        });
+    }
+}

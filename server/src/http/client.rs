@@ -1,0 +1,108 @@
+//! Who is calling: the client's address and whether it reached us over TLS, believing
+//! forwarding headers only from trusted proxies.
+
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::Arc,
+};
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::HeaderMap,
+    middleware::Next,
+    response::Response,
+};
+use ipnet::IpNet;
+
+/// Request extension describing the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub ip: IpAddr,
+    pub https: bool,
+}
+
+pub async fn identify_client(
+    State(trusted): State<Arc<[IpNet]>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    let info = client_info(peer, request.headers(), &trusted);
+    request.extensions_mut().insert(info);
+    next.run(request).await
+}
+
+fn client_info(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> ClientInfo {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return ClientInfo { ip: peer, https: false };
+    }
+    // Walk the chain from the nearest hop back; the first untrusted address is the client.
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    let ip = forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .or(forwarded.first())
+        .copied()
+        .unwrap_or(peer);
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    ClientInfo { ip, https }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn forwarding_headers_from_untrusted_peers_are_ignored() {
+        let peer: IpAddr = "203.0.113.9".parse().unwrap();
+        let info = client_info(
+            peer,
+            &headers(&[("x-forwarded-for", "1.2.3.4"), ("x-forwarded-proto", "https")]),
+            &["10.0.0.0/8".parse().unwrap()],
+        );
+        assert_eq!(info, ClientInfo { ip: peer, https: false });
+    }
+
+    #[test]
+    fn a_trusted_proxy_chain_yields_the_first_untrusted_hop() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        let info = client_info(
+            "10.0.0.2".parse().unwrap(),
+            &headers(&[
+                ("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.5"),
+                ("x-forwarded-proto", "https"),
+            ]),
+            &trusted,
+        );
+        assert_eq!(info.ip, "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert!(info.https);
+    }
+
+    #[test]
+    fn a_trusted_peer_without_headers_is_the_client() {
+        let peer: IpAddr = "::1".parse().unwrap();
+        let info = client_info(peer, &HeaderMap::new(), &["::1/128".parse().unwrap()]);
+        assert_eq!(info, ClientInfo { ip: peer, https: false });
+    }
+}

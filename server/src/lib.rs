@@ -1,0 +1,150 @@
+//! The Sluice server: configuration, HTTP wiring and the process lifecycle.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod telemetry;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use app::{db::Db, state::AppState};
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+/// A bound, migrated, ready-to-serve Sluice.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+    trusted_proxies: Arc<[ipnet::IpNet]>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("database: {0}")]
+    Db(#[from] app::db::DbError),
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+impl Application {
+    /// Connects to the database, applies migrations and binds the listener.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let secret_key = config.secret_key()?;
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+
+        let state = AppState {
+            db,
+            secret_key: Arc::new(secret_key),
+            leptos_options: leptos_options(addr),
+        };
+        Ok(Self {
+            listener,
+            addr,
+            state,
+            trusted_proxies: config.trusted_proxies.into(),
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The database this server uses.
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then finishes in-flight requests.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let db = self.state.db.clone();
+        let maintenance = tokio::spawn(maintenance(db.clone()));
+        let router = http::router(self.state, self.trusted_proxies);
+        tracing::info!(addr = %self.addr, backend = ?db.backend(), "sluice is serving");
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await;
+        maintenance.abort();
+        db.close().await;
+        tracing::info!("sluice stopped");
+        served
+    }
+}
+
+/// Leptos's settings: the site's files come from `LEPTOS_SITE_ROOT` (cargo-leptos sets it).
+fn leptos_options(addr: SocketAddr) -> LeptosOptions {
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    let site_pkg_dir = std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into());
+    LeptosOptions::builder()
+        .output_name("sluice")
+        .site_root(site_root)
+        .site_pkg_dir(site_pkg_dir)
+        .site_addr(addr)
+        .build()
+}
+
+/// Housekeeping that keeps tables small: expired sessions and old sign-in failures.
+async fn maintenance(db: Db) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        if let Err(error) = app::auth::store::prune(&db).await {
+            tracing::warn!(%error, "pruning sessions failed");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

@@ -1,0 +1,55 @@
+use std::process::Command;
+
+use crate::{
+    helpers::{Backend, PASSWORD, TestApp, TestDatabase, location},
+    on_both_backends,
+};
+
+on_both_backends!(user_create_makes_an_owner_who_can_sign_in);
+
+fn sluice(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(args)
+        .env_remove("SLUICE_DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+async fn user_create_makes_an_owner_who_can_sign_in(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let data_dir = database.data_dir.display().to_string();
+    let args = ["--database-url", &database.url, "--data-dir", &data_dir];
+
+    let created = sluice(&[&["user", "create", "--email", "ops@example.com", "--password", PASSWORD][..], &args[..]].concat());
+    let duplicate = sluice(&[&["user", "create", "--email", "ops@example.com", "--password", PASSWORD][..], &args[..]].concat());
+    let weak = sluice(&[&["user", "create", "--email", "x@example.com", "--password", "short"][..], &args[..]].concat());
+
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(String::from_utf8_lossy(&created.stdout).contains("created user ops@example.com"));
+    assert!(!duplicate.status.success());
+    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("10 to 128 characters"));
+    let app = TestApp::spawn_on(database).await;
+    let response = app.sign_in("ops@example.com", PASSWORD).await;
+    assert_eq!(location(&response), "/streams");
+}
+
+#[test]
+fn help_describes_every_command_and_flag() {
+    let help = String::from_utf8(sluice(&["--help"]).stdout).unwrap();
+    for expected in ["serve", "migrate", "user", "--addr", "--database-url", "--data-dir", "--log-level", "--log-format", "--config", "SLUICE_ADDR"] {
+        assert!(help.contains(expected), "--help lacks {expected}:\n{help}");
+    }
+    let user_help = String::from_utf8(sluice(&["user", "create", "--help"]).stdout).unwrap();
+    for expected in ["--email", "--password", "--account-name"] {
+        assert!(user_help.contains(expected), "{expected}:\n{user_help}");
+    }
+}
+
+#[test]
+fn bad_configuration_is_reported_with_a_failing_exit() {
+    let output = sluice(&["--config", "/nonexistent/sluice.toml", "migrate"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
+}

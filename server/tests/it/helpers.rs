@@ -1,0 +1,241 @@
+use std::{net::SocketAddr, path::PathBuf};
+
+use app::db::Db;
+use reqwest::{StatusCode, redirect::Policy};
+use sluice::{Application, cli::Overrides, config::Config};
+use sqlx::{Connection, Executor, PgConnection};
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Defines one `#[tokio::test]` per backend for each named `async fn(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A throwaway database: a SQLite file in a temporary folder, or a new Postgres database.
+pub struct TestDatabase {
+    pub url: String,
+    pub data_dir: PathBuf,
+    postgres: Option<(String, String)>,
+}
+
+/// The Postgres server tests use: `SLUICE_TEST_POSTGRES_URL`, else the local one.
+fn postgres_admin_url() -> String {
+    std::env::var("SLUICE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> Self {
+        let name = format!("sluice_test_{}", uuid::Uuid::new_v4().simple());
+        let data_dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&data_dir).unwrap();
+        match backend {
+            Backend::Sqlite => Self {
+                url: format!("sqlite://{}", data_dir.join("sluice.db").display()),
+                data_dir,
+                postgres: None,
+            },
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|error| {
+                    panic!(
+                        "the Postgres tests need a server: set SLUICE_TEST_POSTGRES_URL or run \
+                         one on 127.0.0.1:5432 ({error})"
+                    )
+                });
+                conn.execute(format!("create database {name}").as_str())
+                    .await
+                    .unwrap();
+                let mut url = url::Url::parse(&admin).unwrap();
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    data_dir,
+                    postgres: Some((admin, name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some((admin, name)) = self.postgres.take() {
+            // Dropping needs async I/O; a short-lived runtime on its own thread does it.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    if let Ok(mut conn) = PgConnection::connect(&admin).await {
+                        let sql = format!("drop database if exists {name} with (force)");
+                        let _ = conn.execute(sql.as_str()).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A running Sluice and an HTTP client that keeps cookies and does not follow redirects.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: Db,
+    database: Option<TestDatabase>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_on(TestDatabase::new(backend).await).await
+    }
+
+    pub async fn spawn_on(database: TestDatabase) -> Self {
+        let overrides = Overrides {
+            addr: Some("127.0.0.1:0".parse().unwrap()),
+            database_url: Some(database.url.clone()),
+            data_dir: Some(database.data_dir.clone()),
+            ..Overrides::default()
+        };
+        let config = Config::load(&overrides).unwrap();
+        let app = Application::build(config).await.unwrap();
+        let addr = app.addr();
+        let db = app.db().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            client: Self::new_client(),
+            db,
+            database: Some(database),
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// A fresh browser-like client: its own cookie jar, no redirects followed.
+    pub fn new_client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Calls a server function the way the console does, answering its status and JSON.
+    pub async fn server_fn(&self, path: &str) -> (StatusCode, serde_json::Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("")
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
+    pub async fn sign_up(&self, email: &str) -> reqwest::Response {
+        self.post_form(
+            "/auth/sign-up",
+            &[("account_name", ""), ("email", email), ("password", PASSWORD)],
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form("/auth/sign-in", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// Stops the server gracefully, waits for it, then starts a new one on the same data.
+    pub async fn restart(mut self) -> Self {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        let database = self.database.take().unwrap();
+        Self::spawn_on(database).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// The `Location` header of a redirect.
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The `Set-Cookie` headers of a response.
+pub fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok().map(str::to_string))
+        .collect()
+}

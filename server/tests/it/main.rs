@@ -1,0 +1,6 @@
+//! Integration tests: the real server on port 0, a fresh database per test, both backends.
+
+mod auth;
+mod cli;
+mod helpers;
+mod operations;
