@@ -3,8 +3,7 @@
 use std::{path::Path, str::FromStr, time::Duration};
 
 use sqlx::{
-    Executor,
-    AnyPool,
+    AnyPool, Executor,
     any::{AnyPoolOptions, install_default_drivers},
     migrate::{MigrateError, Migrator},
 };
@@ -113,9 +112,7 @@ impl Db {
 
 /// Makes sure the SQLite file's folder exists and that the file is created when missing.
 fn sqlite_url(url: &str) -> Result<String, DbError> {
-    let rest = url
-        .trim_start_matches("sqlite:")
-        .trim_start_matches("//");
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:"
         && let Some(parent) = Path::new(path).parent()
@@ -161,15 +158,27 @@ mod tests {
 
     #[test]
     fn backend_follows_the_url_scheme() {
-        assert_eq!("sqlite://data/x.db".parse::<Backend>().unwrap(), Backend::Sqlite);
-        assert_eq!("postgres://h/db".parse::<Backend>().unwrap(), Backend::Postgres);
-        assert_eq!("postgresql://h/db".parse::<Backend>().unwrap(), Backend::Postgres);
+        assert_eq!(
+            "sqlite://data/x.db".parse::<Backend>().unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            "postgres://h/db".parse::<Backend>().unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            "postgresql://h/db".parse::<Backend>().unwrap(),
+            Backend::Postgres
+        );
         assert!("mysql://h/db".parse::<Backend>().is_err());
     }
 
     #[test]
     fn sqlite_urls_create_missing_files() {
-        assert_eq!(sqlite_url("sqlite::memory:").unwrap(), "sqlite::memory:?mode=rwc");
+        assert_eq!(
+            sqlite_url("sqlite::memory:").unwrap(),
+            "sqlite::memory:?mode=rwc"
+        );
         assert_eq!(
             sqlite_url("sqlite://x.db?mode=ro").unwrap(),
             "sqlite://x.db?mode=ro"

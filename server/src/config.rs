@@ -105,7 +105,8 @@ impl Config {
             .extract()
             .map_err(Box::new)?;
         if config.database_url.is_empty() {
-            config.database_url = format!("sqlite://{}", config.data_dir.join("sluice.db").display());
+            config.database_url =
+                format!("sqlite://{}", config.data_dir.join("sluice.db").display());
         }
         Ok(config)
     }
@@ -148,7 +149,9 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 /// Accepts a list (`["10.0.0.0/8"]`) or comma-separated text (`10.0.0.0/8, ::1`).
-fn list_or_comma_separated<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+fn list_or_comma_separated<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<IpNet>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
@@ -166,26 +169,25 @@ fn list_or_comma_separated<'de, D: Deserializer<'de>>(deserializer: D) -> Result
         .map(|item| {
             item.parse::<IpNet>()
                 .or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from))
-                .map_err(|_| serde::de::Error::custom(format!("`{item}` is not an IP address or CIDR")))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!("`{item}` is not an IP address or CIDR"))
+                })
         })
         .collect()
 }
 
+// figment's `Jail` closures must return its (large) error type.
+#[allow(clippy::result_large_err)]
 #[cfg(test)]
 mod tests {
     use figment::Jail;
 
     use super::*;
 
-    fn load_in(jail: &Jail, overrides: &Overrides) -> Result<Config, ConfigError> {
-        let _ = jail;
-        Config::figment(overrides, Env::prefixed("SLUICE_"))
-    }
-
     #[test]
     fn defaults_serve_localhost_on_sqlite_in_the_data_folder() {
-        Jail::expect_with(|jail| {
-            let config = load_in(jail, &Overrides::default()).unwrap();
+        Jail::expect_with(|_| {
+            let config = Config::load(&Overrides::default()).unwrap();
             assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
             assert_eq!(config.database_url, "sqlite://data/sluice.db");
             assert_eq!(config.log_format, LogFormat::Pretty);
@@ -213,14 +215,17 @@ mod tests {
                 database_url: Some("postgres://flag/db".into()),
                 ..Overrides::default()
             };
-            let config = load_in(jail, &overrides).unwrap();
+            let config = Config::load(&overrides).unwrap();
             assert_eq!(config.addr.to_string(), "0.0.0.0:4000");
             assert_eq!(config.log_format, LogFormat::Json);
             assert_eq!(config.log_level, "warn");
             assert_eq!(config.database_url, "postgres://flag/db");
             assert_eq!(
                 config.trusted_proxies,
-                vec!["10.0.0.0/8".parse::<IpNet>().unwrap(), "192.168.1.1/32".parse().unwrap()]
+                vec![
+                    "10.0.0.0/8".parse::<IpNet>().unwrap(),
+                    "192.168.1.1/32".parse().unwrap()
+                ]
             );
             Ok(())
         });
@@ -230,40 +235,46 @@ mod tests {
     fn bad_values_are_reported_not_ignored() {
         Jail::expect_with(|jail| {
             jail.set_env("SLUICE_TRUSTED_PROXIES", "not-an-ip");
-            let error = load_in(jail, &Overrides::default()).unwrap_err();
+            let error = Config::load(&Overrides::default()).unwrap_err();
             assert!(error.to_string().contains("not-an-ip"), "{error}");
             Ok(())
         });
         Jail::expect_with(|jail| {
             jail.set_env("SLUICE_ADDR", "nowhere");
-            assert!(load_in(jail, &Overrides::default()).is_err());
+            assert!(Config::load(&Overrides::default()).is_err());
             Ok(())
         });
     }
 
     #[test]
     fn a_named_config_file_must_exist() {
-        Jail::expect_with(|jail| {
+        Jail::expect_with(|_| {
             let overrides = Overrides {
                 config: Some("missing.toml".into()),
                 ..Overrides::default()
             };
-            assert!(matches!(load_in(jail, &overrides), Err(ConfigError::MissingFile(_))));
+            assert!(matches!(
+                Config::load(&overrides),
+                Err(ConfigError::MissingFile(_))
+            ));
             Ok(())
         });
     }
 
     #[test]
     fn the_secret_key_is_generated_once_then_reused() {
-        Jail::expect_with(|jail| {
-            let config = load_in(jail, &Overrides::default()).unwrap();
+        Jail::expect_with(|_| {
+            let config = Config::load(&Overrides::default()).unwrap();
             let first = config.secret_key().unwrap();
             let second = config.secret_key().unwrap();
             assert_eq!(first.to_hex(), second.to_hex());
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                let mode = fs::metadata("data/secret.key").unwrap().permissions().mode();
+                let mode = fs::metadata("data/secret.key")
+                    .unwrap()
+                    .permissions()
+                    .mode();
                 assert_eq!(mode & 0o777, 0o600);
             }
             Ok(())
@@ -275,7 +286,7 @@ mod tests {
         Jail::expect_with(|jail| {
             let hex = "11".repeat(32);
             jail.set_env("SLUICE_SECRET_KEY", &hex);
-            let config = load_in(jail, &Overrides::default()).unwrap();
+            let config = Config::load(&Overrides::default()).unwrap();
             assert_eq!(config.secret_key().unwrap().to_hex(), hex);
             assert!(!format!("{config:?}").contains(&hex));
             Ok(())

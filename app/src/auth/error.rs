@@ -43,9 +43,7 @@ impl AuthError {
             Self::InvalidAccountName => "Enter a company or team name of 1 to 80 characters.",
             Self::EmailTaken => "An account with this email already exists. Sign in instead.",
             Self::InvalidCredentials => "The email or password is not right.",
-            Self::TooManyAttempts => {
-                "Too many failed sign-ins. Wait 15 minutes, then try again."
-            }
+            Self::TooManyAttempts => "Too many failed sign-ins. Wait 15 minutes, then try again.",
             Self::Internal => "Something went wrong on our side. Try again in a moment.",
         }
     }

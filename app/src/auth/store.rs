@@ -179,7 +179,9 @@ pub async fn authenticate(
     .fetch_optional(db.pool())
     .await
     .map_err(internal)?;
-    let hash = row.as_ref().map(|row| row.get::<String, _>("password_hash"));
+    let hash = row
+        .as_ref()
+        .map(|row| row.get::<String, _>("password_hash"));
 
     if let (true, Some(row)) = (password::verify(password.to_string(), hash).await, row) {
         sqlx::query("delete from sign_in_failures where email = $1")
@@ -291,8 +293,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "a@b@c.com", "ann@.com"] {
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ann@.com",
+        ] {
             assert_eq!(Email::parse(bad), Err(AuthError::InvalidEmail), "{bad}");
         }
     }

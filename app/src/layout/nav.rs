@@ -6,8 +6,16 @@ const SECTIONS: [(&str, &str, &str); 5] = [
     ("/streams", "Streams API", "M4 6h16M4 12h16M4 18h10"),
     ("/realtime", "Realtime", "M3 12h4l3-8 4 16 3-8h4"),
     ("/messages", "Messages", "M4 5h16v11H8l-4 4z"),
-    ("/sender-ids", "Sender IDs", "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8a7 7 0 0 1 14 0"),
-    ("/api-docs", "API docs", "M8 8l-4 4 4 4m8-8l4 4-4 4m-6 3l4-14"),
+    (
+        "/sender-ids",
+        "Sender IDs",
+        "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8a7 7 0 0 1 14 0",
+    ),
+    (
+        "/api-docs",
+        "API docs",
+        "M8 8l-4 4 4 4m8-8l4 4-4 4m-6 3l4-14",
+    ),
 ];
 
 /// The main navigation: a column on wide screens, a scrolling row on phones.

@@ -15,6 +15,6 @@ mod streams;
 
 pub use self::{
     account::AccountPage, api_docs::ApiDocsPage, messages::MessagesPage, not_found::NotFound,
-    realtime::RealtimePage, sender_ids::SenderIdsPage, sign_in::SignInPage,
-    sign_up::SignUpPage, streams::StreamsPage,
+    realtime::RealtimePage, sender_ids::SenderIdsPage, sign_in::SignInPage, sign_up::SignUpPage,
+    streams::StreamsPage,
 };

@@ -132,7 +132,12 @@ async fn start_session(
 /// Sends the browser back to a form with the error code and what was typed (never passwords).
 fn back_to(page: &str, error: AuthError, fields: &[(&str, &str)]) -> Response {
     let mut pairs = vec![("error", error.code())];
-    pairs.extend(fields.iter().filter(|(_, value)| !value.is_empty()).copied());
+    pairs.extend(
+        fields
+            .iter()
+            .filter(|(_, value)| !value.is_empty())
+            .copied(),
+    );
     let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
     Redirect::to(&format!("{page}?{query}")).into_response()
 }

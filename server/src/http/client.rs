@@ -38,7 +38,10 @@ pub async fn identify_client(
 fn client_info(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> ClientInfo {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
-        return ClientInfo { ip: peer, https: false };
+        return ClientInfo {
+            ip: peer,
+            https: false,
+        };
     }
     // Walk the chain from the nearest hop back; the first untrusted address is the client.
     let forwarded: Vec<IpAddr> = headers
@@ -78,10 +81,19 @@ mod tests {
         let peer: IpAddr = "203.0.113.9".parse().unwrap();
         let info = client_info(
             peer,
-            &headers(&[("x-forwarded-for", "1.2.3.4"), ("x-forwarded-proto", "https")]),
+            &headers(&[
+                ("x-forwarded-for", "1.2.3.4"),
+                ("x-forwarded-proto", "https"),
+            ]),
             &["10.0.0.0/8".parse().unwrap()],
         );
-        assert_eq!(info, ClientInfo { ip: peer, https: false });
+        assert_eq!(
+            info,
+            ClientInfo {
+                ip: peer,
+                https: false
+            }
+        );
     }
 
     #[test]
@@ -103,6 +115,12 @@ mod tests {
     fn a_trusted_peer_without_headers_is_the_client() {
         let peer: IpAddr = "::1".parse().unwrap();
         let info = client_info(peer, &HeaderMap::new(), &["::1/128".parse().unwrap()]);
-        assert_eq!(info, ClientInfo { ip: peer, https: false });
+        assert_eq!(
+            info,
+            ClientInfo {
+                ip: peer,
+                https: false
+            }
+        );
     }
 }

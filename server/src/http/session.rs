@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn the_token_is_found_among_other_cookies() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, "a=1; sluice_session=abc; b=2".parse().unwrap());
+        headers.insert(
+            header::COOKIE,
+            "a=1; sluice_session=abc; b=2".parse().unwrap(),
+        );
         assert_eq!(session_token(&headers).as_deref(), Some("abc"));
         assert_eq!(session_token(&HeaderMap::new()), None);
     }

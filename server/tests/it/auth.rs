@@ -25,7 +25,11 @@ async fn sign_up_creates_an_account_and_signs_the_owner_in(backend: Backend) {
     let response = app
         .post_form(
             "/auth/sign-up",
-            &[("account_name", "Acme Ltd"), ("email", "Owner@Acme.io"), ("password", PASSWORD)],
+            &[
+                ("account_name", "Acme Ltd"),
+                ("email", "Owner@Acme.io"),
+                ("password", PASSWORD),
+            ],
         )
         .await;
 
@@ -33,7 +37,10 @@ async fn sign_up_creates_an_account_and_signs_the_owner_in(backend: Backend) {
     assert_eq!(location(&response), "/streams");
     let cookie = set_cookies(&response).join("\n");
     assert!(cookie.contains("sluice_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     let (status, user) = app.server_fn("/api/session").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(user["email"], "owner@acme.io");
@@ -50,7 +57,10 @@ async fn sign_up_refuses_an_email_already_taken_in_any_case(backend: Backend) {
 
     let again = TestApp::new_client()
         .post(app.url("/auth/sign-up"))
-        .form(&[("email", "ANN@example.com"), ("password", "another password")])
+        .form(&[
+            ("email", "ANN@example.com"),
+            ("password", "another password"),
+        ])
         .send()
         .await
         .unwrap();
@@ -69,13 +79,20 @@ async fn sign_up_refuses_bad_input_and_creates_nothing(backend: Backend) {
     let cases = [
         (("Acme", "not-an-email", PASSWORD), "invalid_email"),
         (("Acme", "ann@example.com", "short"), "weak_password"),
-        ((&*"n".repeat(81), "ann@example.com", PASSWORD), "invalid_account_name"),
+        (
+            (&*"n".repeat(81), "ann@example.com", PASSWORD),
+            "invalid_account_name",
+        ),
     ];
     for ((account_name, email, password), code) in cases {
         let response = app
             .post_form(
                 "/auth/sign-up",
-                &[("account_name", account_name), ("email", email), ("password", password)],
+                &[
+                    ("account_name", account_name),
+                    ("email", email),
+                    ("password", password),
+                ],
             )
             .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -142,7 +159,11 @@ async fn sign_in_with_a_wrong_password_or_unknown_email_is_refused_alike(backend
 async fn sign_out_ends_the_session_for_good(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let response = app.sign_up("ann@example.com").await;
-    let cookie = set_cookies(&response)[0].split(';').next().unwrap().to_string();
+    let cookie = set_cookies(&response)[0]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
 
     let signed_out = app.post_form("/auth/sign-out", &[]).await;
 
@@ -162,13 +183,24 @@ async fn sign_out_ends_the_session_for_good(backend: Backend) {
 async fn console_pages_and_server_functions_require_a_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
 
-    for page in ["/", "/streams", "/realtime", "/messages", "/sender-ids", "/api-docs", "/account"] {
+    for page in [
+        "/",
+        "/streams",
+        "/realtime",
+        "/messages",
+        "/sender-ids",
+        "/api-docs",
+        "/account",
+    ] {
         let response = app.get(page).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
         assert!(location(&response).starts_with("/sign-in?next="), "{page}");
     }
     let filtered = app.get("/messages?status=sent").await;
-    assert_eq!(location(&filtered), "/sign-in?next=%2Fmessages%3Fstatus%3Dsent");
+    assert_eq!(
+        location(&filtered),
+        "/sign-in?next=%2Fmessages%3Fstatus%3Dsent"
+    );
     for page in ["/sign-in", "/sign-up"] {
         assert_eq!(app.get(page).await.status(), StatusCode::OK, "{page}");
     }

@@ -20,11 +20,54 @@ async fn user_create_makes_an_owner_who_can_sign_in(backend: Backend) {
     let data_dir = database.data_dir.display().to_string();
     let args = ["--database-url", &database.url, "--data-dir", &data_dir];
 
-    let created = sluice(&[&["user", "create", "--email", "ops@example.com", "--password", PASSWORD][..], &args[..]].concat());
-    let duplicate = sluice(&[&["user", "create", "--email", "ops@example.com", "--password", PASSWORD][..], &args[..]].concat());
-    let weak = sluice(&[&["user", "create", "--email", "x@example.com", "--password", "short"][..], &args[..]].concat());
+    let created = sluice(
+        &[
+            &[
+                "user",
+                "create",
+                "--email",
+                "ops@example.com",
+                "--password",
+                PASSWORD,
+            ][..],
+            &args[..],
+        ]
+        .concat(),
+    );
+    let duplicate = sluice(
+        &[
+            &[
+                "user",
+                "create",
+                "--email",
+                "ops@example.com",
+                "--password",
+                PASSWORD,
+            ][..],
+            &args[..],
+        ]
+        .concat(),
+    );
+    let weak = sluice(
+        &[
+            &[
+                "user",
+                "create",
+                "--email",
+                "x@example.com",
+                "--password",
+                "short",
+            ][..],
+            &args[..],
+        ]
+        .concat(),
+    );
 
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
     assert!(String::from_utf8_lossy(&created.stdout).contains("created user ops@example.com"));
     assert!(!duplicate.status.success());
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
@@ -38,7 +81,18 @@ async fn user_create_makes_an_owner_who_can_sign_in(backend: Backend) {
 #[test]
 fn help_describes_every_command_and_flag() {
     let help = String::from_utf8(sluice(&["--help"]).stdout).unwrap();
-    for expected in ["serve", "migrate", "user", "--addr", "--database-url", "--data-dir", "--log-level", "--log-format", "--config", "SLUICE_ADDR"] {
+    for expected in [
+        "serve",
+        "migrate",
+        "user",
+        "--addr",
+        "--database-url",
+        "--data-dir",
+        "--log-level",
+        "--log-format",
+        "--config",
+        "SLUICE_ADDR",
+    ] {
         assert!(help.contains(expected), "--help lacks {expected}:\n{help}");
     }
     let user_help = String::from_utf8(sluice(&["user", "create", "--help"]).stdout).unwrap();

@@ -189,7 +189,11 @@ impl TestApp {
     pub async fn sign_up(&self, email: &str) -> reqwest::Response {
         self.post_form(
             "/auth/sign-up",
-            &[("account_name", ""), ("email", email), ("password", PASSWORD)],
+            &[
+                ("account_name", ""),
+                ("email", email),
+                ("password", PASSWORD),
+            ],
         )
         .await
     }

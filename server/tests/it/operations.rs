@@ -19,7 +19,10 @@ async fn healthz_answers_ok_while_the_database_answers(backend: Backend) {
     let response = app.get("/healthz").await;
 
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.json::<serde_json::Value>().await.unwrap(), json!({"status": "ok"}));
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap(),
+        json!({"status": "ok"})
+    );
 }
 
 async fn healthz_answers_503_when_the_database_is_gone(backend: Backend) {
@@ -57,7 +60,11 @@ async fn the_server_stops_gracefully_and_restarts_on_the_same_data(backend: Back
 
     let app = app.restart().await;
 
-    assert!(reqwest::get(format!("http://{old_addr}/healthz")).await.is_err());
+    assert!(
+        reqwest::get(format!("http://{old_addr}/healthz"))
+            .await
+            .is_err()
+    );
     let response = app.sign_in("ann@example.com", PASSWORD).await;
     assert_eq!(location(&response), "/streams");
 }

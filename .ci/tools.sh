@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs what building (and, with `--test`, testing) Sluice needs; skips what is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test_tools=false
+[[ "${1:-}" == "--test" ]] && want_test_tools=true
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+apt_install() {
+  if [[ $(id -u) -ne 0 ]]; then
+    say "need root to install Debian packages: $*"; exit 1
+  fi
+  if [[ ! -f /tmp/.sluice-apt-updated ]]; then
+    apt-get update -qq && touch /tmp/.sluice-apt-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+command -v npm >/dev/null || { say "installing Node.js and npm"; apt_install nodejs npm; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version >/dev/null 2>&1; then
+  say "installing cargo-leptos 0.3.10 (about 20 minutes on 2 cores)"
+  cargo install cargo-leptos@0.3.10 --locked --features no_downloads
+fi
+
+# The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]]; then
+  say "installing wasm-bindgen-cli $bindgen_version"
+  cargo install wasm-bindgen-cli --version "=$bindgen_version" --force
+fi
+
+npm_install() {
+  local dir=$1
+  if [[ ! -f "$dir/node_modules/.package-lock.json" || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+    say "installing npm packages in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+npm_install .
+
+if $want_test_tools; then
+  npm_install end2end
+  if [[ ! -x /usr/bin/chromium ]]; then
+    say "installing Chromium"
+    apt_install chromium
+  fi
+fi

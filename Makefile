@@ -1,0 +1,45 @@
+# `make run` serves Sluice; `make test` runs every test. Both install missing tools first.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# cargo-leptos picks Tailwind v3 or v4 from this, not from the binary.
+export LEPTOS_TAILWIND_VERSION ?= v4.3.5
+# Leptos reads this at compile time; the same value for every build keeps them sharing artifacts.
+export LEPTOS_OUTPUT_NAME := sluice
+
+.PHONY: run test tools test-tools lint build-dev test-rust test-e2e fmt clean
+
+## Serve the console and API at http://127.0.0.1:3000 on data/sluice.db (SQLite).
+run: tools
+	cargo leptos build --release
+	LEPTOS_SITE_ROOT=target/site ./target/release/sluice
+
+## Lint, build once (dev), then the Rust tests on SQLite and Postgres and the browser tests.
+test: test-tools lint build-dev test-rust test-e2e
+
+tools:
+	bash .ci/tools.sh
+
+test-tools:
+	bash .ci/tools.sh --test
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+build-dev:
+	cargo leptos build
+
+test-rust:
+	eval "$$(bash .ci/postgres.sh)" && cargo test -p app --features ssr && cargo test -p server
+
+test-e2e:
+	cd end2end && npx playwright test
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf node_modules end2end/node_modules

@@ -1,0 +1,44 @@
+import { defineConfig, devices } from "@playwright/test";
+
+const port = Number(process.env.SLUICE_E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: process.env.CI ? 2 : undefined,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  projects: [
+    { name: "desktop", use: { ...devices["Desktop Chrome"] } },
+    { name: "phone", use: { ...devices["Pixel 7"] }, testMatch: /shell\.spec\.ts/ },
+  ],
+  webServer: {
+    // A fresh data folder each run; the site (wasm, css) comes from `cargo leptos build`.
+    command: `rm -rf ../target/e2e && ../target/debug/sluice --addr 127.0.0.1:${port} --data-dir ../target/e2e --log-level warn`,
+    url: `${baseURL}/healthz`,
+    env: { LEPTOS_SITE_ROOT: "../target/site" },
+    reuseExistingServer: false,
+    timeout: 60_000,
+  },
+});

@@ -1,0 +1,54 @@
+import { expect, test } from "@playwright/test";
+
+import { newEmail, signUp } from "./helpers";
+
+const sections = [
+  { link: "Streams API", path: "/streams", heading: "Streams API" },
+  { link: "Realtime", path: "/realtime", heading: "Realtime" },
+  { link: "Messages", path: "/messages", heading: "Messages" },
+  { link: "Sender IDs", path: "/sender-ids", heading: "Sender IDs" },
+  { link: "API docs", path: "/api-docs", heading: "API docs" },
+];
+
+test("the navigation reaches every section, with titles and empty states", async ({ page }) => {
+  await signUp(page, newEmail("nav"));
+  const nav = page.getByRole("navigation", { name: "Main" });
+
+  for (const section of sections) {
+    await nav.getByRole("link", { name: section.link }).click();
+    await expect(page).toHaveURL(new RegExp(`${section.path}$`));
+    await expect(page.getByRole("heading", { level: 1, name: section.heading })).toBeVisible();
+    await expect(page).toHaveTitle(`${section.heading} · Sluice`);
+    await expect(nav.getByRole("link", { name: section.link })).toHaveAttribute("aria-current", "page");
+    await expect(page.getByTestId("empty-state")).toBeVisible();
+  }
+});
+
+test("the user menu shows the account and its members", async ({ page }) => {
+  const email = newEmail("menu");
+  await signUp(page, email, "Initech");
+
+  await page.getByLabel("Account menu").click();
+  await expect(page.getByTestId("user-menu")).toContainText("Initech");
+  await page.getByRole("link", { name: "Account" }).click();
+  await expect(page.getByRole("heading", { name: "Account" })).toBeVisible();
+  await expect(page.getByTestId("members")).toContainText(email);
+});
+
+test("an unknown address shows the 404 page", async ({ page }) => {
+  await signUp(page, newEmail("lost"));
+
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await page.getByRole("link", { name: "Go to Streams API" }).click();
+  await expect(page).toHaveURL(/\/streams$/);
+});
+
+test("the page does not scroll sideways", async ({ page }) => {
+  await signUp(page, newEmail("width"));
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow).toBeLessThanOrEqual(0);
+});
