@@ -16,6 +16,7 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{ParentRoute, Redirect, Route, Router, Routes},
     path,
 };
@@ -63,7 +64,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage />
                 <Route path=path!("/sign-up") view=SignUpPage />
-                <ParentRoute path=path!("") view=ConsoleLayout>
+                // Async: the whole page, user menu included, arrives without JavaScript.
+                <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("/") view=|| view! { <Redirect path="/streams" /> } />
                     <Route path=path!("/streams") view=StreamsPage />
                     <Route path=path!("/realtime") view=RealtimePage />

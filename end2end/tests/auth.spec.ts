@@ -7,7 +7,7 @@ test("a new user signs up and lands on an empty Streams page", async ({ page }) 
   await signUp(page, email);
 
   await expect(page).toHaveTitle("Streams API · Sluice");
-  await expect(page.getByRole("heading", { name: "Streams API" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "Streams API" })).toBeVisible();
   await expect(page.getByTestId("empty-state")).toContainText("No streams yet");
   await expect(page.getByTestId("user-menu")).toContainText(email);
 });
@@ -55,7 +55,7 @@ test("a user signs out, is kept out, and signs back in where they were going", a
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/messages$/);
-  await expect(page.getByRole("heading", { name: "Messages" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "Messages" })).toBeVisible();
 });
 
 test.describe("without JavaScript", () => {
@@ -77,7 +77,7 @@ test.describe("without JavaScript", () => {
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page).toHaveURL(/\/streams$/);
-    await expect(page.getByRole("heading", { name: "Streams API" })).toBeVisible();
+    await expect(page.getByRole("heading", { level: 1, name: "Streams API" })).toBeVisible();
     await signOut(page);
   });
 });
