@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 mod layout;
 mod pages;
+pub mod streams;
 
 #[cfg(feature = "ssr")]
 pub mod crypto;

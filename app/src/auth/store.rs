@@ -269,6 +269,14 @@ pub async fn prune(db: &Db) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// The account the user with `email` belongs to.
+pub async fn account_of(db: &Db, email: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select account_id from users where email = $1")
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(db.pool())
+        .await
+}
+
 /// The users of one account, oldest first.
 pub async fn members(db: &Db, account_id: &str) -> Result<Vec<Member>, sqlx::Error> {
     let rows = sqlx::query(

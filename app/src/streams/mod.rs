@@ -1,0 +1,78 @@
+//! Streams: the typed API routes customers create in the console and send through.
+
+mod fields;
+mod kind;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::{
+    fields::{FieldError, SenderId, StreamName, parse_cidr, parse_description, parse_tag},
+    kind::{StreamKind, StreamStatus},
+};
+
+/// A stream as the console lists and shows it (never with its token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stream {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub kind: StreamKind,
+    pub status: StreamStatus,
+    pub restricted: bool,
+    pub demo: bool,
+    pub ip_acl_enabled: bool,
+    pub allowed_ips: Vec<String>,
+    pub tags: Vec<String>,
+    /// `None` means "Customized": the sender is chosen in each request.
+    pub default_sender: Option<String>,
+    pub wizard_step: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_activity_at: Option<i64>,
+}
+
+/// What the wizard's Details step (and the CLI) supply for a stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamInput {
+    pub name: String,
+    pub description: String,
+    pub demo: bool,
+    pub ip_acl_enabled: bool,
+    pub allowed_ips: Vec<String>,
+    pub tags: Vec<String>,
+    pub default_sender: Option<String>,
+}
+
+/// The streams table's filters and page, as held in the URL query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamFilter {
+    pub name: String,
+    pub status: Option<StreamStatus>,
+    pub tag: String,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for StreamFilter {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            status: None,
+            tag: String::new(),
+            page: 1,
+            per_page: 20,
+        }
+    }
+}
+
+/// Page sizes the table offers.
+pub const PAGE_SIZES: [u32; 4] = [10, 20, 50, 100];
+
+/// One page of streams and how many match in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamPage {
+    pub total: i64,
+    pub streams: Vec<Stream>,
+}

@@ -1,0 +1,560 @@
+//! Streams in the database. Every query is scoped by account.
+
+use std::collections::HashMap;
+
+use sqlx::{Any, Row, Transaction, any::AnyRow};
+
+use super::{
+    FieldError, SenderId, Stream, StreamFilter, StreamInput, StreamKind, StreamName, StreamPage,
+    StreamStatus, parse_cidr, parse_description, parse_tag,
+};
+use crate::{
+    crypto::{SecretKey, random_token, sha256_hex},
+    db::{Db, is_unique_violation, new_id, now_ms},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("no such stream")]
+    NotFound,
+    #[error("a draft stream cannot be {0}; finish it first")]
+    Draft(&'static str),
+    #[error("stored secret unreadable: {0}")]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// A stream's fields after validation.
+struct ValidInput {
+    name: StreamName,
+    description: String,
+    demo: bool,
+    ip_acl_enabled: bool,
+    allowed_ips: Vec<String>,
+    tags: Vec<String>,
+    default_sender: Option<SenderId>,
+}
+
+impl ValidInput {
+    fn parse(input: &StreamInput) -> Result<Self, FieldError> {
+        let mut allowed_ips = Vec::new();
+        for entry in input.allowed_ips.iter().filter(|e| !e.trim().is_empty()) {
+            let net = parse_cidr(entry)?.to_string();
+            if !allowed_ips.contains(&net) {
+                allowed_ips.push(net);
+            }
+        }
+        let mut tags = Vec::new();
+        for tag in input.tags.iter().filter(|t| !t.trim().is_empty()) {
+            let tag = parse_tag(tag)?;
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        if input.ip_acl_enabled && allowed_ips.is_empty() {
+            return Err(FieldError {
+                field: "allowed_ips",
+                code: "ip_required",
+                message: "Add at least one IP address, or turn the IP ACL off.".into(),
+            });
+        }
+        Ok(Self {
+            name: StreamName::parse(&input.name)?,
+            description: parse_description(&input.description)?,
+            demo: input.demo,
+            ip_acl_enabled: input.ip_acl_enabled,
+            allowed_ips,
+            tags,
+            default_sender: input
+                .default_sender
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(SenderId::parse)
+                .transpose()?,
+        })
+    }
+}
+
+/// Creates a stream (a draft when `draft`), returning it and its new token.
+pub async fn create(
+    db: &Db,
+    key: &SecretKey,
+    account_id: &str,
+    kind: StreamKind,
+    input: &StreamInput,
+    draft: bool,
+) -> Result<(Stream, String), StreamError> {
+    let valid = ValidInput::parse(input)?;
+    let id = new_id("str");
+    let token = random_token();
+    let now = now_ms();
+    let status = if draft {
+        StreamStatus::Draft
+    } else {
+        StreamStatus::Ready
+    };
+
+    let mut tx = db.pool().begin().await?;
+    let sender_id = match &valid.default_sender {
+        Some(sender) => Some(ensure_sender_id(&mut tx, account_id, sender).await?),
+        None => None,
+    };
+    sqlx::query(
+        "insert into streams (id, account_id, name, description, kind, status, wizard_step,
+             restricted, demo, ip_acl_enabled, default_sender_id, token_sealed, token_hash,
+             created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, 'details', 0, $7, $8, $9, $10, $11, $12, $12)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(valid.name.as_str())
+    .bind(&valid.description)
+    .bind(kind.as_str())
+    .bind(status.as_str())
+    .bind(flag(valid.demo))
+    .bind(flag(valid.ip_acl_enabled))
+    .bind(sender_id)
+    .bind(key.seal(token.as_bytes()))
+    .bind(sha256_hex(&token))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    write_tags_and_ips(&mut tx, account_id, &id, &valid).await?;
+    tx.commit().await?;
+
+    let stream = get(db, account_id, &id)
+        .await?
+        .ok_or(StreamError::NotFound)?;
+    Ok((stream, token))
+}
+
+/// Replaces a stream's details (the wizard's Details step in edit mode, or the Info tab).
+pub async fn update(
+    db: &Db,
+    account_id: &str,
+    id: &str,
+    input: &StreamInput,
+) -> Result<Stream, StreamError> {
+    let valid = ValidInput::parse(input)?;
+    let mut tx = db.pool().begin().await?;
+    let sender_id = match &valid.default_sender {
+        Some(sender) => Some(ensure_sender_id(&mut tx, account_id, sender).await?),
+        None => None,
+    };
+    let updated = sqlx::query(
+        "update streams set name = $1, description = $2, demo = $3, ip_acl_enabled = $4,
+             default_sender_id = $5, updated_at = $6
+         where id = $7 and account_id = $8",
+    )
+    .bind(valid.name.as_str())
+    .bind(&valid.description)
+    .bind(flag(valid.demo))
+    .bind(flag(valid.ip_acl_enabled))
+    .bind(sender_id)
+    .bind(now_ms())
+    .bind(id)
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StreamError::NotFound);
+    }
+    sqlx::query("delete from stream_tags where stream_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("delete from stream_ips where stream_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    write_tags_and_ips(&mut tx, account_id, id, &valid).await?;
+    tx.commit().await?;
+    get(db, account_id, id).await?.ok_or(StreamError::NotFound)
+}
+
+async fn write_tags_and_ips(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+    stream_id: &str,
+    valid: &ValidInput,
+) -> Result<(), sqlx::Error> {
+    for tag in &valid.tags {
+        sqlx::query(
+            "insert into tags (id, account_id, name) values ($1, $2, $3)
+             on conflict (account_id, name) do nothing",
+        )
+        .bind(new_id("tag"))
+        .bind(account_id)
+        .bind(tag)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "insert into stream_tags (stream_id, tag_id)
+             select $1, id from tags where account_id = $2 and name = $3",
+        )
+        .bind(stream_id)
+        .bind(account_id)
+        .bind(tag)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for cidr in &valid.allowed_ips {
+        sqlx::query("insert into stream_ips (stream_id, cidr) values ($1, $2)")
+            .bind(stream_id)
+            .bind(cidr)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The id of the account's sender ID `value`, adding it when new.
+async fn ensure_sender_id(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+    sender: &SenderId,
+) -> Result<String, sqlx::Error> {
+    sqlx::query(
+        "insert into sender_ids (id, account_id, value, created_at) values ($1, $2, $3, $4)
+         on conflict (account_id, value) do nothing",
+    )
+    .bind(new_id("snd"))
+    .bind(account_id)
+    .bind(sender.as_str())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query_scalar("select id from sender_ids where account_id = $1 and value = $2")
+        .bind(account_id)
+        .bind(sender.as_str())
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// How a flag is stored: 0 or 1.
+fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+const STREAM_COLUMNS: &str = "s.id, s.name, s.description, s.kind, s.status, s.wizard_step,
+    s.restricted, s.demo, s.ip_acl_enabled, d.value as default_sender, s.created_at,
+    s.updated_at, s.last_activity_at";
+
+/// One stream of the account.
+pub async fn get(db: &Db, account_id: &str, id: &str) -> Result<Option<Stream>, sqlx::Error> {
+    let sql = format!(
+        "select {STREAM_COLUMNS} from streams s
+         left join sender_ids d on d.id = s.default_sender_id
+         where s.account_id = $1 and s.id = $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(with_tags_and_ips(db, vec![stream_from_row(&row)])
+        .await?
+        .pop())
+}
+
+/// The account's streams matching `filter`, newest first, one page of them.
+pub async fn list(
+    db: &Db,
+    account_id: &str,
+    filter: &StreamFilter,
+) -> Result<StreamPage, sqlx::Error> {
+    let per_page = filter.per_page.clamp(1, 100) as i64;
+    let page = filter.page.max(1) as i64;
+    let name = filter.name.trim().to_lowercase();
+    let pattern = format!(
+        "%{}%",
+        name.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let status = filter.status.map(|s| s.as_str()).unwrap_or_default();
+    let tag = filter.tag.trim();
+    let matching = "from streams s
+         left join sender_ids d on d.id = s.default_sender_id
+         where s.account_id = $1
+           and ($2 = '' or lower(s.name) like $3 escape '\\')
+           and ($4 = '' or s.status = $4)
+           and ($5 = '' or exists (
+                 select 1 from stream_tags st join tags t on t.id = st.tag_id
+                 where st.stream_id = s.id and t.name = $5))";
+
+    let total: i64 = sqlx::query_scalar(&format!("select count(*) {matching}"))
+        .bind(account_id)
+        .bind(&name)
+        .bind(&pattern)
+        .bind(status)
+        .bind(tag)
+        .fetch_one(db.pool())
+        .await?;
+    let rows = sqlx::query(&format!(
+        "select {STREAM_COLUMNS} {matching}
+         order by s.created_at desc, s.id desc limit $6 offset $7"
+    ))
+    .bind(account_id)
+    .bind(&name)
+    .bind(&pattern)
+    .bind(status)
+    .bind(tag)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
+    .fetch_all(db.pool())
+    .await?;
+    let streams = with_tags_and_ips(db, rows.iter().map(stream_from_row).collect()).await?;
+    Ok(StreamPage { total, streams })
+}
+
+fn stream_from_row(row: &AnyRow) -> Stream {
+    Stream {
+        id: row.get("id"),
+        name: row.get("name"),
+        description: row.get("description"),
+        kind: row
+            .get::<String, _>("kind")
+            .parse()
+            .unwrap_or(StreamKind::SmsMarketing),
+        status: row
+            .get::<String, _>("status")
+            .parse()
+            .unwrap_or(StreamStatus::Draft),
+        restricted: row.get::<i64, _>("restricted") != 0,
+        demo: row.get::<i64, _>("demo") != 0,
+        ip_acl_enabled: row.get::<i64, _>("ip_acl_enabled") != 0,
+        allowed_ips: Vec::new(),
+        tags: Vec::new(),
+        default_sender: row.get("default_sender"),
+        wizard_step: row.get("wizard_step"),
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+        last_activity_at: row.get("last_activity_at"),
+    }
+}
+
+/// Fills in the tags and allowed IPs of `streams` with two queries.
+async fn with_tags_and_ips(db: &Db, mut streams: Vec<Stream>) -> Result<Vec<Stream>, sqlx::Error> {
+    if streams.is_empty() {
+        return Ok(streams);
+    }
+    let placeholders = (1..=streams.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let lists = [
+        format!(
+            "select st.stream_id, t.name as item from stream_tags st join tags t on t.id = st.tag_id
+             where st.stream_id in ({placeholders}) order by t.name"
+        ),
+        format!(
+            "select stream_id, cidr as item from stream_ips
+             where stream_id in ({placeholders}) order by cidr"
+        ),
+    ];
+    let mut found: [HashMap<String, Vec<String>>; 2] = Default::default();
+    for (sql, into) in lists.iter().zip(found.iter_mut()) {
+        let mut query = sqlx::query(sql);
+        for stream in &streams {
+            query = query.bind(stream.id.clone());
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            into.entry(row.get("stream_id"))
+                .or_default()
+                .push(row.get("item"));
+        }
+    }
+    let [mut tags, mut ips] = found;
+    for stream in &mut streams {
+        stream.tags = tags.remove(&stream.id).unwrap_or_default();
+        stream.allowed_ips = ips.remove(&stream.id).unwrap_or_default();
+    }
+    Ok(streams)
+}
+
+/// The stream's token, decrypted for *Show token*.
+pub async fn reveal_token(
+    db: &Db,
+    key: &SecretKey,
+    account_id: &str,
+    id: &str,
+) -> Result<String, StreamError> {
+    let sealed: Option<String> =
+        sqlx::query_scalar("select token_sealed from streams where account_id = $1 and id = $2")
+            .bind(account_id)
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    let sealed = sealed.ok_or(StreamError::NotFound)?;
+    let token = key.open(&sealed)?;
+    Ok(String::from_utf8_lossy(&token).into_owned())
+}
+
+/// Replaces the stream's token; the old one stops working at once.
+pub async fn reset_token(
+    db: &Db,
+    key: &SecretKey,
+    account_id: &str,
+    id: &str,
+) -> Result<String, StreamError> {
+    let token = random_token();
+    let updated = sqlx::query(
+        "update streams set token_sealed = $1, token_hash = $2, updated_at = $3
+         where account_id = $4 and id = $5",
+    )
+    .bind(key.seal(token.as_bytes()))
+    .bind(sha256_hex(&token))
+    .bind(now_ms())
+    .bind(account_id)
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StreamError::NotFound);
+    }
+    Ok(token)
+}
+
+/// The stream a token belongs to, whichever account owns it.
+pub async fn find_by_token(db: &Db, token: &str) -> Result<Option<(String, Stream)>, sqlx::Error> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("select account_id, id from streams where token_hash = $1")
+            .bind(sha256_hex(token))
+            .fetch_optional(db.pool())
+            .await?;
+    let Some((account_id, id)) = row else {
+        return Ok(None);
+    };
+    Ok(get(db, &account_id, &id)
+        .await?
+        .map(|stream| (account_id, stream)))
+}
+
+/// Pauses (`false`) or resumes (`true`) a finished stream.
+pub async fn set_enabled(
+    db: &Db,
+    account_id: &str,
+    id: &str,
+    enabled: bool,
+) -> Result<Stream, StreamError> {
+    let (status, verb) = match enabled {
+        true => (StreamStatus::Ready, "enabled"),
+        false => (StreamStatus::Disabled, "disabled"),
+    };
+    ensure_finished(db, account_id, id, verb).await?;
+    sqlx::query(
+        "update streams set status = $1, updated_at = $2 where account_id = $3 and id = $4",
+    )
+    .bind(status.as_str())
+    .bind(now_ms())
+    .bind(account_id)
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    get(db, account_id, id).await?.ok_or(StreamError::NotFound)
+}
+
+/// Turns the test-recipients sandbox on or off.
+pub async fn set_restricted(
+    db: &Db,
+    account_id: &str,
+    id: &str,
+    restricted: bool,
+) -> Result<Stream, StreamError> {
+    ensure_finished(db, account_id, id, "restricted").await?;
+    sqlx::query(
+        "update streams set restricted = $1, updated_at = $2 where account_id = $3 and id = $4",
+    )
+    .bind(flag(restricted))
+    .bind(now_ms())
+    .bind(account_id)
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    get(db, account_id, id).await?.ok_or(StreamError::NotFound)
+}
+
+/// Drafts only get Edit and Delete.
+async fn ensure_finished(
+    db: &Db,
+    account_id: &str,
+    id: &str,
+    verb: &'static str,
+) -> Result<(), StreamError> {
+    match get(db, account_id, id).await? {
+        None => Err(StreamError::NotFound),
+        Some(stream) if stream.status == StreamStatus::Draft => Err(StreamError::Draft(verb)),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Deletes a stream; its token stops working at once.
+pub async fn delete(db: &Db, account_id: &str, id: &str) -> Result<(), StreamError> {
+    let deleted = sqlx::query("delete from streams where account_id = $1 and id = $2")
+        .bind(account_id)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(StreamError::NotFound);
+    }
+    Ok(())
+}
+
+/// The account's tags, for the tags input and the tag filter.
+pub async fn tags(db: &Db, account_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select name from tags where account_id = $1 order by name")
+        .bind(account_id)
+        .fetch_all(db.pool())
+        .await
+}
+
+/// The account's sender IDs, alphabetically.
+pub async fn sender_ids(db: &Db, account_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select value from sender_ids where account_id = $1 order by value")
+        .bind(account_id)
+        .fetch_all(db.pool())
+        .await
+}
+
+/// Adds a sender ID; adding one that exists is refused.
+pub async fn add_sender_id(db: &Db, account_id: &str, value: &str) -> Result<String, StreamError> {
+    let sender = SenderId::parse(value)?;
+    let inserted = sqlx::query(
+        "insert into sender_ids (id, account_id, value, created_at) values ($1, $2, $3, $4)",
+    )
+    .bind(new_id("snd"))
+    .bind(account_id)
+    .bind(sender.as_str())
+    .bind(now_ms())
+    .execute(db.pool())
+    .await;
+    match inserted {
+        Ok(_) => Ok(sender.as_str().to_string()),
+        Err(error) if is_unique_violation(&error) => Err(FieldError {
+            field: "sender",
+            code: "sender_id_exists",
+            message: format!("The sender ID {} already exists.", sender.as_str()),
+        }
+        .into()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Removes a sender ID; streams that defaulted to it become "Customized".
+pub async fn delete_sender_id(db: &Db, account_id: &str, value: &str) -> Result<(), StreamError> {
+    let deleted = sqlx::query("delete from sender_ids where account_id = $1 and value = $2")
+        .bind(account_id)
+        .bind(value.trim())
+        .execute(db.pool())
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(StreamError::NotFound);
+    }
+    Ok(())
+}
