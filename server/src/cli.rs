@@ -2,7 +2,10 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use app::auth::store::{self, SignUp};
+use app::{
+    auth::store::{self, SignUp},
+    streams::{self, StreamInput, StreamKind},
+};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
@@ -68,6 +71,37 @@ pub enum Command {
     /// Manage console users
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage streams
+    #[command(subcommand)]
+    Stream(StreamCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StreamCommand {
+    /// Create a ready stream in the account of OWNER and print its id and token
+    Create {
+        /// Email of a user of the account the stream belongs to
+        #[arg(long, value_name = "OWNER")]
+        email: String,
+        /// The stream's name
+        #[arg(long)]
+        name: String,
+        /// sms_marketing, sms_transactional, sms_otp, sms_two_way or whatsapp
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: StreamKind,
+        /// Simulate delivery on the demo channel instead of sending for real
+        #[arg(long)]
+        demo: bool,
+        /// Allow API calls only from this address or CIDR (repeatable; enables the IP ACL)
+        #[arg(long = "allow-ip", value_name = "CIDR")]
+        allow_ips: Vec<String>,
+        /// Tag the stream (repeatable)
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Print {"id":…,"token":…} instead of text
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +147,40 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 "created user {} ({}) in account {} ({})",
                 user.email, user.user_id, user.account_name, user.account_id
             );
+        }
+        Command::Stream(StreamCommand::Create {
+            email,
+            name,
+            kind,
+            demo,
+            allow_ips,
+            tags,
+            json,
+        }) => {
+            let key = config.secret_key()?;
+            let db = app::db::Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let account_id = store::account_of(&db, &email)
+                .await?
+                .ok_or_else(|| format!("no user with the email {email}"))?;
+            let input = StreamInput {
+                name,
+                ip_acl_enabled: !allow_ips.is_empty(),
+                allowed_ips: allow_ips,
+                tags,
+                demo,
+                ..StreamInput::default()
+            };
+            let (stream, token) =
+                streams::store::create(&db, &key, &account_id, kind, &input, false).await?;
+            if json {
+                println!("{}", serde_json::json!({ "id": stream.id, "token": token }));
+            } else {
+                println!(
+                    "created stream {} ({})\ntoken: {token}",
+                    stream.name, stream.id
+                );
+            }
         }
     }
     Ok(())

@@ -5,7 +5,10 @@ use crate::{
     on_both_backends,
 };
 
-on_both_backends!(user_create_makes_an_owner_who_can_sign_in);
+on_both_backends!(
+    user_create_makes_an_owner_who_can_sign_in,
+    stream_create_prints_a_token_that_finds_the_stream,
+);
 
 fn sluice(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_sluice"))
@@ -106,4 +109,99 @@ fn bad_configuration_is_reported_with_a_failing_exit() {
     let output = sluice(&["--config", "/nonexistent/sluice.toml", "migrate"]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
+}
+
+async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let data_dir = database.data_dir.display().to_string();
+    let common = [
+        "--database-url",
+        database.url.as_str(),
+        "--data-dir",
+        data_dir.as_str(),
+    ];
+    let run = |args: &[&str]| sluice(&[args, &common[..]].concat());
+    run(&[
+        "user",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--password",
+        PASSWORD,
+    ]);
+
+    let created = run(&[
+        "stream",
+        "create",
+        "--email",
+        "OPS@example.com",
+        "--name",
+        "Alerts",
+        "--type",
+        "sms_two_way",
+        "--demo",
+        "--allow-ip",
+        "10.1.2.3/8",
+        "--allow-ip",
+        "::1",
+        "--tag",
+        "ops",
+        "--json",
+    ]);
+    let unknown_owner = run(&[
+        "stream",
+        "create",
+        "--email",
+        "who@example.com",
+        "--name",
+        "X",
+        "--type",
+        "whatsapp",
+    ]);
+    let bad_type = run(&[
+        "stream",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "X",
+        "--type",
+        "fax",
+    ]);
+    let bad_ip = run(&[
+        "stream",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "X",
+        "--type",
+        "sms_otp",
+        "--allow-ip",
+        "nope",
+    ]);
+
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let token = printed["token"].as_str().unwrap();
+    let app = TestApp::spawn_on(database).await;
+    let (_, stream) = app::streams::store::find_by_token(&app.db, token)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stream.id, printed["id"].as_str().unwrap());
+    assert_eq!(stream.kind, app::streams::StreamKind::SmsTwoWay);
+    assert!(stream.demo && stream.ip_acl_enabled);
+    assert_eq!(stream.allowed_ips, vec!["10.0.0.0/8", "::1/128"]);
+    assert_eq!(stream.tags, vec!["ops"]);
+    assert!(String::from_utf8_lossy(&unknown_owner.stderr).contains("no user with the email"));
+    assert!(String::from_utf8_lossy(&bad_type.stderr).contains("is not a stream type"));
+    assert!(String::from_utf8_lossy(&bad_ip.stderr).contains("is not an IPv4 or IPv6 address"));
+    assert!(
+        !unknown_owner.status.success() && !bad_type.status.success() && !bad_ip.status.success()
+    );
 }
