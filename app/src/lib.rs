@@ -2,6 +2,7 @@
 #![recursion_limit = "256"]
 
 pub mod auth;
+mod components;
 pub mod error;
 mod layout;
 mod pages;
@@ -25,8 +26,8 @@ use leptos_router::{
 use crate::{
     layout::ConsoleLayout,
     pages::{
-        AccountPage, ApiDocsPage, MessagesPage, NotFound, RealtimePage, SenderIdsPage, SignInPage,
-        SignUpPage, StreamsPage,
+        AccountPage, ApiDocsPage, EditStreamPage, MessagesPage, NewStreamPage, NotFound,
+        RealtimePage, SenderIdsPage, SignInPage, SignUpPage, StreamsPage,
     },
 };
 
@@ -69,6 +70,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("/") view=|| view! { <Redirect path="/streams" /> } />
                     <Route path=path!("/streams") view=StreamsPage />
+                    <Route path=path!("/streams/new") view=NewStreamPage />
+                    <Route path=path!("/streams/:id/edit") view=EditStreamPage />
                     <Route path=path!("/realtime") view=RealtimePage />
                     <Route path=path!("/messages") view=MessagesPage />
                     <Route path=path!("/sender-ids") view=SenderIdsPage />

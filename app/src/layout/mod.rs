@@ -7,12 +7,16 @@ use leptos::prelude::*;
 use leptos_router::components::Outlet;
 
 use self::{nav::Nav, user_menu::UserMenu};
-use crate::auth::get_current_user;
+use crate::{
+    auth::get_current_user,
+    components::{ToastRegion, Toasts},
+};
 
 /// Sidebar navigation, top bar with the user menu, and the page in an error boundary.
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
     let user = Resource::new(|| (), |_| get_current_user());
+    let toasts = Toasts::provide();
 
     view! {
         <div class="min-h-full md:flex">
@@ -51,6 +55,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                     </ErrorBoundary>
                 </main>
             </div>
+            <ToastRegion toasts />
         </div>
     }
 }

@@ -11,10 +11,18 @@ mod realtime;
 mod sender_ids;
 mod sign_in;
 mod sign_up;
+mod stream_wizard;
 mod streams;
 
 pub use self::{
-    account::AccountPage, api_docs::ApiDocsPage, messages::MessagesPage, not_found::NotFound,
-    realtime::RealtimePage, sender_ids::SenderIdsPage, sign_in::SignInPage, sign_up::SignUpPage,
+    account::AccountPage,
+    api_docs::ApiDocsPage,
+    messages::MessagesPage,
+    not_found::NotFound,
+    realtime::RealtimePage,
+    sender_ids::SenderIdsPage,
+    sign_in::SignInPage,
+    sign_up::SignUpPage,
+    stream_wizard::{EditStreamPage, NewStreamPage},
     streams::StreamsPage,
 };

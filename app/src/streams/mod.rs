@@ -1,7 +1,9 @@
 //! Streams: the typed API routes customers create in the console and send through.
 
+pub mod api;
 mod fields;
 mod kind;
+mod requests;
 #[cfg(feature = "ssr")]
 pub mod store;
 
@@ -10,6 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use self::{
     fields::{FieldError, SenderId, StreamName, parse_cidr, parse_description, parse_tag},
     kind::{StreamKind, StreamStatus},
+    requests::{RequestPreview, request_previews},
 };
 
 /// A stream as the console lists and shows it (never with its token).

@@ -39,7 +39,10 @@ struct ValidInput {
 }
 
 impl ValidInput {
+    /// Checks fields in the order the form shows them, so the first error is the topmost.
     fn parse(input: &StreamInput) -> Result<Self, FieldError> {
+        let name = StreamName::parse(&input.name)?;
+        let description = parse_description(&input.description)?;
         let mut allowed_ips = Vec::new();
         for entry in input.allowed_ips.iter().filter(|e| !e.trim().is_empty()) {
             let net = parse_cidr(entry)?.to_string();
@@ -62,8 +65,8 @@ impl ValidInput {
             });
         }
         Ok(Self {
-            name: StreamName::parse(&input.name)?,
-            description: parse_description(&input.description)?,
+            name,
+            description,
             demo: input.demo,
             ip_acl_enabled: input.ip_acl_enabled,
             allowed_ips,
@@ -129,6 +132,53 @@ pub async fn create(
         .await?
         .ok_or(StreamError::NotFound)?;
     Ok((stream, token))
+}
+
+/// Remembers the wizard step a draft was left at.
+pub async fn set_wizard_step(
+    db: &Db,
+    account_id: &str,
+    id: &str,
+    step: &str,
+) -> Result<(), StreamError> {
+    let step = match step {
+        "details" | "otp" | "whatsapp" | "webhook" | "summary" => step,
+        _ => {
+            return Err(FieldError {
+                field: "step",
+                code: "invalid_step",
+                message: format!("`{step}` is not a wizard step."),
+            }
+            .into());
+        }
+    };
+    let updated =
+        sqlx::query("update streams set wizard_step = $1 where account_id = $2 and id = $3")
+            .bind(step)
+            .bind(account_id)
+            .bind(id)
+            .execute(db.pool())
+            .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StreamError::NotFound);
+    }
+    Ok(())
+}
+
+/// Turns a draft into a ready stream (the wizard's *Create Stream*).
+pub async fn finish(db: &Db, account_id: &str, id: &str) -> Result<Stream, StreamError> {
+    sqlx::query(
+        "update streams set status = $1, updated_at = $2
+         where account_id = $3 and id = $4 and status = $5",
+    )
+    .bind(StreamStatus::Ready.as_str())
+    .bind(now_ms())
+    .bind(account_id)
+    .bind(id)
+    .bind(StreamStatus::Draft.as_str())
+    .execute(db.pool())
+    .await?;
+    get(db, account_id, id).await?.ok_or(StreamError::NotFound)
 }
 
 /// Replaces a stream's details (the wizard's Details step in edit mode, or the Info tab).

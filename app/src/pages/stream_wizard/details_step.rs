@@ -1,0 +1,105 @@
+use leptos::prelude::*;
+
+use super::{
+    chips_input::ChipsInput,
+    state::{CUSTOMIZED, NEW_SENDER, WizardState},
+};
+use crate::streams::{parse_cidr, parse_tag};
+
+/// Step 1: name, description, IP ACL, tags, default sender, demo sending.
+#[component]
+pub fn DetailsStep(
+    state: WizardState,
+    tags: Vec<String>,
+    sender_ids: Vec<String>,
+) -> impl IntoView {
+    let input = "block w-full rounded-md border border-slate-300 px-3 py-2 text-sm aria-invalid:border-red-400";
+    let error_under = move |field: &'static str| {
+        move || {
+            state
+                .field_error(field)
+                .map(|message| view! { <p class="mt-1 text-sm text-red-700">{message}</p> })
+        }
+    };
+    view! {
+        <div class="space-y-5">
+            <div>
+                <label for="name" class="mb-1 block text-sm font-medium text-slate-700">"Stream API name"</label>
+                <input
+                    id="name"
+                    bind:value=state.name
+                    class=input
+                    aria-invalid=move || state.field_error("name").is_some().then_some("true")
+                />
+                {error_under("name")}
+            </div>
+            <div>
+                <label for="description" class="mb-1 block text-sm font-medium text-slate-700">"Stream API description"</label>
+                <textarea id="description" rows="3" bind:value=state.description class=input></textarea>
+                {error_under("description")}
+            </div>
+            <div class="rounded-lg border border-slate-200 p-4">
+                <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
+                    <input type="checkbox" bind:checked=state.ip_acl_enabled class="h-4 w-4" />
+                    "Enable IP ACL"
+                </label>
+                <p class="mt-1 text-xs text-slate-500">"Only these addresses may call the stream's API."</p>
+                <Show when=move || state.ip_acl_enabled.get()>
+                    <div class="mt-3">
+                        <ChipsInput
+                            id="add-ip"
+                            label="Add IP"
+                            list_label="Allowed IP addresses"
+                            add_label="Add"
+                            placeholder="203.0.113.7 or 10.0.0.0/8"
+                            values=state.allowed_ips
+                            parse=|text| parse_cidr(text).map(|net| net.to_string())
+                            server_error=Signal::derive(move || state.field_error("allowed_ips"))
+                        />
+                    </div>
+                </Show>
+            </div>
+            <ChipsInput
+                id="add-tag"
+                label="Tags"
+                list_label="Selected tags"
+                add_label="Add tag"
+                placeholder="Type a tag, or pick one"
+                values=state.tags
+                parse=parse_tag
+                suggestions=tags
+                server_error=Signal::derive(move || state.field_error("tags"))
+            />
+            <div>
+                <label for="default-sender" class="mb-1 block text-sm font-medium text-slate-700">"Default sender"</label>
+                <select
+                    id="default-sender"
+                    class=input
+                    on:change=move |event| state.sender_choice.set(event_target_value(&event))
+                    prop:value=move || state.sender_choice.get()
+                >
+                    <option value=CUSTOMIZED>"Customized (choose the sender in each request)"</option>
+                    {sender_ids
+                        .into_iter()
+                        .map(|sender| view! { <option value=sender.clone()>{sender.clone()}</option> })
+                        .collect_view()}
+                    <option value=NEW_SENDER>"Add a new sender ID…"</option>
+                </select>
+                <Show when=move || state.sender_choice.get() == NEW_SENDER>
+                    <label for="new-sender" class="mt-3 mb-1 block text-sm font-medium text-slate-700">"New sender ID"</label>
+                    <input id="new-sender" bind:value=state.new_sender placeholder="Acme or 447700900123" class=input />
+                </Show>
+                {error_under("sender")}
+            </div>
+            <label class="flex items-start gap-2 rounded-lg border border-slate-200 p-4 text-sm">
+                <input type="checkbox" bind:checked=state.demo class="mt-0.5 h-4 w-4" />
+                <span>
+                    <span class="font-medium text-slate-700">"Demo Sending"</span>
+                    <span class="block text-xs text-slate-500">
+                        "Simulate delivery on the demo channel: nothing leaves Sluice."
+                    </span>
+                </span>
+            </label>
+        </div>
+    }
+}

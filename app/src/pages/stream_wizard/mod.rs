@@ -1,0 +1,244 @@
+//! The Create New Stream wizard, also used to edit a stream or resume a draft.
+
+mod chips_input;
+mod details_step;
+mod state;
+mod summary_step;
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use self::{
+    details_step::DetailsStep,
+    state::{WizardState, steps},
+    summary_step::SummaryStep,
+};
+use crate::{
+    components::{CopyButton, Dialog, Toasts},
+    error::AppError,
+    streams::{
+        Stream, StreamKind, StreamStatus,
+        api::{
+            CreatedStream, create_stream, finish_stream, get_stream, list_sender_ids, list_tags,
+            save_wizard_step, update_stream,
+        },
+    },
+};
+
+/// `/streams/new?type=<kind>`
+#[component]
+pub fn NewStreamPage() -> impl IntoView {
+    let query = use_query_map();
+    let kind = query
+        .read_untracked()
+        .get("type")
+        .and_then(|kind| kind.parse::<StreamKind>().ok());
+    match kind {
+        Some(kind) => view! { <WizardLoader kind existing=None /> }.into_any(),
+        None => view! {
+            <Title text="Create New Stream" />
+            <div role="alert" class="rounded-lg border border-amber-200 bg-amber-50 p-4 text-sm text-amber-900">
+                "Choose a stream type first. "
+                <a href="/streams" class="font-medium underline">"Back to Streams API"</a>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+/// `/streams/:id/edit`
+#[component]
+pub fn EditStreamPage() -> impl IntoView {
+    let params = use_params_map();
+    let stream = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        get_stream,
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                stream.await.map(|stream| view! { <WizardLoader kind=stream.kind existing=Some(stream) /> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn WizardLoader(kind: StreamKind, existing: Option<Stream>) -> impl IntoView {
+    let choices = Resource::new(
+        || (),
+        |_| async { Ok::<_, AppError>((list_tags().await?, list_sender_ids().await?)) },
+    );
+    let existing = StoredValue::new(existing);
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                choices.await.map(|(tags, sender_ids)| {
+                    view! { <StreamWizard kind existing=existing.get_value() tags sender_ids /> }
+                })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StreamWizard(
+    kind: StreamKind,
+    existing: Option<Stream>,
+    tags: Vec<String>,
+    sender_ids: Vec<String>,
+) -> impl IntoView {
+    let steps = StoredValue::new(steps(kind));
+    let resume_at = existing
+        .as_ref()
+        .filter(|stream| stream.status == StreamStatus::Draft)
+        .and_then(|stream| {
+            steps.with_value(|s| s.iter().position(|(key, _)| *key == stream.wizard_step))
+        })
+        .unwrap_or(0);
+    let state = WizardState::new(kind, existing);
+    let step = RwSignal::new(resume_at);
+    let created = RwSignal::new(None::<CreatedStream>);
+    let toasts = expect_context::<Toasts>();
+    let navigate = StoredValue::new(use_navigate());
+    let go_to_streams =
+        move || navigate.with_value(|navigate| navigate("/streams", Default::default()));
+    let last = steps.with_value(Vec::len) - 1;
+    let step_key = move |index: usize| steps.with_value(|s| s[index].0);
+
+    // Creates the stream as a draft on the first save, updates it afterwards.
+    let save = move || async move {
+        state.error.set(None);
+        let input = state.input();
+        match state.id.get_untracked() {
+            None => {
+                let created = create_stream(kind, input, true).await?;
+                state.id.set(Some(created.stream.id.clone()));
+                Ok(created.stream.id)
+            }
+            Some(id) => update_stream(id.clone(), input).await.map(|_| id),
+        }
+    };
+    let run = move |work: std::pin::Pin<Box<dyn Future<Output = Result<(), AppError>>>>| {
+        state.busy.set(true);
+        spawn_local(async move {
+            if let Err(error) = work.await {
+                if error.field.is_none() {
+                    toasts.show(error.message.clone());
+                }
+                state.error.set(Some(error));
+            }
+            state.busy.set(false);
+        });
+    };
+    let next = move |_| {
+        run(Box::pin(async move {
+            let id = save().await?;
+            let to = step.get_untracked() + 1;
+            if !state.finished {
+                save_wizard_step(id, step_key(to).to_string()).await?;
+            }
+            step.set(to);
+            Ok(())
+        }))
+    };
+    let save_draft = move |_| {
+        run(Box::pin(async move {
+            let id = save().await?;
+            save_wizard_step(id, step_key(step.get_untracked()).to_string()).await?;
+            toasts.show("Saved as a draft. Resume it from the table with Edit stream.");
+            go_to_streams();
+            Ok(())
+        }))
+    };
+    let create = move |_| {
+        run(Box::pin(async move {
+            let id = save().await?;
+            if state.finished {
+                toasts.show("Stream saved.");
+                go_to_streams();
+            } else {
+                created.set(Some(finish_stream(id).await?));
+            }
+            Ok(())
+        }))
+    };
+    let button = "rounded-md px-4 py-2 text-sm font-semibold disabled:opacity-50";
+    let heading = if state.finished {
+        "Edit Stream"
+    } else {
+        "Create New Stream"
+    };
+
+    view! {
+        <Title text=heading />
+        <div class="mb-6">
+            <a href="/streams" class="text-sm text-indigo-600 hover:underline">"← Streams API"</a>
+            <h1 class="mt-2 text-2xl font-semibold tracking-tight">{heading}</h1>
+            <p class="text-sm text-slate-600">{format!("{} stream", kind.label())}</p>
+        </div>
+        <ol class="mb-6 flex flex-wrap gap-2 text-sm" aria-label="Steps">
+            {steps.get_value().into_iter().enumerate().map(|(index, (_, label))| view! {
+                <li
+                    aria-current=move || (step.get() == index).then_some("step")
+                    class="rounded-full border border-slate-200 px-3 py-1 text-slate-500 aria-[current=step]:border-indigo-600 aria-[current=step]:bg-indigo-50 aria-[current=step]:text-indigo-700"
+                >
+                    {format!("{}. {label}", index + 1)}
+                </li>
+            }).collect_view()}
+        </ol>
+        <div class="rounded-xl border border-slate-200 bg-white p-6">
+            {move || match step_key(step.get()) {
+                "summary" => view! { <SummaryStep state /> }.into_any(),
+                _ => view! { <DetailsStep state tags=tags.clone() sender_ids=sender_ids.clone() /> }.into_any(),
+            }}
+            <div class="mt-8 flex flex-wrap items-center justify-between gap-3 border-t border-slate-100 pt-4">
+                <div>
+                    <Show when=move || step.get() != 0>
+                        <button type="button" class=format!("{button} border border-slate-300 text-slate-700") on:click=move |_| step.update(|s| *s -= 1)>
+                            "Back"
+                        </button>
+                    </Show>
+                </div>
+                <div class="flex gap-2">
+                    {(!state.finished).then(|| view! {
+                        <button type="button" class=format!("{button} border border-slate-300 text-slate-700") disabled=move || state.busy.get() on:click=save_draft>
+                            "Save as draft"
+                        </button>
+                    })}
+                    {move || if step.get() < last {
+                        view! {
+                            <button type="button" class=format!("{button} bg-indigo-600 text-white") disabled=move || state.busy.get() on:click=next>
+                                "Save & Next"
+                            </button>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <button type="button" class=format!("{button} bg-indigo-600 text-white") disabled=move || state.busy.get() on:click=create>
+                                {if state.finished { "Save changes" } else { "Create Stream" }}
+                            </button>
+                        }.into_any()
+                    }}
+                </div>
+            </div>
+        </div>
+        {move || created.get().map(|created| {
+            let done = Callback::new(move |()| go_to_streams());
+            view! {
+                <Dialog title="The stream was created successfully".to_string() on_close=done>
+                    <p>"Copy the authorization token now; it goes in the Authorization header of every request."</p>
+                    <div class="mt-4 flex gap-2">
+                        <input readonly aria-label="API token" value=created.token.clone() class="min-w-0 flex-1 rounded-md border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-xs" />
+                        <CopyButton text=created.token label="Copy token" />
+                    </div>
+                    <div class="mt-6 flex justify-end">
+                        <button type="button" autofocus class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white" on:click=move |_| done.run(())>
+                            "Done"
+                        </button>
+                    </div>
+                </Dialog>
+            }
+        })}
+    }
+}

@@ -1,0 +1,108 @@
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    streams::{Stream, StreamInput, StreamKind, StreamStatus},
+};
+
+/// How the default sender is chosen in the Details step.
+pub const CUSTOMIZED: &str = "__customized__";
+pub const NEW_SENDER: &str = "__new__";
+
+/// Everything the wizard edits, as signals shared by its steps.
+#[derive(Debug, Clone, Copy)]
+pub struct WizardState {
+    pub kind: StreamKind,
+    /// Set once the stream exists (after the first save).
+    pub id: RwSignal<Option<String>>,
+    /// Editing a finished stream rather than creating one.
+    pub finished: bool,
+    pub name: RwSignal<String>,
+    pub description: RwSignal<String>,
+    pub demo: RwSignal<bool>,
+    pub ip_acl_enabled: RwSignal<bool>,
+    pub allowed_ips: RwSignal<Vec<String>>,
+    pub tags: RwSignal<Vec<String>>,
+    /// [`CUSTOMIZED`], [`NEW_SENDER`] or an existing sender ID.
+    pub sender_choice: RwSignal<String>,
+    pub new_sender: RwSignal<String>,
+    pub error: RwSignal<Option<AppError>>,
+    pub busy: RwSignal<bool>,
+}
+
+impl WizardState {
+    pub fn new(kind: StreamKind, existing: Option<Stream>) -> Self {
+        let stream = existing.clone();
+        let field = |get: fn(&Stream) -> String| {
+            RwSignal::new(stream.as_ref().map(get).unwrap_or_default())
+        };
+        Self {
+            kind,
+            id: RwSignal::new(existing.as_ref().map(|s| s.id.clone())),
+            finished: existing
+                .as_ref()
+                .is_some_and(|s| s.status != StreamStatus::Draft),
+            name: field(|s| s.name.clone()),
+            description: field(|s| s.description.clone()),
+            demo: RwSignal::new(existing.as_ref().is_some_and(|s| s.demo)),
+            ip_acl_enabled: RwSignal::new(existing.as_ref().is_some_and(|s| s.ip_acl_enabled)),
+            allowed_ips: RwSignal::new(
+                existing
+                    .as_ref()
+                    .map(|s| s.allowed_ips.clone())
+                    .unwrap_or_default(),
+            ),
+            tags: RwSignal::new(
+                existing
+                    .as_ref()
+                    .map(|s| s.tags.clone())
+                    .unwrap_or_default(),
+            ),
+            sender_choice: RwSignal::new(
+                existing
+                    .and_then(|s| s.default_sender)
+                    .unwrap_or_else(|| CUSTOMIZED.to_string()),
+            ),
+            new_sender: RwSignal::new(String::new()),
+            error: RwSignal::new(None),
+            busy: RwSignal::new(false),
+        }
+    }
+
+    pub fn default_sender(&self) -> Option<String> {
+        match self.sender_choice.get_untracked().as_str() {
+            CUSTOMIZED => None,
+            NEW_SENDER => Some(self.new_sender.get_untracked()),
+            existing => Some(existing.to_string()),
+        }
+    }
+
+    pub fn input(&self) -> StreamInput {
+        StreamInput {
+            name: self.name.get_untracked(),
+            description: self.description.get_untracked(),
+            demo: self.demo.get_untracked(),
+            ip_acl_enabled: self.ip_acl_enabled.get_untracked(),
+            allowed_ips: if self.ip_acl_enabled.get_untracked() {
+                self.allowed_ips.get_untracked()
+            } else {
+                Vec::new()
+            },
+            tags: self.tags.get_untracked(),
+            default_sender: self.default_sender(),
+        }
+    }
+
+    /// The error of `field`, if the last save failed on it.
+    pub fn field_error(&self, field: &'static str) -> Option<String> {
+        self.error
+            .get()
+            .filter(|error| error.field.as_deref() == Some(field))
+            .map(|error| error.message)
+    }
+}
+
+/// The wizard's steps for a type: (key, label).
+pub fn steps(_kind: StreamKind) -> Vec<(&'static str, &'static str)> {
+    vec![("details", "Stream API details"), ("summary", "Summary")]
+}

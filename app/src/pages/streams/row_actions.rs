@@ -1,0 +1,164 @@
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::{
+    components::{ConfirmDialog, CopyButton, Dialog, Toasts},
+    error::AppError,
+    streams::{
+        Stream, StreamStatus,
+        api::{StreamAction, apply_stream_action, reset_token, show_token},
+    },
+};
+
+/// The dialog a row's menu opened.
+#[derive(Debug, Clone, PartialEq)]
+enum Open {
+    Token(String),
+    ConfirmReset,
+    ConfirmDelete,
+}
+
+/// The ⋯ menu of one stream. Drafts get Edit and Delete only.
+#[component]
+pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
+    let toasts = expect_context::<Toasts>();
+    let open = RwSignal::new(None::<Open>);
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close_menu = move || {
+        if let Some(details) = menu.get_untracked() {
+            details.set_open(false);
+        }
+    };
+    let id = StoredValue::new(stream.id.clone());
+    let name = stream.name.clone();
+    let report = move |result: Result<(), AppError>, done: &'static str| match result {
+        Ok(()) => {
+            toasts.show(done);
+            refresh.run(());
+        }
+        Err(error) => toasts.show(error.message),
+    };
+    let act = move |action: StreamAction, done: &'static str| {
+        close_menu();
+        open.set(None);
+        spawn_local(async move {
+            report(apply_stream_action(id.get_value(), action).await, done);
+        });
+    };
+    let reveal = move |_| {
+        close_menu();
+        spawn_local(async move {
+            match show_token(id.get_value()).await {
+                Ok(token) => open.set(Some(Open::Token(token))),
+                Err(error) => toasts.show(error.message),
+            }
+        });
+    };
+    let reset = Callback::new(move |()| {
+        spawn_local(async move {
+            match reset_token(id.get_value()).await {
+                Ok(token) => {
+                    open.set(Some(Open::Token(token)));
+                    toasts.show("Token reset. The old token no longer works.");
+                }
+                Err(error) => toasts.show(error.message),
+            }
+        });
+    });
+    let item = "block w-full rounded-md px-3 py-2 text-left text-sm text-slate-700 hover:bg-slate-100 focus-visible:bg-slate-100";
+    let is_draft = stream.status == StreamStatus::Draft;
+    let (enable, enable_label, enable_done) = if stream.status == StreamStatus::Disabled {
+        (StreamAction::Enable, "Enable", "Stream enabled.")
+    } else {
+        (
+            StreamAction::Disable,
+            "Disable",
+            "Stream disabled: its API refuses sends.",
+        )
+    };
+    let (restrict, restrict_label, restrict_done) = if stream.restricted {
+        (
+            StreamAction::Unrestrict,
+            "Unrestrict",
+            "Stream unrestricted.",
+        )
+    } else {
+        (
+            StreamAction::Restrict,
+            "Restrict",
+            "Stream restricted to its test recipients.",
+        )
+    };
+
+    view! {
+        <details class="relative inline-block text-left" node_ref=menu>
+            <summary
+                class="inline-flex cursor-pointer list-none rounded-md px-2 py-1 text-slate-500 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600"
+                aria-label=format!("Actions for {name}")
+            >
+                "⋯"
+            </summary>
+            <div role="menu" class="absolute right-0 z-20 mt-1 w-48 rounded-lg border border-slate-200 bg-white p-1 shadow-lg">
+                {(!is_draft).then(|| view! {
+                    <button type="button" role="menuitem" class=item on:click=reveal>"Show token"</button>
+                    <button type="button" role="menuitem" class=item on:click=move |_| { close_menu(); open.set(Some(Open::ConfirmReset)); }>
+                        "Reset token"
+                    </button>
+                    <button type="button" role="menuitem" class=item on:click=move |_| act(enable, enable_done)>{enable_label}</button>
+                    <button type="button" role="menuitem" class=item on:click=move |_| act(restrict, restrict_done)>{restrict_label}</button>
+                })}
+                <a role="menuitem" class=item href=format!("/streams/{}/edit", stream.id)>"Edit stream"</a>
+                <button
+                    type="button"
+                    role="menuitem"
+                    class=format!("{item} text-red-700")
+                    on:click=move |_| { close_menu(); open.set(Some(Open::ConfirmDelete)); }
+                >
+                    "Delete"
+                </button>
+            </div>
+        </details>
+        {move || {
+            let close = Callback::new(move |()| open.set(None));
+            let name = stream.name.clone();
+            open.get().map(|dialog| match dialog {
+                Open::Token(token) => view! {
+                    <Dialog title=format!("Token of {name}") on_close=close>
+                        <p>"Send it in the Authorization header of every API request. Keep it secret."</p>
+                        <div class="mt-4 flex gap-2">
+                            <input
+                                readonly
+                                aria-label="API token"
+                                value=token.clone()
+                                class="min-w-0 flex-1 rounded-md border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-xs"
+                            />
+                            <CopyButton text=token label="Copy token" />
+                        </div>
+                        <div class="mt-6 flex justify-end">
+                            <button type="button" autofocus class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white" on:click=move |_| close.run(())>
+                                "Done"
+                            </button>
+                        </div>
+                    </Dialog>
+                }.into_any(),
+                Open::ConfirmReset => view! {
+                    <ConfirmDialog
+                        title=format!("Reset the token of {name}?")
+                        message="A new token is issued and the current one stops working at once.".to_string()
+                        confirm_label="Reset token"
+                        on_confirm=reset
+                        on_close=close
+                    />
+                }.into_any(),
+                Open::ConfirmDelete => view! {
+                    <ConfirmDialog
+                        title=format!("Delete {name}?")
+                        message="The stream and its settings are removed and its token stops working. This cannot be undone.".to_string()
+                        confirm_label="Delete stream"
+                        on_confirm=Callback::new(move |()| act(StreamAction::Delete, "Stream deleted."))
+                        on_close=close
+                    />
+                }.into_any(),
+            })
+        }}
+    }
+}

@@ -1,0 +1,116 @@
+use leptos::prelude::*;
+
+use super::row_actions::RowActions;
+use crate::streams::{Stream, StreamStatus};
+
+fn status_badge(status: StreamStatus) -> &'static str {
+    match status {
+        StreamStatus::Draft => "bg-slate-100 text-slate-700",
+        StreamStatus::Ready => "bg-emerald-50 text-emerald-700",
+        StreamStatus::Sending => "bg-sky-50 text-sky-700",
+        StreamStatus::Disabled => "bg-amber-50 text-amber-800",
+    }
+}
+
+/// A timestamp in the viewer's terms; the same text on server and browser.
+fn when(ms: Option<i64>) -> String {
+    ms.map_or_else(
+        || "—".into(),
+        |ms| {
+            let days = ms / 86_400_000;
+            let (year, month, day) = civil_from_days(days);
+            let minutes = (ms / 60_000) % 1440;
+            format!(
+                "{year}-{month:02}-{day:02} {:02}:{:02} UTC",
+                minutes / 60,
+                minutes % 60
+            )
+        },
+    )
+}
+
+/// Days since 1970-01-01 to a (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+#[component]
+pub fn StreamsTable(streams: Vec<Stream>, refresh: Callback<()>) -> impl IntoView {
+    let th = "px-4 py-3 font-semibold";
+    view! {
+        <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white">
+            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="streams-table">
+                <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
+                    <tr>
+                        <th scope="col" class=th>"Name"</th>
+                        <th scope="col" class=th>"Status"</th>
+                        <th scope="col" class=th>"Tags"</th>
+                        <th scope="col" class=th>"Type"</th>
+                        <th scope="col" class=th>"Allowed IPs"</th>
+                        <th scope="col" class=th>"Last Activity"</th>
+                        <th scope="col" class=th><span class="sr-only">"Action"</span></th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {streams
+                        .into_iter()
+                        .map(|stream| {
+                            let restricted = stream.restricted.then(|| {
+                                view! { <span class="ml-1 rounded bg-violet-50 px-1.5 py-0.5 text-xs text-violet-700">"Restricted"</span> }
+                            });
+                            let ips = if stream.ip_acl_enabled { stream.allowed_ips.join(", ") } else { "Any".into() };
+                            view! {
+                                <tr data-testid="stream-row">
+                                    <td class="px-4 py-3 font-medium text-slate-900">
+                                        {stream.name.clone()}
+                                        {stream.demo.then(|| view! { <span class="ml-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">"Demo"</span> })}
+                                    </td>
+                                    <td class="whitespace-nowrap px-4 py-3">
+                                        <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {}", status_badge(stream.status))>
+                                            {stream.status.label()}
+                                        </span>
+                                        {restricted}
+                                    </td>
+                                    <td class="px-4 py-3">
+                                        <div class="flex flex-wrap gap-1">
+                                            {stream.tags.iter().map(|tag| view! {
+                                                <span class="rounded bg-indigo-50 px-1.5 py-0.5 text-xs text-indigo-700">{tag.clone()}</span>
+                                            }).collect_view()}
+                                        </div>
+                                    </td>
+                                    <td class="px-4 py-3 text-slate-600">{stream.kind.label()}</td>
+                                    <td class="px-4 py-3 font-mono text-xs text-slate-600">{ips}</td>
+                                    <td class="whitespace-nowrap px-4 py-3 text-slate-600">{when(stream.last_activity_at)}</td>
+                                    <td class="px-4 py-3 text-right">
+                                        <RowActions stream refresh />
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_render_as_utc_dates() {
+        assert_eq!(when(None), "—");
+        assert_eq!(when(Some(0)), "1970-01-01 00:00 UTC");
+        assert_eq!(when(Some(1_795_447_205_093)), "2026-11-23 13:20 UTC");
+        assert_eq!(when(Some(951_782_400_000)), "2000-02-29 00:00 UTC");
+    }
+}
