@@ -349,11 +349,14 @@ async fn one_account_never_reaches_another_accounts_streams(backend: Backend) {
     assert_eq!(store::get(db, &acme, id).await.unwrap().unwrap(), stream);
 }
 
+/// Breaks one field of a valid input.
+type Spoil = fn(&mut StreamInput);
+
 async fn invalid_input_is_refused_and_writes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let key = SecretKey::generate();
     let acme = account(&app.db, "ann@acme.io").await;
-    let cases: [(fn(&mut StreamInput), &str); 5] = [
+    let cases: [(Spoil, &str); 5] = [
         (|i| i.name = " ".into(), "name_required"),
         (|i| i.allowed_ips = vec!["10.0.0.300".into()], "invalid_ip"),
         (|i| i.ip_acl_enabled = true, "ip_required"),
