@@ -110,7 +110,7 @@ mod tests {
     fn timestamps_render_as_utc_dates() {
         assert_eq!(when(None), "—");
         assert_eq!(when(Some(0)), "1970-01-01 00:00 UTC");
-        assert_eq!(when(Some(1_795_447_205_093)), "2026-11-23 13:20 UTC");
+        assert_eq!(when(Some(1_795_447_205_093)), "2026-11-23 15:20 UTC");
         assert_eq!(when(Some(951_782_400_000)), "2000-02-29 00:00 UTC");
     }
 }
