@@ -34,8 +34,9 @@ build-dev:
 test-rust:
 	eval "$$(bash .ci/postgres.sh)" && cargo test -p app --features ssr && cargo test -p server
 
+# A free port, so a stray server never stops the browser tests.
 test-e2e:
-	cd end2end && npx playwright test
+	cd end2end && SLUICE_E2E_PORT=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') npx playwright test
 
 fmt:
 	cargo fmt --all

@@ -94,6 +94,7 @@ pub fn StreamsTable(streams: Vec<Stream>, refresh: Callback<()>) -> impl IntoVie
                                     </td>
                                 </tr>
                             }
+                            .into_any()
                         })
                         .collect_view()}
                 </tbody>
