@@ -1,4 +1,5 @@
 //! The Sluice server: configuration, HTTP wiring and the process lifecycle.
+#![recursion_limit = "512"]
 
 pub mod cli;
 pub mod config;

@@ -3,9 +3,11 @@
 mod copy_button;
 mod dialog;
 mod toast;
+mod token_dialog;
 
 pub use self::{
     copy_button::CopyButton,
     dialog::{ConfirmDialog, Dialog},
     toast::{ToastRegion, Toasts},
+    token_dialog::TokenDialog,
 };

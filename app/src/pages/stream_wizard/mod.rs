@@ -15,7 +15,7 @@ use self::{
     summary_step::SummaryStep,
 };
 use crate::{
-    components::{CopyButton, Dialog, Toasts},
+    components::{Toasts, TokenDialog},
     error::AppError,
     streams::{
         Stream, StreamKind, StreamStatus,
@@ -226,18 +226,12 @@ fn StreamWizard(
         {move || created.get().map(|created| {
             let done = Callback::new(move |()| go_to_streams());
             view! {
-                <Dialog title="The stream was created successfully".to_string() on_close=done>
-                    <p>"Copy the authorization token now; it goes in the Authorization header of every request."</p>
-                    <div class="mt-4 flex gap-2">
-                        <input readonly aria-label="API token" value=created.token.clone() class="min-w-0 flex-1 rounded-md border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-xs" />
-                        <CopyButton text=created.token label="Copy token" />
-                    </div>
-                    <div class="mt-6 flex justify-end">
-                        <button type="button" autofocus class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white" on:click=move |_| done.run(())>
-                            "Done"
-                        </button>
-                    </div>
-                </Dialog>
+                <TokenDialog
+                    title="The stream was created successfully".to_string()
+                    intro="Copy the authorization token now; it goes in the Authorization header of every request."
+                    token=created.token
+                    on_done=done
+                />
             }
         })}
     }

@@ -1,7 +1,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    components::{ConfirmDialog, CopyButton, Dialog, Toasts},
+    components::{ConfirmDialog, Toasts, TokenDialog},
     error::AppError,
     streams::{
         Stream, StreamStatus,
@@ -122,23 +122,12 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
             let name = stream.name.clone();
             open.get().map(|dialog| match dialog {
                 Open::Token(token) => view! {
-                    <Dialog title=format!("Token of {name}") on_close=close>
-                        <p>"Send it in the Authorization header of every API request. Keep it secret."</p>
-                        <div class="mt-4 flex gap-2">
-                            <input
-                                readonly
-                                aria-label="API token"
-                                value=token.clone()
-                                class="min-w-0 flex-1 rounded-md border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-xs"
-                            />
-                            <CopyButton text=token label="Copy token" />
-                        </div>
-                        <div class="mt-6 flex justify-end">
-                            <button type="button" autofocus class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white" on:click=move |_| close.run(())>
-                                "Done"
-                            </button>
-                        </div>
-                    </Dialog>
+                    <TokenDialog
+                        title=format!("Token of {name}")
+                        intro="Send it in the Authorization header of every API request. Keep it secret."
+                        token
+                        on_done=close
+                    />
                 }.into_any(),
                 Open::ConfirmReset => view! {
                     <ConfirmDialog
