@@ -37,11 +37,13 @@ if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ve
   cargo install wasm-bindgen-cli --version "=$bindgen_version" --force
 fi
 
+# `npm install`, not `npm ci`: npm 11 leaves optional platform packages (Tailwind's oxide
+# binaries) out of the lock file, and `npm ci` then refuses it.
 npm_install() {
   local dir=$1
   if [[ ! -f "$dir/node_modules/.package-lock.json" || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
     say "installing npm packages in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
   fi
 }
 npm_install .
