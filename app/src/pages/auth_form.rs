@@ -93,7 +93,6 @@ pub fn Field(
                 type=input_type
                 autocomplete=autocomplete
                 required=required
-                prop:value=move || value.get()
                 value=move || value.get()
                 aria-invalid=move || field_error().is_some().then_some("true")
                 aria-describedby=described_by
