@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use base64::{
+    Engine,
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+};
 use chacha20poly1305::{
     XChaCha20Poly1305, XNonce,
     aead::{Aead, KeyInit},
@@ -80,6 +83,13 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A Standard Webhooks signing secret: `whsec_` and 24 random bytes in base64.
+pub fn webhook_secret() -> String {
+    let mut bytes = [0u8; 24];
+    OsRng.fill_bytes(&mut bytes);
+    format!("whsec_{}", STANDARD.encode(bytes))
+}
+
 /// The hex SHA-256 of `text`: how tokens are looked up without being stored.
 pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -118,5 +128,8 @@ mod tests {
         let (a, b) = (random_token(), random_token());
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
+        let secret = webhook_secret();
+        assert!(secret.starts_with("whsec_"));
+        assert_eq!(STANDARD.decode(&secret[6..]).unwrap().len(), 24);
     }
 }

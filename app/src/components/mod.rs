@@ -2,12 +2,14 @@
 
 mod copy_button;
 mod dialog;
+mod field;
 mod toast;
 mod token_dialog;
 
 pub use self::{
     copy_button::CopyButton,
-    dialog::{ConfirmDialog, Dialog},
+    dialog::{ConfirmDialog, Dialog, SidePanel},
+    field::{Field, INPUT, error_of},
     toast::{ToastRegion, Toasts},
     token_dialog::TokenDialog,
 };

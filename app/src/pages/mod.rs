@@ -11,6 +11,7 @@ mod realtime;
 mod sender_ids;
 mod sign_in;
 mod sign_up;
+mod stream_settings;
 mod stream_wizard;
 mod streams;
 

@@ -158,7 +158,7 @@ pub async fn delete_sender_id(value: String) -> Result<(), AppError> {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(super) mod ssr {
     use leptos::prelude::expect_context;
 
     use crate::{
@@ -194,6 +194,7 @@ mod ssr {
             },
             StreamError::NotFound => not_found(),
             StreamError::Draft(_) => AppError::new("stream_is_draft", error.to_string()),
+            StreamError::WrongKind(message) => AppError::new("wrong_stream_type", message),
             StreamError::Crypto(_) | StreamError::Db(_) => internal(error),
         }
     }

@@ -15,7 +15,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             field,
             code,

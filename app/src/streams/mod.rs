@@ -4,6 +4,10 @@ pub mod api;
 mod fields;
 mod kind;
 mod requests;
+pub mod settings;
+pub mod settings_api;
+#[cfg(feature = "ssr")]
+pub mod settings_store;
 #[cfg(feature = "ssr")]
 pub mod store;
 

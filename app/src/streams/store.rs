@@ -21,6 +21,8 @@ pub enum StreamError {
     NotFound,
     #[error("a draft stream cannot be {0}; finish it first")]
     Draft(&'static str),
+    #[error("{0}")]
+    WrongKind(&'static str),
     #[error("stored secret unreadable: {0}")]
     Crypto(#[from] crate::crypto::CryptoError),
     #[error(transparent)]
@@ -517,6 +519,21 @@ pub async fn set_restricted(
     restricted: bool,
 ) -> Result<Stream, StreamError> {
     ensure_finished(db, account_id, id, "restricted").await?;
+    if restricted {
+        let recipients: i64 =
+            sqlx::query_scalar("select count(*) from test_recipients where stream_id = $1")
+                .bind(id)
+                .fetch_one(db.pool())
+                .await?;
+        if recipients == 0 {
+            return Err(FieldError::new(
+                "phone",
+                "test_recipients_required",
+                "Add at least one test recipient: a restricted stream sends only to them.",
+            )
+            .into());
+        }
+    }
     sqlx::query(
         "update streams set restricted = $1, updated_at = $2 where account_id = $3 and id = $4",
     )

@@ -4,4 +4,5 @@ mod auth;
 mod cli;
 mod helpers;
 mod operations;
+mod settings;
 mod streams;

@@ -3,7 +3,7 @@ use app::{
     crypto::SecretKey,
     db::Db,
     streams::{
-        StreamFilter, StreamInput, StreamKind, StreamStatus,
+        StreamFilter, StreamInput, StreamKind, StreamStatus, settings_store,
         store::{self, StreamError},
     },
 };
@@ -23,7 +23,7 @@ on_both_backends!(
     sender_ids_are_unique_and_deleting_one_makes_streams_customized,
 );
 
-async fn account(db: &Db, email: &str) -> String {
+pub async fn account(db: &Db, email: &str) -> String {
     sign_up(db, SignUp::parse("", email, PASSWORD).unwrap())
         .await
         .unwrap()
@@ -279,6 +279,13 @@ async fn drafts_only_allow_edit_and_delete(backend: Backend) {
     .await
     .unwrap();
     let disabled = store::set_enabled(&app.db, &acme, &ready.id, false)
+        .await
+        .unwrap();
+    let refused = store::set_restricted(&app.db, &acme, &ready.id, true).await;
+    assert!(
+        matches!(refused, Err(StreamError::Invalid(ref e)) if e.code == "test_recipients_required")
+    );
+    settings_store::add_test_recipient(&app.db, &acme, &ready.id, "+447700900123")
         .await
         .unwrap();
     let restricted = store::set_restricted(&app.db, &acme, &ready.id, true)

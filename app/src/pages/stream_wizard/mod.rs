@@ -9,20 +9,22 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
+pub use self::{chips_input::ChipsInput, details_step::DetailsStep, state::WizardState};
 use self::{
-    details_step::DetailsStep,
-    state::{WizardState, steps},
+    state::{StoredSettings, steps},
     summary_step::SummaryStep,
 };
 use crate::{
     components::{Toasts, TokenDialog},
     error::AppError,
+    pages::stream_settings::{OtpFields, WebhookFields, WhatsAppFields},
     streams::{
         Stream, StreamKind, StreamStatus,
         api::{
             CreatedStream, create_stream, finish_stream, get_stream, list_sender_ids, list_tags,
             save_wizard_step, update_stream,
         },
+        settings_api::{delete_webhook, save_otp_settings, save_webhook, save_whatsapp},
     },
 };
 
@@ -66,16 +68,23 @@ pub fn EditStreamPage() -> impl IntoView {
 
 #[component]
 fn WizardLoader(kind: StreamKind, existing: Option<Stream>) -> impl IntoView {
+    let id = existing.as_ref().map(|stream| stream.id.clone());
     let choices = Resource::new(
-        || (),
-        |_| async { Ok::<_, AppError>((list_tags().await?, list_sender_ids().await?)) },
+        move || id.clone(),
+        move |id| async move {
+            Ok::<_, AppError>((
+                list_tags().await?,
+                list_sender_ids().await?,
+                StoredSettings::load(kind, id).await?,
+            ))
+        },
     );
     let existing = StoredValue::new(existing);
     view! {
         <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                choices.await.map(|(tags, sender_ids)| {
-                    view! { <StreamWizard kind existing=existing.get_value() tags sender_ids /> }
+                choices.await.map(|(tags, sender_ids, settings)| {
+                    view! { <StreamWizard kind existing=existing.get_value() tags sender_ids settings /> }
                 })
             })}
         </Suspense>
@@ -88,6 +97,7 @@ fn StreamWizard(
     existing: Option<Stream>,
     tags: Vec<String>,
     sender_ids: Vec<String>,
+    settings: StoredSettings,
 ) -> impl IntoView {
     let steps = StoredValue::new(steps(kind));
     let resume_at = existing
@@ -97,7 +107,7 @@ fn StreamWizard(
             steps.with_value(|s| s.iter().position(|(key, _)| *key == stream.wizard_step))
         })
         .unwrap_or(0);
-    let state = WizardState::new(kind, existing);
+    let state = WizardState::new(kind, existing, settings);
     let step = RwSignal::new(resume_at);
     let created = RwSignal::new(None::<CreatedStream>);
     let toasts = expect_context::<Toasts>();
@@ -107,18 +117,27 @@ fn StreamWizard(
     let last = steps.with_value(Vec::len) - 1;
     let step_key = move |index: usize| steps.with_value(|s| s[index].0);
 
-    // Creates the stream as a draft on the first save, updates it afterwards.
+    // Saves what the current step shows. The Details step creates the stream as a draft the
+    // first time and updates it afterwards; later steps save the stream's settings.
     let save = move || async move {
         state.error.set(None);
-        let input = state.input();
-        match state.id.get_untracked() {
-            None => {
-                let created = create_stream(kind, input, true).await?;
-                state.id.set(Some(created.stream.id.clone()));
-                Ok(created.stream.id)
+        let Some(id) = state.id.get_untracked() else {
+            let created = create_stream(kind, state.input(), true).await?;
+            state.id.set(Some(created.stream.id.clone()));
+            return Ok(created.stream.id);
+        };
+        match step_key(step.get_untracked()) {
+            "details" => drop(update_stream(id.clone(), state.input()).await?),
+            "otp" => drop(save_otp_settings(id.clone(), state.otp.settings()).await?),
+            "whatsapp" => {
+                let saved = save_whatsapp(id.clone(), state.whatsapp.input()).await?;
+                state.whatsapp.saved(&saved);
             }
-            Some(id) => update_stream(id.clone(), input).await.map(|_| id),
+            "webhook" if state.webhook.is_empty() => delete_webhook(id.clone()).await?,
+            "webhook" => drop(save_webhook(id.clone(), state.webhook.input()).await?),
+            _ => {}
         }
+        Ok(id)
     };
     let run = move |work: std::pin::Pin<Box<dyn Future<Output = Result<(), AppError>>>>| {
         state.busy.set(true);
@@ -191,6 +210,14 @@ fn StreamWizard(
         <div class="rounded-xl border border-slate-200 bg-white p-6">
             {move || match step_key(step.get()) {
                 "summary" => view! { <SummaryStep state /> }.into_any(),
+                "otp" => view! { <OtpFields form=state.otp error=state.error /> }.into_any(),
+                "whatsapp" => view! { <WhatsAppFields form=state.whatsapp error=state.error /> }.into_any(),
+                "webhook" => view! {
+                    <p class="mb-4 text-sm text-slate-600">
+                        "Optional. Sluice forwards replies to this URL. Leave the URL empty and press Save & Next to skip."
+                    </p>
+                    <WebhookFields form=state.webhook error=state.error />
+                }.into_any(),
                 _ => view! { <DetailsStep state tags=tags.clone() sender_ids=sender_ids.clone() /> }.into_any(),
             }}
             <div class="mt-8 flex flex-wrap items-center justify-between gap-3 border-t border-slate-100 pt-4">

@@ -2,8 +2,42 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    streams::{Stream, StreamInput, StreamKind, StreamStatus},
+    pages::stream_settings::{OtpForm, WebhookForm, WhatsAppForm},
+    streams::{
+        Stream, StreamInput, StreamKind, StreamStatus,
+        settings::{OtpSettings, WebhookInput, WhatsAppSettings},
+        settings_api::{get_otp_settings, get_webhook, get_whatsapp},
+    },
 };
+
+/// The type-specific settings a stream has stored (the defaults for a new one).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct StoredSettings {
+    pub otp: OtpSettings,
+    pub webhook: WebhookInput,
+    pub whatsapp: WhatsAppSettings,
+}
+
+impl StoredSettings {
+    /// Fetches the settings the wizard's steps for `kind` edit.
+    pub async fn load(kind: StreamKind, id: Option<String>) -> Result<Self, AppError> {
+        let mut settings = Self::default();
+        let Some(id) = id else { return Ok(settings) };
+        for (key, _) in steps(kind) {
+            match key {
+                "otp" => settings.otp = get_otp_settings(id.clone()).await?,
+                "whatsapp" => settings.whatsapp = get_whatsapp(id.clone()).await?,
+                "webhook" => {
+                    if let Some(webhook) = get_webhook(id.clone()).await? {
+                        settings.webhook = webhook.input;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(settings)
+    }
+}
 
 /// How the default sender is chosen in the Details step.
 pub const CUSTOMIZED: &str = "__customized__";
@@ -26,12 +60,15 @@ pub struct WizardState {
     /// [`CUSTOMIZED`], [`NEW_SENDER`] or an existing sender ID.
     pub sender_choice: RwSignal<String>,
     pub new_sender: RwSignal<String>,
+    pub otp: OtpForm,
+    pub webhook: WebhookForm,
+    pub whatsapp: WhatsAppForm,
     pub error: RwSignal<Option<AppError>>,
     pub busy: RwSignal<bool>,
 }
 
 impl WizardState {
-    pub fn new(kind: StreamKind, existing: Option<Stream>) -> Self {
+    pub fn new(kind: StreamKind, existing: Option<Stream>, settings: StoredSettings) -> Self {
         let stream = existing.clone();
         let field = |get: fn(&Stream) -> String| {
             RwSignal::new(stream.as_ref().map(get).unwrap_or_default())
@@ -64,6 +101,9 @@ impl WizardState {
                     .unwrap_or_else(|| CUSTOMIZED.to_string()),
             ),
             new_sender: RwSignal::new(String::new()),
+            otp: OtpForm::new(settings.otp),
+            webhook: WebhookForm::new(settings.webhook),
+            whatsapp: WhatsAppForm::new(&settings.whatsapp),
             error: RwSignal::new(None),
             busy: RwSignal::new(false),
         }
@@ -103,6 +143,16 @@ impl WizardState {
 }
 
 /// The wizard's steps for a type: (key, label).
-pub fn steps(_kind: StreamKind) -> Vec<(&'static str, &'static str)> {
-    vec![("details", "Stream API details"), ("summary", "Summary")]
+pub fn steps(kind: StreamKind) -> Vec<(&'static str, &'static str)> {
+    const DETAILS: (&str, &str) = ("details", "Stream API details");
+    const OTP: (&str, &str) = ("otp", "OTP settings");
+    const WHATSAPP: (&str, &str) = ("whatsapp", "WhatsApp settings");
+    const WEBHOOK: (&str, &str) = ("webhook", "Incoming Messages Webhook");
+    const SUMMARY: (&str, &str) = ("summary", "Summary");
+    match kind {
+        StreamKind::SmsMarketing | StreamKind::SmsTransactional => vec![DETAILS, SUMMARY],
+        StreamKind::SmsOtp => vec![DETAILS, OTP, SUMMARY],
+        StreamKind::SmsTwoWay => vec![DETAILS, WEBHOOK, SUMMARY],
+        StreamKind::Whatsapp => vec![DETAILS, WHATSAPP, WEBHOOK, SUMMARY],
+    }
 }

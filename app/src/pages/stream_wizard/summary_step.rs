@@ -1,25 +1,16 @@
 use leptos::prelude::*;
 
-use super::state::WizardState;
-use crate::{components::CopyButton, streams::request_previews};
+use super::state::{WizardState, steps};
+use crate::pages::stream_settings::{RequestPreviewList, WebhookRequestPreview};
 
 /// The last step: what was chosen, and the requests the stream will answer.
 #[component]
 pub fn SummaryStep(state: WizardState) -> impl IntoView {
-    // The console's own address, known only in the browser; paths alone until then.
-    let origin = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(window) = web_sys::window() {
-            origin.set(window.location().origin().unwrap_or_default());
-        }
-    });
     let input = state.input();
     let sender = input
         .default_sender
         .clone()
         .filter(|s| !s.trim().is_empty());
-    let previews = request_previews(state.kind, sender.as_deref());
     let row = |term: &'static str, value: String| {
         view! {
             <div class="grid grid-cols-3 gap-2 py-2">
@@ -35,6 +26,46 @@ pub fn SummaryStep(state: WizardState) -> impl IntoView {
             items.join(", ")
         }
     };
+    let step_keys: Vec<&str> = steps(state.kind).iter().map(|(key, _)| *key).collect();
+    let has_step = |key: &str| step_keys.contains(&key);
+    let otp = has_step("otp").then(|| {
+        let otp = state.otp.settings();
+        view! {
+            {row("Code generation", otp.source.label().into())}
+            {row("Code", format!("{} digits, valid {} s, {} failed checks allowed", otp.code_length, otp.ttl_seconds, otp.max_failures))}
+            {row("Sending limits", format!("{} per hour, {} per day per phone", otp.per_phone_hour, otp.per_phone_day))}
+        }
+    });
+    let whatsapp = has_step("whatsapp").then(|| {
+        let input = state.whatsapp.input();
+        let stored = |typed: &Option<String>, stored: bool| {
+            if typed.is_some() || stored { "Set".to_string() } else { "Not set".to_string() }
+        };
+        view! {
+            {row("Business Account ID", input.business_account_id.clone())}
+            {row("Phone-number IDs", or_none(&input.phone_number_ids))}
+            {row("Access token", stored(&input.access_token, state.whatsapp.has_access_token.get_untracked()))}
+            {row("App secret", stored(&input.app_secret, state.whatsapp.has_app_secret.get_untracked()))}
+        }
+    });
+    let webhook = has_step("webhook").then(|| state.webhook.input());
+    let webhook_row = webhook.clone().map(|webhook| {
+        let text = if webhook.url.trim().is_empty() {
+            "None".to_string()
+        } else {
+            format!("{} {}", webhook.method.as_str(), webhook.url.trim())
+        };
+        row("Incoming webhook", text)
+    });
+    let webhook_preview = webhook.filter(|w| !w.url.trim().is_empty()).map(|webhook| {
+        view! {
+            <WebhookRequestPreview
+                kind=state.kind
+                method=webhook.method.as_str().to_string()
+                url=webhook.url
+            />
+        }
+    });
     view! {
         <div class="grid gap-6 lg:grid-cols-2">
             <dl class="divide-y divide-slate-100 text-sm" data-testid="summary">
@@ -45,30 +76,13 @@ pub fn SummaryStep(state: WizardState) -> impl IntoView {
                 {row("Tags", or_none(&input.tags))}
                 {row("Default sender", sender.clone().unwrap_or_else(|| "Customized".into()))}
                 {row("Demo Sending", if input.demo { "On".into() } else { "Off".into() })}
+                {otp}
+                {whatsapp}
+                {webhook_row}
             </dl>
             <div class="space-y-4">
-                {previews
-                    .into_iter()
-                    .map(|preview| {
-                        let path = preview.path;
-                        let endpoint = Signal::derive(move || format!("{}{path}", origin.get()));
-                        view! {
-                            <section class="rounded-lg border border-slate-200">
-                                <header class="flex items-center justify-between gap-2 border-b border-slate-100 px-3 py-2">
-                                    <h3 class="text-sm font-medium">{preview.title}</h3>
-                                    <CopyButton text=Signal::stored(preview.body.clone()) label="Copy request body" />
-                                </header>
-                                <div class="flex items-center gap-2 px-3 py-2">
-                                    <code class="min-w-0 flex-1 truncate text-xs text-slate-700">
-                                        {preview.method} " " {move || endpoint.get()}
-                                    </code>
-                                    <CopyButton text=endpoint label="Copy endpoint" />
-                                </div>
-                                <pre class="overflow-x-auto bg-slate-900 px-3 py-2 text-xs text-slate-100">{preview.body}</pre>
-                            </section>
-                        }
-                    })
-                    .collect_view()}
+                <RequestPreviewList kind=state.kind sender=sender.clone() />
+                {webhook_preview}
             </div>
         </div>
     }

@@ -52,6 +52,14 @@ pub fn url(filter: &StreamFilter, page: u32) -> String {
     }
 }
 
+/// The URL of the streams page showing `filter` with a stream's side panel open at `tab`.
+pub fn panel_url(filter: &StreamFilter, stream: &str, tab: &str) -> String {
+    let base = url(filter, filter.page);
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let panel = serde_urlencoded::to_string([("stream", stream), ("tab", tab)]).unwrap_or_default();
+    format!("{base}{separator}{panel}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,7 +83,21 @@ mod tests {
             serde_urlencoded::from_str::<Vec<(String, String)>>(url.split_once('?').unwrap().1)
                 .unwrap(),
         );
-        assert_eq!(from_query(&query), StreamFilter { page: 3, ..filter });
+        assert_eq!(
+            from_query(&query),
+            StreamFilter {
+                page: 3,
+                ..filter.clone()
+            }
+        );
+        assert_eq!(
+            panel_url(&StreamFilter { page: 3, ..filter }, "str_1", "events"),
+            "/streams?name=login+%26+more&status=disabled&tag=ops&per_page=50&page=3&stream=str_1&tab=events"
+        );
+        assert_eq!(
+            panel_url(&StreamFilter::default(), "str_1", "info"),
+            "/streams?stream=str_1&tab=info"
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 mod filter;
 mod filters_bar;
 mod pagination;
+mod panel;
+mod recipients_dialog;
 mod row_actions;
 mod table;
 mod type_picker;
@@ -11,7 +13,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use self::{
-    filters_bar::FiltersBar, pagination::Pagination, table::StreamsTable, type_picker::TypePicker,
+    filters_bar::FiltersBar, pagination::Pagination, panel::StreamPanel, table::StreamsTable,
+    type_picker::TypePicker,
 };
 use super::{empty_state::EmptyState, page_header::PageHeader};
 use crate::streams::api::{list_streams, list_tags};
@@ -27,6 +30,8 @@ pub fn StreamsPage() -> impl IntoView {
         tags.refetch();
     });
     let picking_type = RwSignal::new(false);
+    let panel_stream = Memo::new(move |_| query.read().get("stream"));
+    let panel_tab = Memo::new(move |_| query.read().get("tab"));
 
     view! {
         <div class="flex flex-wrap items-start justify-between gap-4">
@@ -71,7 +76,7 @@ pub fn StreamsPage() -> impl IntoView {
                             }.into_any()
                         } else {
                             view! {
-                                <StreamsTable streams=page.streams refresh />
+                                <StreamsTable streams=page.streams filter=current.clone() refresh />
                                 <Pagination filter=current total=page.total />
                             }.into_any()
                         }}
@@ -79,5 +84,8 @@ pub fn StreamsPage() -> impl IntoView {
                 })
             })}
         </Transition>
+        {move || panel_stream.get().map(|id| view! {
+            <StreamPanel id tab=panel_tab filter=filter.get_untracked() refresh />
+        })}
     }
 }

@@ -1,5 +1,6 @@
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{ev::KeyboardEvent, prelude::*, task::spawn_local};
 
+use super::recipients_dialog::RecipientsDialog;
 use crate::{
     components::{ConfirmDialog, Toasts, TokenDialog},
     error::AppError,
@@ -15,6 +16,7 @@ enum Open {
     Token(String),
     ConfirmReset,
     ConfirmDelete,
+    Recipients,
 }
 
 /// The ⋯ menu of one stream. Drafts get Edit and Delete only.
@@ -75,22 +77,24 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
             "Stream disabled: its API refuses sends.",
         )
     };
-    let (restrict, restrict_label, restrict_done) = if stream.restricted {
-        (
-            StreamAction::Unrestrict,
-            "Unrestrict",
-            "Stream unrestricted.",
-        )
-    } else {
-        (
-            StreamAction::Restrict,
-            "Restrict",
-            "Stream restricted to its test recipients.",
-        )
+    let restricted = stream.restricted;
+    let restrict_item = move || {
+        if restricted {
+            view! {
+                <button type="button" role="menuitem" class=item on:click=move |_| act(StreamAction::Unrestrict, "Stream unrestricted.")>"Unrestrict"</button>
+                <button type="button" role="menuitem" class=item on:click=move |_| { close_menu(); open.set(Some(Open::Recipients)); }>"Test recipients"</button>
+            }
+            .into_any()
+        } else {
+            view! {
+                <button type="button" role="menuitem" class=item on:click=move |_| { close_menu(); open.set(Some(Open::Recipients)); }>"Restrict"</button>
+            }
+            .into_any()
+        }
     };
 
     view! {
-        <details class="relative inline-block text-left" node_ref=menu>
+        <details class="relative inline-block text-left" node_ref=menu on:keydown=menu_keys>
             <summary
                 class="inline-flex cursor-pointer list-none rounded-md px-2 py-1 text-slate-500 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600"
                 aria-label=format!("Actions for {name}")
@@ -104,7 +108,7 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
                         "Reset token"
                     </button>
                     <button type="button" role="menuitem" class=item on:click=move |_| act(enable, enable_done)>{enable_label}</button>
-                    <button type="button" role="menuitem" class=item on:click=move |_| act(restrict, restrict_done)>{restrict_label}</button>
+                    {restrict_item()}
                 })}
                 <a role="menuitem" class=item href=format!("/streams/{}/edit", stream.id)>"Edit stream"</a>
                 <button
@@ -138,6 +142,9 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
                         on_close=close
                     />
                 }.into_any(),
+                Open::Recipients => view! {
+                    <RecipientsDialog id=id.get_value() name restricted on_close=close refresh />
+                }.into_any(),
                 Open::ConfirmDelete => view! {
                     <ConfirmDialog
                         title=format!("Delete {name}?")
@@ -150,4 +157,71 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
             })
         }}
     }
+}
+
+/// Keys in an open ⋯ menu: arrows move between items (wrapping, as Tab does), Escape closes it
+/// and returns focus to its button.
+fn menu_keys(event: KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(details) = event
+            .current_target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+        else {
+            return;
+        };
+        if !details.open() {
+            return;
+        }
+        let items: Vec<web_sys::HtmlElement> = details
+            .query_selector_all("[role=menuitem]")
+            .map(|nodes| {
+                (0..nodes.length())
+                    .filter_map(|index| nodes.item(index))
+                    .filter_map(|node| node.dyn_into().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let summary = details
+            .query_selector("summary")
+            .ok()
+            .flatten()
+            .and_then(|summary| summary.dyn_into::<web_sys::HtmlElement>().ok());
+        let active = web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.active_element());
+        let position = items
+            .iter()
+            .position(|item| active.as_ref().is_some_and(|a| a == item.as_ref()));
+        let count = items.len();
+        let step = |forward: bool| match (position, forward) {
+            (None, true) => 0,
+            (None, false) => count.saturating_sub(1),
+            (Some(at), true) => (at + 1) % count,
+            (Some(at), false) => (at + count - 1) % count,
+        };
+        let target = match event.key().as_str() {
+            "Escape" => {
+                event.prevent_default();
+                details.set_open(false);
+                if let Some(summary) = summary {
+                    let _ = summary.focus();
+                }
+                return;
+            }
+            "ArrowDown" => step(true),
+            "ArrowUp" => step(false),
+            "Tab" => step(!event.shift_key()),
+            "Home" => 0,
+            "End" => count.saturating_sub(1),
+            _ => return,
+        };
+        if let Some(item) = items.get(target) {
+            event.prevent_default();
+            let _ = item.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = event;
 }

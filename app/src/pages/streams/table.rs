@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
-use super::row_actions::RowActions;
-use crate::streams::{Stream, StreamStatus};
+use super::{filter::panel_url, row_actions::RowActions};
+use crate::streams::{Stream, StreamFilter, StreamStatus};
 
 fn status_badge(status: StreamStatus) -> &'static str {
     match status {
@@ -13,7 +13,7 @@ fn status_badge(status: StreamStatus) -> &'static str {
 }
 
 /// A timestamp in the viewer's terms; the same text on server and browser.
-fn when(ms: Option<i64>) -> String {
+pub(super) fn when(ms: Option<i64>) -> String {
     ms.map_or_else(
         || "—".into(),
         |ms| {
@@ -43,7 +43,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 }
 
 #[component]
-pub fn StreamsTable(streams: Vec<Stream>, refresh: Callback<()>) -> impl IntoView {
+pub fn StreamsTable(
+    streams: Vec<Stream>,
+    filter: StreamFilter,
+    refresh: Callback<()>,
+) -> impl IntoView {
     let th = "px-4 py-3 font-semibold";
     view! {
         <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white">
@@ -70,7 +74,12 @@ pub fn StreamsTable(streams: Vec<Stream>, refresh: Callback<()>) -> impl IntoVie
                             view! {
                                 <tr data-testid="stream-row">
                                     <td class="px-4 py-3 font-medium text-slate-900">
-                                        {stream.name.clone()}
+                                        <a
+                                            href=panel_url(&filter, &stream.id, "info")
+                                            class="hover:text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-600"
+                                        >
+                                            {stream.name.clone()}
+                                        </a>
                                         {stream.demo.then(|| view! { <span class="ml-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">"Demo"</span> })}
                                     </td>
                                     <td class="whitespace-nowrap px-4 py-3">

@@ -1,0 +1,76 @@
+use leptos::prelude::*;
+
+use super::super::table::when;
+use crate::{
+    components::Toasts,
+    error::AppError,
+    pages::{
+        stream_settings::{PRIMARY, submit},
+        stream_wizard::{DetailsStep, WizardState},
+    },
+    streams::{
+        Stream,
+        api::{list_sender_ids, list_tags, update_stream},
+    },
+};
+
+/// The stream's details, editable in place, and when it was made, changed and last used.
+#[component]
+pub fn InfoTab(stream: Stream, changed: Callback<()>) -> impl IntoView {
+    let choices = Resource::new(
+        || (),
+        |_| async { Ok::<_, AppError>((list_tags().await?, list_sender_ids().await?)) },
+    );
+    let facts = [
+        ("Type", stream.kind.label().to_string()),
+        ("Status", stream.status.label().to_string()),
+        ("Created", when(Some(stream.created_at))),
+        ("Last changed", when(Some(stream.updated_at))),
+        ("Last activity", when(stream.last_activity_at)),
+    ];
+    let stream = StoredValue::new(stream);
+    view! {
+        <dl class="mb-6 grid grid-cols-2 gap-x-4 gap-y-2 rounded-lg bg-slate-50 p-4 text-sm sm:grid-cols-3" data-testid="stream-facts">
+            {facts.into_iter().map(|(term, value)| view! {
+                <div>
+                    <dt class="text-xs text-slate-500">{term}</dt>
+                    <dd class="font-medium text-slate-900">{value}</dd>
+                </div>
+            }).collect_view()}
+        </dl>
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                choices.await.map(|(tags, sender_ids)| {
+                    view! { <DetailsForm stream=stream.get_value() tags sender_ids changed /> }
+                })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DetailsForm(
+    stream: Stream,
+    tags: Vec<String>,
+    sender_ids: Vec<String>,
+    changed: Callback<()>,
+) -> impl IntoView {
+    let toasts = expect_context::<Toasts>();
+    let id = stream.id.clone();
+    let state = WizardState::new(stream.kind, Some(stream), Default::default());
+    let save = move |_| {
+        let work = update_stream(id.clone(), state.input());
+        submit(state.busy, state.error, work, move |_| {
+            toasts.show("Stream details saved.");
+            changed.run(());
+        });
+    };
+    view! {
+        <DetailsStep state tags sender_ids />
+        <div class="mt-6 flex justify-end">
+            <button type="button" class=PRIMARY disabled=move || state.busy.get() on:click=save>
+                "Save details"
+            </button>
+        </div>
+    }
+}

@@ -1,0 +1,234 @@
+//! The side panel of one stream, opened from its name and deep-linked as
+//! `/streams?stream=<id>&tab=<tab>`. Its tabs depend on the stream's type.
+
+mod events;
+mod info;
+mod otp;
+mod webhooks;
+mod whatsapp;
+
+use leptos::{ev::KeyboardEvent, prelude::*};
+use leptos_router::hooks::use_navigate;
+
+use self::{
+    events::EventsTab, info::InfoTab, otp::OtpTab, webhooks::WebhooksTab, whatsapp::WhatsAppTab,
+};
+use super::filter::{panel_url, url};
+use crate::{
+    components::SidePanel,
+    pages::stream_settings::RequestPreviewList,
+    streams::{Stream, StreamFilter, StreamKind, api::get_stream},
+};
+
+/// One tab of the side panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Info,
+    Settings,
+    Events,
+    WhatsApp,
+    Webhooks,
+    Requests,
+}
+
+impl Tab {
+    const ALL: [Self; 6] = [
+        Self::Info,
+        Self::Settings,
+        Self::Events,
+        Self::WhatsApp,
+        Self::Webhooks,
+        Self::Requests,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Settings => "settings",
+            Self::Events => "events",
+            Self::WhatsApp => "whatsapp",
+            Self::Webhooks => "webhooks",
+            Self::Requests => "requests",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Info => "Info",
+            Self::Settings => "Settings",
+            Self::Events => "Events",
+            Self::WhatsApp => "WhatsApp",
+            Self::Webhooks => "Webhooks",
+            Self::Requests => "Request API",
+        }
+    }
+
+    /// The tabs a stream of `kind` has, in order.
+    pub fn for_kind(kind: StreamKind) -> Vec<Self> {
+        Self::ALL
+            .into_iter()
+            .filter(|tab| match tab {
+                Self::Info | Self::Requests => true,
+                Self::Settings => kind == StreamKind::SmsOtp,
+                Self::Events => kind.has_events(),
+                Self::WhatsApp => kind == StreamKind::Whatsapp,
+                Self::Webhooks => kind.receives_messages(),
+            })
+            .collect()
+    }
+
+    /// The tab named `key` if `kind` has it, else Info.
+    fn pick(kind: StreamKind, key: Option<&str>) -> Self {
+        Self::for_kind(kind)
+            .into_iter()
+            .find(|tab| Some(tab.key()) == key)
+            .unwrap_or(Self::Info)
+    }
+}
+
+/// The panel over the streams table; `tab` follows the URL.
+#[component]
+pub fn StreamPanel(
+    id: String,
+    #[prop(into)] tab: Signal<Option<String>>,
+    filter: StreamFilter,
+    refresh: Callback<()>,
+) -> impl IntoView {
+    let stream = Resource::new(move || id.clone(), get_stream);
+    let close_href = url(&filter, filter.page);
+    let navigate = StoredValue::new(use_navigate());
+    let close = {
+        let close_href = close_href.clone();
+        Callback::new(move |()| {
+            let href = close_href.clone();
+            navigate.with_value(|navigate| navigate(&href, Default::default()));
+        })
+    };
+    // A change saved in a tab shows in the panel's title and in the table.
+    let changed = Callback::new(move |()| {
+        stream.refetch();
+        refresh.run(());
+    });
+    let filter = StoredValue::new(filter);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let close_href = close_href.clone();
+                Suspend::new(async move {
+                    let loaded = stream.await;
+                    let title = loaded.as_ref().map_or_else(|_| "Stream".to_string(), |s| s.name.clone());
+                    view! {
+                        <SidePanel title close_href on_close=close>
+                            {match loaded {
+                                Ok(stream) => view! {
+                                    <PanelTabs stream tab filter=filter.get_value() changed />
+                                }.into_any(),
+                                Err(error) => view! {
+                                    <p role="alert" class="text-sm text-red-700">{error.message}</p>
+                                }.into_any(),
+                            }}
+                        </SidePanel>
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PanelTabs(
+    stream: Stream,
+    tab: Signal<Option<String>>,
+    filter: StreamFilter,
+    changed: Callback<()>,
+) -> impl IntoView {
+    let kind = stream.kind;
+    let tabs = Tab::for_kind(kind);
+    let current = Memo::new(move |_| Tab::pick(kind, tab.get().as_deref()));
+    let id = stream.id.clone();
+    let links = tabs
+        .iter()
+        .map(|tab| {
+            let tab = *tab;
+            view! {
+                <a
+                    role="tab"
+                    id=format!("tab-{}", tab.key())
+                    href=panel_url(&filter, &id, tab.key())
+                    aria-selected=move || (current.get() == tab).to_string()
+                    aria-controls="stream-tabpanel"
+                    tabindex=move || if current.get() == tab { "0" } else { "-1" }
+                    class="whitespace-nowrap border-b-2 border-transparent px-3 py-2 text-sm font-medium text-slate-600 hover:text-slate-900 aria-selected:border-indigo-600 aria-selected:text-indigo-700 focus-visible:outline-2 focus-visible:outline-indigo-600"
+                >
+                    {tab.label()}
+                </a>
+            }
+        })
+        .collect_view();
+    let stream = StoredValue::new(stream);
+    view! {
+        <div role="tablist" aria-label="Stream sections" class="-mx-2 mb-4 flex overflow-x-auto border-b border-slate-200" on:keydown=move_between_tabs>
+            {links}
+        </div>
+        <div
+            role="tabpanel"
+            id="stream-tabpanel"
+            aria-labelledby=move || format!("tab-{}", current.get().key())
+        >
+            {move || {
+                let stream = stream.get_value();
+                let id = stream.id.clone();
+                match current.get() {
+                    Tab::Info => view! { <InfoTab stream changed /> }.into_any(),
+                    Tab::Settings => view! { <OtpTab id /> }.into_any(),
+                    Tab::Events => view! { <EventsTab id /> }.into_any(),
+                    Tab::WhatsApp => view! { <WhatsAppTab id /> }.into_any(),
+                    Tab::Webhooks => view! { <WebhooksTab id kind /> }.into_any(),
+                    Tab::Requests => view! {
+                        <div class="space-y-4">
+                            <p class="text-sm text-slate-600">
+                                "Every request this stream answers. Send the stream's token in the Authorization header."
+                            </p>
+                            <RequestPreviewList kind sender=stream.default_sender />
+                        </div>
+                    }.into_any(),
+                }
+            }}
+        </div>
+    }
+}
+
+/// Arrow keys, Home and End move between tabs (and open the tab they reach).
+fn move_between_tabs(event: KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(current) = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let Some(list) = current.parent_element() else {
+            return;
+        };
+        let target = match event.key().as_str() {
+            "ArrowRight" => current
+                .next_element_sibling()
+                .or_else(|| list.first_element_child()),
+            "ArrowLeft" => current
+                .previous_element_sibling()
+                .or_else(|| list.last_element_child()),
+            "Home" => list.first_element_child(),
+            "End" => list.last_element_child(),
+            _ => return,
+        };
+        if let Some(tab) = target.and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+            event.prevent_default();
+            let _ = tab.focus();
+            tab.click();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = event;
+}

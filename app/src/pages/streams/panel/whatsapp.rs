@@ -1,0 +1,150 @@
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::{
+    components::{Field, INPUT, Toasts, error_of},
+    error::AppError,
+    pages::stream_settings::{PRIMARY, SECONDARY, WhatsAppFields, WhatsAppForm, submit},
+    streams::{
+        settings::{WhatsAppSettings, WhatsAppTemplate},
+        settings_api::{
+            add_whatsapp_template, delete_whatsapp_template, get_whatsapp, save_whatsapp,
+        },
+    },
+};
+
+/// The WhatsApp stream's Business Account, senders, token and templates.
+#[component]
+pub fn WhatsAppTab(id: String) -> impl IntoView {
+    let stream_id = StoredValue::new(id);
+    let settings = Resource::new(move || stream_id.get_value(), get_whatsapp);
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                settings.await.map(|settings| view! {
+                    <SettingsForm id=stream_id.get_value() settings=settings.clone() />
+                    <Templates id=stream_id.get_value() initial=settings.templates />
+                })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SettingsForm(id: String, settings: WhatsAppSettings) -> impl IntoView {
+    let toasts = expect_context::<Toasts>();
+    let form = WhatsAppForm::new(&settings);
+    let (busy, error) = (RwSignal::new(false), RwSignal::new(None::<AppError>));
+    let save = move |_| {
+        let work = save_whatsapp(id.clone(), form.input());
+        submit(busy, error, work, move |saved| {
+            form.saved(&saved);
+            toasts.show("WhatsApp settings saved.");
+        });
+    };
+    view! {
+        <section aria-labelledby="whatsapp-settings-title">
+            <h3 id="whatsapp-settings-title" class="mb-4 text-sm font-semibold text-slate-900">"Settings and senders"</h3>
+            <WhatsAppFields form error />
+            <p class="mt-3 text-xs text-slate-500">"To update the token, paste the new one above and save."</p>
+            <div class="mt-4 flex justify-end">
+                <button type="button" class=PRIMARY disabled=move || busy.get() on:click=save>"Save WhatsApp settings"</button>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Templates(id: String, initial: Vec<WhatsAppTemplate>) -> impl IntoView {
+    let toasts = expect_context::<Toasts>();
+    let stream_id = StoredValue::new(id);
+    let templates = RwSignal::new(initial);
+    let (name, language, body) = (
+        RwSignal::new(String::new()),
+        RwSignal::new("en_US".to_string()),
+        RwSignal::new(String::new()),
+    );
+    let (busy, error) = (RwSignal::new(false), RwSignal::new(None::<AppError>));
+    let add = move |_| {
+        let template = WhatsAppTemplate {
+            name: name.get_untracked(),
+            language: language.get_untracked(),
+            body: body.get_untracked(),
+        };
+        let work = add_whatsapp_template(stream_id.get_value(), template);
+        submit(busy, error, work, move |added| {
+            toasts.show(format!("Template {} added.", added.name));
+            templates.update(|list| list.push(added));
+            name.set(String::new());
+            body.set(String::new());
+        });
+    };
+    let remove = move |template: WhatsAppTemplate| {
+        spawn_local(async move {
+            let done = delete_whatsapp_template(
+                stream_id.get_value(),
+                template.name.clone(),
+                template.language.clone(),
+            )
+            .await;
+            match done {
+                Ok(()) => {
+                    templates.update(|list| list.retain(|t| *t != template));
+                    toasts.show(format!("Template {} removed.", template.name));
+                }
+                Err(error) => toasts.show(error.message),
+            }
+        });
+    };
+    view! {
+        <section class="mt-8 border-t border-slate-200 pt-6" aria-labelledby="whatsapp-templates-title">
+            <h3 id="whatsapp-templates-title" class="mb-1 text-sm font-semibold text-slate-900">"Message templates"</h3>
+            <p class="mb-3 text-xs text-slate-500">
+                "The approved templates of your Business Account that start a conversation. Parameters are {{1}}, {{2}}…"
+            </p>
+            <Show
+                when=move || !templates.get().is_empty()
+                fallback=|| view! { <p class="rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-600">"No templates yet."</p> }
+            >
+                <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200" aria-label="Templates">
+                    <For each=move || templates.get() key=|t| (t.name.clone(), t.language.clone()) let:template>
+                        {
+                            let label = format!("{} ({})", template.name, template.language);
+                            let parameters = template.parameter_count();
+                            let body = template.body.clone();
+                            view! {
+                                <li class="flex items-start justify-between gap-3 p-3" data-testid="template-row">
+                                    <div class="min-w-0">
+                                        <p class="font-mono text-sm font-medium">{label.clone()}</p>
+                                        <p class="mt-1 break-words text-sm text-slate-600">{body}</p>
+                                        <p class="mt-1 text-xs text-slate-500">{format!("{parameters} parameter(s)")}</p>
+                                    </div>
+                                    <button type="button" class=SECONDARY aria-label=format!("Remove template {label}") on:click=move |_| remove(template.clone())>
+                                        "Remove"
+                                    </button>
+                                </li>
+                            }
+                        }
+                    </For>
+                </ul>
+            </Show>
+            <div class="mt-4 grid gap-4 sm:grid-cols-3">
+                <div class="sm:col-span-2">
+                    <Field id="template-name" label="Template name" error=error_of(error, "template_name")>
+                        <input id="template-name" bind:value=name placeholder="order_update" class=INPUT />
+                    </Field>
+                </div>
+                <Field id="template-language" label="Language" error=error_of(error, "template_language")>
+                    <input id="template-language" bind:value=language class=INPUT />
+                </Field>
+            </div>
+            <div class="mt-4">
+                <Field id="template-body" label="Body" error=error_of(error, "template_body")>
+                    <textarea id="template-body" rows="2" bind:value=body placeholder="Your order {{1}} ships on {{2}}." class=INPUT></textarea>
+                </Field>
+            </div>
+            <div class="mt-4 flex justify-end">
+                <button type="button" class=PRIMARY disabled=move || busy.get() on:click=add>"Add template"</button>
+            </div>
+        </section>
+    }
+}
