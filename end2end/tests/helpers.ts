@@ -21,3 +21,28 @@ export async function signOut(page: Page) {
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/sign-in$/);
 }
+
+/** Creates a ready stream through the same server function the wizard calls; returns its id. */
+export async function createStream(page: Page, kind: string, name: string, tags: string[] = []): Promise<string> {
+  const response = await page.request.post("/api/streams/create", {
+    data: {
+      kind,
+      input: {
+        name,
+        description: "",
+        demo: true,
+        ip_acl_enabled: false,
+        allowed_ips: [],
+        tags,
+        default_sender: null,
+      },
+      draft: false,
+    },
+  });
+  expect(response.ok()).toBeTruthy();
+  return (await response.json()).stream.id;
+}
+
+export function streamRow(page: Page, name: string) {
+  return page.getByTestId("stream-row").filter({ hasText: name });
+}

@@ -1,40 +1,94 @@
 import { expect, test, type Page } from "@playwright/test";
 
-import { newEmail, signUp } from "./helpers";
+import { createStream, newEmail, signUp, streamRow } from "./helpers";
 
-const types = [
+type StreamType = {
+  value: string;
+  label: string;
+  request: string;
+  /** The steps between Details and Summary. */
+  steps?: (page: Page) => Promise<void>;
+  /** What the new stream's side panel shows of those steps. */
+  check?: (page: Page) => Promise<void>;
+};
+
+async function fillWebhook(page: Page) {
+  await expect(page.getByRole("listitem").filter({ hasText: "Incoming Messages Webhook" })).toHaveAttribute("aria-current", "step");
+  await page.getByLabel("Method").selectOption("POST");
+  await page.getByLabel("Webhook URL").fill("https://hooks.example.com/sluice");
+  await page.getByRole("button", { name: "Add header" }).click();
+  await page.getByLabel("Header name").fill("X-Api-Key");
+  await page.getByLabel("Header value").fill("k-123");
+  await page.getByRole("button", { name: "Save & Next" }).click();
+  await expect(page.getByTestId("summary")).toContainText("POST https://hooks.example.com/sluice");
+  await expect(page.getByTestId("webhook-preview")).toContainText("message.received");
+}
+
+const types: StreamType[] = [
   { value: "sms_marketing", label: "Marketing", request: "/simple_send/" },
   { value: "sms_transactional", label: "Transactional", request: "/event_send/" },
-  { value: "sms_otp", label: "OTP", request: "/otp/auth" },
-  { value: "sms_two_way", label: "Two-way", request: "/simple_send/" },
-  { value: "whatsapp", label: "WhatsApp", request: "/whatsapp/template/" },
+  {
+    value: "sms_otp",
+    label: "OTP",
+    request: "/otp/auth",
+    steps: async (page) => {
+      await expect(page.getByTestId("otp-settings")).toBeVisible();
+      await page.getByLabel("Code length").fill("3");
+      await page.getByRole("button", { name: "Save & Next" }).click();
+      await expect(page.getByText("The code length must be between 4 and 10.")).toBeVisible();
+      await page.getByLabel("Code length").fill("6");
+      await page.getByLabel("My system provides the code").check();
+      await page.getByLabel("Message template").fill("Acme code: [code]");
+      await page.getByRole("button", { name: "Save & Next" }).click();
+      await expect(page.getByTestId("summary")).toContainText("6 digits, valid 300 s");
+      await expect(page.getByTestId("summary")).toContainText("My system provides the code");
+    },
+    check: async (page) => {
+      await page.getByRole("link", { name: "OTP stream" }).click();
+      await page.getByRole("tab", { name: "Settings" }).click();
+      await expect(page.getByLabel("Code length")).toHaveValue("6");
+      await expect(page.getByLabel("Message template")).toHaveValue("Acme code: [code]");
+      await page.keyboard.press("Escape");
+      await expect(page.getByTestId("side-panel")).toHaveCount(0);
+    },
+  },
+  { value: "sms_two_way", label: "Two-way", request: "/simple_send/", steps: fillWebhook },
+  {
+    value: "whatsapp",
+    label: "WhatsApp",
+    request: "/whatsapp/template/",
+    steps: async (page) => {
+      await page.getByLabel("WhatsApp Business Account ID").fill("102290129340398");
+      await page.getByLabel("Phone-number IDs (senders)").fill("106540352242922");
+      await page.getByRole("button", { name: "Add", exact: true }).click();
+      await page.getByLabel("Permanent access token").fill("EAAG-secret-token");
+      await page.getByRole("button", { name: "Save & Next" }).click();
+      // The webhook is optional: an empty URL skips it.
+      await expect(page.getByTestId("webhook-settings")).toBeVisible();
+      await page.getByRole("button", { name: "Save & Next" }).click();
+      await expect(page.getByTestId("summary")).toContainText("106540352242922");
+      await expect(page.getByTestId("summary")).toContainText("Access tokenSet");
+      await expect(page.getByTestId("summary")).toContainText("Incoming webhookNone");
+    },
+    check: async (page) => {
+      await page.getByRole("link", { name: "WhatsApp stream" }).click();
+      await page.getByRole("tab", { name: "WhatsApp" }).click();
+      await expect(page.getByLabel("WhatsApp Business Account ID")).toHaveValue("102290129340398");
+      await expect(page.getByText("Stored encrypted. Leave empty to keep it").first()).toBeVisible();
+      await expect(page.getByLabel("Permanent access token")).toHaveValue("");
+      await page.getByRole("link", { name: "Close panel" }).click();
+      await expect(page.getByTestId("side-panel")).toHaveCount(0);
+    },
+  },
 ];
 
-/** Creates streams through the same server function the wizard calls. */
 async function createStreams(page: Page, count: number, tagOf: (n: number) => string) {
   for (let n = 1; n <= count; n++) {
-    const response = await page.request.post("/api/streams/create", {
-      data: {
-        kind: "sms_marketing",
-        input: {
-          name: `Bulk ${String(n).padStart(2, "0")}`,
-          description: "",
-          demo: false,
-          ip_acl_enabled: false,
-          allowed_ips: [],
-          tags: [tagOf(n)],
-          default_sender: null,
-        },
-        draft: false,
-      },
-    });
-    expect(response.ok()).toBeTruthy();
+    await createStream(page, "sms_marketing", `Bulk ${String(n).padStart(2, "0")}`, [tagOf(n)]);
   }
 }
 
-function row(page: Page, name: string) {
-  return page.getByTestId("stream-row").filter({ hasText: name });
-}
+const row = streamRow;
 
 async function openActions(page: Page, name: string) {
   await page.getByLabel(`Actions for ${name}`).click();
@@ -56,6 +110,7 @@ test("a stream of each type is created through the wizard and lands on top", asy
     await page.getByRole("button", { name: "Add tag" }).click();
     await page.getByLabel("Demo Sending").check();
     await page.getByRole("button", { name: "Save & Next" }).click();
+    await type.steps?.(page);
 
     await expect(page.getByTestId("summary")).toContainText(`${type.label} stream`);
     await expect(page.getByTestId("summary")).toContainText("203.0.113.7/32");
@@ -71,6 +126,7 @@ test("a stream of each type is created through the wizard and lands on top", asy
     await expect(first).toContainText("Ready");
     await expect(first).toContainText(type.label);
     await expect(first).toContainText("203.0.113.7/32");
+    await type.check?.(page);
   }
   await expect(page.getByTestId("streams-total")).toHaveText("Total: 5 streams");
 });
@@ -137,7 +193,22 @@ test("every action of the menu works on a stream", async ({ page }) => {
 
   await openActions(page, "Bulk 01");
   await page.getByRole("menuitem", { name: "Restrict" }).click();
+  const restrict = page.getByRole("dialog", { name: "Restrict Bulk 01?" });
+  await restrict.getByRole("button", { name: "Restrict stream" }).click();
+  await expect(restrict.getByText("Add at least one test recipient")).toBeVisible();
+  await restrict.getByLabel("Add a test recipient").fill("0770 0900");
+  await restrict.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(restrict.getByText("is not a phone number in international format")).toBeVisible();
+  await restrict.getByLabel("Add a test recipient").fill("+44 7700 900123");
+  await restrict.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(restrict.getByRole("list", { name: "Test recipients" })).toContainText("+447700900123");
+  await restrict.getByRole("button", { name: "Restrict stream" }).click();
   await expect(row(page, "Bulk 01")).toContainText("Restricted");
+  await openActions(page, "Bulk 01");
+  await page.getByRole("menuitem", { name: "Test recipients" }).click();
+  const recipients = page.getByRole("dialog", { name: "Test recipients of Bulk 01" });
+  await expect(recipients.getByRole("list", { name: "Test recipients" })).toContainText("+447700900123");
+  await recipients.getByRole("button", { name: "Done" }).click();
   await openActions(page, "Bulk 01");
   await page.getByRole("menuitem", { name: "Unrestrict" }).click();
   await expect(row(page, "Bulk 01")).not.toContainText("Restricted");

@@ -111,7 +111,7 @@ pub fn StreamPanel(
     });
     let filter = StoredValue::new(filter);
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || {
                 let close_href = close_href.clone();
                 Suspend::new(async move {
@@ -131,7 +131,7 @@ pub fn StreamPanel(
                     }
                 })
             }}
-        </Suspense>
+        </Transition>
     }
 }
 
