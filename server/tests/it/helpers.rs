@@ -172,16 +172,28 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Calls a server function the way the console does, answering its status and JSON.
+    /// Calls a server function without arguments the way the console does, answering its
+    /// status and JSON.
     pub async fn server_fn(&self, path: &str) -> (StatusCode, serde_json::Value) {
-        let response = self
+        let request = self
             .client
             .post(self.url(path))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body("")
-            .send()
-            .await
-            .unwrap();
+            .body("");
+        Self::answer(request).await
+    }
+
+    /// Calls a server function that takes JSON arguments.
+    pub async fn server_fn_json(
+        &self,
+        path: &str,
+        arguments: &serde_json::Value,
+    ) -> (StatusCode, serde_json::Value) {
+        Self::answer(self.client.post(self.url(path)).json(arguments)).await
+    }
+
+    async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, serde_json::Value) {
+        let response = request.send().await.unwrap();
         let status = response.status();
         (status, response.json().await.unwrap())
     }

@@ -14,6 +14,8 @@ use app::{
     },
 };
 
+use serde_json::json;
+
 use crate::{
     helpers::{Backend, TestApp},
     on_both_backends,
@@ -28,6 +30,7 @@ on_both_backends!(
     test_recipients_are_e164_and_unique,
     settings_only_exist_for_the_types_that_have_them,
     one_account_never_reaches_another_accounts_settings,
+    no_server_function_reaches_another_accounts_stream,
 );
 
 async fn stream(db: &Db, key: &SecretKey, account: &str, kind: StreamKind) -> String {
@@ -462,4 +465,98 @@ async fn one_account_never_reaches_another_accounts_settings(backend: Backend) {
             .unwrap()
             .is_some()
     );
+}
+
+async fn no_server_function_reaches_another_accounts_stream(backend: Backend) {
+    let mut app = TestApp::spawn(backend).await;
+    app.sign_up("ann@acme.io").await;
+    let (status, created) = app
+        .server_fn_json(
+            "/api/streams/create",
+            &json!({
+                "kind": "whatsapp",
+                "input": { "name": "Acme chat", "description": "", "demo": true,
+                           "ip_acl_enabled": false, "allowed_ips": [], "tags": [],
+                           "default_sender": null },
+                "draft": false,
+            }),
+        )
+        .await;
+    assert!(status.is_success(), "{created}");
+    let id = created["stream"]["id"].as_str().unwrap().to_string();
+
+    app.client = TestApp::new_client();
+    app.sign_up("bob@globex.io").await;
+    let calls = [
+        ("/api/streams/get", json!({ "id": id })),
+        (
+            "/api/streams/update",
+            json!({ "id": id, "input": { "name": "Mine", "description": "",
+            "demo": false, "ip_acl_enabled": false, "allowed_ips": [], "tags": [],
+            "default_sender": null } }),
+        ),
+        ("/api/streams/token", json!({ "id": id })),
+        ("/api/streams/reset-token", json!({ "id": id })),
+        (
+            "/api/streams/action",
+            json!({ "id": id, "action": "delete" }),
+        ),
+        ("/api/streams/step", json!({ "id": id, "step": "summary" })),
+        ("/api/streams/whatsapp", json!({ "id": id })),
+        (
+            "/api/streams/whatsapp/save",
+            json!({ "id": id, "input": {
+            "business_account_id": "102290129340398", "phone_number_ids": ["106540352242922"],
+            "access_token": "stolen", "app_secret": null } }),
+        ),
+        (
+            "/api/streams/whatsapp/templates/add",
+            json!({ "id": id, "template": {
+            "name": "x", "language": "en", "body": "x" } }),
+        ),
+        ("/api/streams/webhook", json!({ "id": id })),
+        (
+            "/api/streams/webhook/save",
+            json!({ "id": id, "input": { "method": "POST",
+            "url": "https://evil.example", "headers": [], "enabled": true } }),
+        ),
+        (
+            "/api/streams/webhook/secret",
+            json!({ "id": id, "rotate": false }),
+        ),
+        ("/api/streams/webhook/delete", json!({ "id": id })),
+        ("/api/streams/recipients", json!({ "id": id })),
+        (
+            "/api/streams/recipients/add",
+            json!({ "id": id, "phone": "+447700900123" }),
+        ),
+        ("/api/streams/events", json!({ "id": id })),
+        ("/api/streams/otp", json!({ "id": id })),
+    ];
+    for (path, arguments) in calls {
+        let (status, error) = app.server_fn_json(path, &arguments).await;
+        assert!(!status.is_success(), "{path} answered {status}: {error}");
+        assert_eq!(error["code"], "stream_not_found", "{path}: {error}");
+    }
+
+    let stream = store::get(&app.db, &account_id(&app.db, "ann@acme.io").await, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stream.name, "Acme chat");
+    assert!(
+        sqlx::query_scalar::<_, String>("select stream_id from webhooks")
+            .fetch_optional(app.db.pool())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn account_id(db: &Db, email: &str) -> String {
+    sqlx::query_scalar("select account_id from users where email = $1")
+        .bind(email)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
 }
