@@ -9,7 +9,7 @@ mod token_dialog;
 pub use self::{
     copy_button::CopyButton,
     dialog::{ConfirmDialog, Dialog, SidePanel},
-    field::{Field, INPUT, error_of},
+    field::{Field, INPUT, TextField, error_of},
     toast::{ToastRegion, Toasts},
     token_dialog::TokenDialog,
 };

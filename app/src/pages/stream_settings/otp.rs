@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{Field, INPUT, error_of},
+    components::{Field, INPUT, TextField, error_of},
     error::AppError,
     streams::settings::{OtpCodeSource, OtpSettings},
 };
@@ -53,18 +53,7 @@ pub fn OtpFields(form: OtpForm, error: RwSignal<Option<AppError>>) -> impl IntoV
                        label: &'static str,
                        hint: &'static str,
                        value: RwSignal<String>| {
-        view! {
-            <Field id label hint error=error_of(error, id)>
-                <input
-                    id=id
-                    type="number"
-                    inputmode="numeric"
-                    bind:value=value
-                    class=INPUT
-                    aria-invalid=move || error_of(error, id).get().is_some().then_some("true")
-                />
-            </Field>
-        }
+        view! { <TextField id label hint value error field=id kind="number" inputmode="numeric" /> }
     };
     view! {
         <div class="space-y-5" data-testid="otp-settings">

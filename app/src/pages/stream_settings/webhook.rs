@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{Field, INPUT, error_of},
+    components::{Field, INPUT, TextField, error_of},
     error::AppError,
     streams::settings::{WebhookHeader, WebhookInput, WebhookMethod},
 };
@@ -103,16 +103,15 @@ pub fn WebhookFields(form: WebhookForm, error: RwSignal<Option<AppError>>) -> im
                     </select>
                 </Field>
                 <div class="sm:col-span-3">
-                    <Field id="webhook-url" label="Webhook URL" error=error_of(error, "url")>
-                        <input
-                            id="webhook-url"
-                            type="url"
-                            bind:value=form.url
-                            placeholder="https://example.com/sluice/inbound"
-                            class=INPUT
-                            aria-invalid=move || error_of(error, "url").get().is_some().then_some("true")
-                        />
-                    </Field>
+                    <TextField
+                        id="webhook-url"
+                        label="Webhook URL"
+                        value=form.url
+                        error
+                        field="url"
+                        kind="url"
+                        placeholder="https://example.com/sluice/inbound"
+                    />
                 </div>
             </div>
             <fieldset>

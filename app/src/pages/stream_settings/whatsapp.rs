@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{Field, INPUT, error_of},
+    components::{TextField, error_of},
     error::AppError,
     pages::stream_wizard::ChipsInput,
     streams::settings::{WhatsAppInput, WhatsAppSettings, parse_meta_id},
@@ -64,16 +64,15 @@ pub fn WhatsAppFields(form: WhatsAppForm, error: RwSignal<Option<AppError>>) -> 
     };
     view! {
         <div class="space-y-5" data-testid="whatsapp-settings">
-            <Field id="business-account-id" label="WhatsApp Business Account ID" error=error_of(error, "business_account_id")>
-                <input
-                    id="business-account-id"
-                    inputmode="numeric"
-                    bind:value=form.business_account_id
-                    placeholder="102290129340398"
-                    class=INPUT
-                    aria-invalid=move || error_of(error, "business_account_id").get().is_some().then_some("true")
-                />
-            </Field>
+            <TextField
+                id="business-account-id"
+                label="WhatsApp Business Account ID"
+                value=form.business_account_id
+                error
+                field="business_account_id"
+                inputmode="numeric"
+                placeholder="102290129340398"
+            />
             <ChipsInput
                 id="phone-number-id"
                 label="Phone-number IDs (senders)"
@@ -85,15 +84,11 @@ pub fn WhatsAppFields(form: WhatsAppForm, error: RwSignal<Option<AppError>>) -> 
                 server_error=error_of(error, "phone_number_ids")
             />
             <div>
-                <Field id="access-token" label="Permanent access token" error=error_of(error, "access_token")>
-                    <input id="access-token" type="password" autocomplete="off" bind:value=form.access_token class=INPUT />
-                </Field>
+                <TextField id="access-token" label="Permanent access token" value=form.access_token error field="access_token" kind="password" />
                 <p class="mt-1 text-xs text-slate-500">{secret_hint(form.has_access_token)}</p>
             </div>
             <div>
-                <Field id="app-secret" label="App secret (checks inbound signatures)" error=error_of(error, "app_secret")>
-                    <input id="app-secret" type="password" autocomplete="off" bind:value=form.app_secret class=INPUT />
-                </Field>
+                <TextField id="app-secret" label="App secret (checks inbound signatures)" value=form.app_secret error field="app_secret" kind="password" />
                 <p class="mt-1 text-xs text-slate-500">{secret_hint(form.has_app_secret)}</p>
             </div>
         </div>

@@ -1,7 +1,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    components::{Dialog, Field, INPUT, Toasts, error_of},
+    components::{Dialog, TextField, Toasts},
     error::AppError,
     pages::stream_settings::{PRIMARY, SECONDARY, submit},
     streams::{
@@ -89,9 +89,7 @@ pub fn RecipientsDialog(
             </Transition>
             <form class="mt-4 flex items-end gap-2" on:submit=move |event| { event.prevent_default(); add(); }>
                 <div class="flex-1">
-                    <Field id="test-recipient" label="Add a test recipient" error=error_of(error, "phone")>
-                        <input id="test-recipient" type="tel" bind:value=phone placeholder="+447700900123" class=INPUT />
-                    </Field>
+                    <TextField id="test-recipient" label="Add a test recipient" value=phone error field="phone" kind="tel" placeholder="+447700900123" />
                 </div>
                 <button type="submit" class=SECONDARY disabled=move || busy.get()>"Add"</button>
             </form>

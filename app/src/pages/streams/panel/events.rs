@@ -1,7 +1,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    components::{ConfirmDialog, Field, INPUT, Toasts, error_of},
+    components::{ConfirmDialog, Field, INPUT, TextField, Toasts, error_of},
     error::AppError,
     pages::stream_settings::{PRIMARY, SECONDARY, submit},
     streams::{
@@ -155,16 +155,12 @@ pub fn EventsTab(id: String) -> impl IntoView {
                 {move || if form.editing.get().is_some() { "Edit event" } else { "New event" }}
             </h3>
             <div class="space-y-4">
-                <Field id="event-key" label="Event key" hint="The event field of requests, such as login_otp." error=error_of(error, "key")>
-                    <input id="event-key" bind:value=form.key placeholder="login_otp" class=INPUT />
-                </Field>
+                <TextField id="event-key" label="Event key" hint="The event field of requests, such as login_otp." value=form.key error field="key" placeholder="login_otp" />
                 <Field id="event-body" label="Message template" error=error_of(error, "body")>
                     <textarea id="event-body" rows="3" bind:value=form.body placeholder="Hi {{name}}, your code is {{code}}." class=INPUT></textarea>
                 </Field>
                 <p class="-mt-2 text-xs text-slate-500" data-testid="event-variables">{variables}</p>
-                <Field id="event-sender" label="Sender (optional)" hint="Empty: the stream's default sender." error=error_of(error, "sender")>
-                    <input id="event-sender" bind:value=form.sender class=INPUT />
-                </Field>
+                <TextField id="event-sender" label="Sender (optional)" hint="Empty: the stream's default sender." value=form.sender error field="sender" />
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" bind:checked=form.active class="h-4 w-4" />
                     "Active"

@@ -1,7 +1,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    components::{Field, INPUT, Toasts, error_of},
+    components::{Field, INPUT, TextField, Toasts, error_of},
     error::AppError,
     pages::stream_settings::{PRIMARY, SECONDARY, WhatsAppFields, WhatsAppForm, submit},
     streams::{
@@ -129,13 +129,9 @@ fn Templates(id: String, initial: Vec<WhatsAppTemplate>) -> impl IntoView {
             </Show>
             <div class="mt-4 grid gap-4 sm:grid-cols-3">
                 <div class="sm:col-span-2">
-                    <Field id="template-name" label="Template name" error=error_of(error, "template_name")>
-                        <input id="template-name" bind:value=name placeholder="order_update" class=INPUT />
-                    </Field>
+                    <TextField id="template-name" label="Template name" value=name error field="template_name" placeholder="order_update" />
                 </div>
-                <Field id="template-language" label="Language" error=error_of(error, "template_language")>
-                    <input id="template-language" bind:value=language class=INPUT />
-                </Field>
+                <TextField id="template-language" label="Language" value=language error field="template_language" />
             </div>
             <div class="mt-4">
                 <Field id="template-body" label="Body" error=error_of(error, "template_body")>
