@@ -166,6 +166,9 @@ test("the WhatsApp tab saves settings and manages templates", async ({ page }) =
   await panel.getByRole("button", { name: "Add template" }).click();
   await expect(panel.getByTestId("template-row")).toContainText("order_update (en_US)");
   await expect(panel.getByTestId("template-row")).toContainText("2 parameter(s)");
+  await expect(panel.getByLabel("Template name")).toHaveValue("");
+  await panel.getByLabel("Template name").fill("order_update");
+  await panel.getByLabel("Body").fill("Another body");
   await panel.getByRole("button", { name: "Add template" }).click();
   await expect(panel.getByText("is already listed")).toBeVisible();
   await panel.getByRole("button", { name: "Remove template order_update (en_US)" }).click();

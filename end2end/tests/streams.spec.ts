@@ -150,7 +150,7 @@ test("a draft is saved, listed with fewer actions, and resumes where it was left
   await page.goto("/streams/new?type=sms_two_way");
   await page.getByLabel("Stream API name").fill("Half-made");
   await page.getByRole("button", { name: "Save & Next" }).click();
-  await expect(page.getByTestId("summary")).toBeVisible();
+  await page.getByLabel("Webhook URL").fill("https://hooks.example.com/half");
   await page.getByRole("button", { name: "Save as draft" }).click();
 
   await expect(page).toHaveURL(/\/streams$/);
@@ -160,6 +160,9 @@ test("a draft is saved, listed with fewer actions, and resumes where it was left
   await expect(page.getByRole("menuitem")).toHaveText(["Edit stream", "Delete"]);
   await page.getByRole("menuitem", { name: "Edit stream" }).click();
 
+  // It reopens at the webhook step, with what was saved there.
+  await expect(page.getByLabel("Webhook URL")).toHaveValue("https://hooks.example.com/half");
+  await page.getByRole("button", { name: "Save & Next" }).click();
   await expect(page.getByTestId("summary")).toContainText("Half-made");
   await page.getByRole("button", { name: "Create Stream" }).click();
   await page.getByRole("button", { name: "Done" }).click();

@@ -6,12 +6,23 @@ use crate::{
     streams::settings::{WebhookHeader, WebhookInput, WebhookMethod},
 };
 
-/// One custom header row; `key` keeps rows apart while they are edited.
-#[derive(Debug, Clone, Copy)]
+/// One custom header row; `key` keeps rows apart while they are edited. Its signals are
+/// reference-counted: they live as long as the form, not as the view that added them.
+#[derive(Debug, Clone)]
 struct HeaderRow {
     key: usize,
-    name: RwSignal<String>,
-    value: RwSignal<String>,
+    name: ArcRwSignal<String>,
+    value: ArcRwSignal<String>,
+}
+
+impl HeaderRow {
+    fn new(key: usize, header: WebhookHeader) -> Self {
+        Self {
+            key,
+            name: ArcRwSignal::new(header.name),
+            value: ArcRwSignal::new(header.value),
+        }
+    }
 }
 
 /// The incoming-messages webhook being edited.
@@ -30,11 +41,7 @@ impl WebhookForm {
             .headers
             .into_iter()
             .enumerate()
-            .map(|(key, header)| HeaderRow {
-                key,
-                name: RwSignal::new(header.name),
-                value: RwSignal::new(header.value),
-            })
+            .map(|(key, header)| HeaderRow::new(key, header))
             .collect::<Vec<_>>();
         Self {
             method: RwSignal::new(input.method),
@@ -70,13 +77,8 @@ impl WebhookForm {
     fn add_header(&self) {
         let key = self.next_key.get_value();
         self.next_key.set_value(key + 1);
-        self.headers.update(|rows| {
-            rows.push(HeaderRow {
-                key,
-                name: RwSignal::new(String::new()),
-                value: RwSignal::new(String::new()),
-            })
-        });
+        self.headers
+            .update(|rows| rows.push(HeaderRow::new(key, WebhookHeader::default())));
     }
 }
 
@@ -118,28 +120,36 @@ pub fn WebhookFields(form: WebhookForm, error: RwSignal<Option<AppError>>) -> im
                 <legend class="mb-2 text-sm font-medium text-slate-700">"Custom headers"</legend>
                 <ul class="space-y-2" aria-label="Custom headers">
                     <For each=move || form.headers.get() key=|row| row.key let:row>
-                        <li class="flex gap-2">
-                            <input
-                                aria-label="Header name"
-                                placeholder="X-Api-Key"
-                                bind:value=row.name
-                                class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
-                            />
-                            <input
-                                aria-label="Header value"
-                                placeholder="value"
-                                bind:value=row.value
-                                class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
-                            />
-                            <button
-                                type="button"
-                                aria-label="Remove header"
-                                class="rounded-md border border-slate-300 px-3 text-sm hover:bg-slate-50"
-                                on:click=move |_| form.headers.update(|rows| rows.retain(|r| r.key != row.key))
-                            >
-                                "×"
-                            </button>
-                        </li>
+                        {
+                            let HeaderRow { key, name, value } = row;
+                            let (show_name, show_value) = (name.clone(), value.clone());
+                            view! {
+                                <li class="flex gap-2">
+                                    <input
+                                        aria-label="Header name"
+                                        placeholder="X-Api-Key"
+                                        prop:value=move || show_name.get()
+                                        on:input=move |event| name.set(event_target_value(&event))
+                                        class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
+                                    />
+                                    <input
+                                        aria-label="Header value"
+                                        placeholder="value"
+                                        prop:value=move || show_value.get()
+                                        on:input=move |event| value.set(event_target_value(&event))
+                                        class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
+                                    />
+                                    <button
+                                        type="button"
+                                        aria-label="Remove header"
+                                        class="rounded-md border border-slate-300 px-3 text-sm hover:bg-slate-50"
+                                        on:click=move |_| form.headers.update(|rows| rows.retain(|r| r.key != key))
+                                    >
+                                        "×"
+                                    </button>
+                                </li>
+                            }
+                        }
                     </For>
                 </ul>
                 <button
