@@ -28,6 +28,30 @@ use crate::{
     },
 };
 
+/// Everything the wizard starts from, fetched in one resource so that a page loaded directly
+/// hydrates without nested suspense.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct WizardData {
+    kind: StreamKind,
+    existing: Option<Stream>,
+    tags: Vec<String>,
+    sender_ids: Vec<String>,
+    settings: StoredSettings,
+}
+
+impl WizardData {
+    async fn load(kind: StreamKind, existing: Option<Stream>) -> Result<Self, AppError> {
+        let id = existing.as_ref().map(|stream| stream.id.clone());
+        Ok(Self {
+            kind,
+            tags: list_tags().await?,
+            sender_ids: list_sender_ids().await?,
+            settings: StoredSettings::load(kind, id).await?,
+            existing,
+        })
+    }
+}
+
 /// `/streams/new?type=<kind>`
 #[component]
 pub fn NewStreamPage() -> impl IntoView {
@@ -37,7 +61,10 @@ pub fn NewStreamPage() -> impl IntoView {
         .get("type")
         .and_then(|kind| kind.parse::<StreamKind>().ok());
     match kind {
-        Some(kind) => view! { <WizardLoader kind existing=None /> }.into_any(),
+        Some(kind) => {
+            let data = Resource::new(|| (), move |_| WizardData::load(kind, None));
+            view! { <WizardLoader data /> }.into_any()
+        }
         None => view! {
             <Title text="Create New Stream" />
             <div role="alert" class="rounded-lg border border-amber-200 bg-amber-50 p-4 text-sm text-amber-900">
@@ -53,38 +80,31 @@ pub fn NewStreamPage() -> impl IntoView {
 #[component]
 pub fn EditStreamPage() -> impl IntoView {
     let params = use_params_map();
-    let stream = Resource::new(
+    let data = Resource::new(
         move || params.read().get("id").unwrap_or_default(),
-        get_stream,
+        |id| async move {
+            let stream = get_stream(id).await?;
+            WizardData::load(stream.kind, Some(stream)).await
+        },
     );
-    view! {
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                stream.await.map(|stream| view! { <WizardLoader kind=stream.kind existing=Some(stream) /> })
-            })}
-        </Suspense>
-    }
+    view! { <WizardLoader data /> }
 }
 
 #[component]
-fn WizardLoader(kind: StreamKind, existing: Option<Stream>) -> impl IntoView {
-    let id = existing.as_ref().map(|stream| stream.id.clone());
-    let choices = Resource::new(
-        move || id.clone(),
-        move |id| async move {
-            Ok::<_, AppError>((
-                list_tags().await?,
-                list_sender_ids().await?,
-                StoredSettings::load(kind, id).await?,
-            ))
-        },
-    );
-    let existing = StoredValue::new(existing);
+fn WizardLoader(data: Resource<Result<WizardData, AppError>>) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                choices.await.map(|(tags, sender_ids, settings)| {
-                    view! { <StreamWizard kind existing=existing.get_value() tags sender_ids settings /> }
+                data.await.map(|data| {
+                    view! {
+                        <StreamWizard
+                            kind=data.kind
+                            existing=data.existing
+                            tags=data.tags
+                            sender_ids=data.sender_ids
+                            settings=data.settings
+                        />
+                    }
                 })
             })}
         </Suspense>

@@ -6,7 +6,7 @@ use crate::{
     pages::stream_settings::{PRIMARY, SECONDARY, submit},
     streams::{
         settings::{EventInput, StreamEvent, template_variables},
-        settings_api::{delete_event, list_events, save_event},
+        settings_api::{delete_event, save_event},
     },
 };
 
@@ -61,10 +61,9 @@ impl EventForm {
 
 /// The stream's event templates: list, create, edit, delete.
 #[component]
-pub fn EventsTab(id: String) -> impl IntoView {
+pub fn EventsTab(id: String, events: Vec<StreamEvent>, reload: Callback<()>) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let stream_id = StoredValue::new(id);
-    let events = Resource::new(move || stream_id.get_value(), list_events);
     let form = EventForm::new();
     let (busy, error) = (RwSignal::new(false), RwSignal::new(None::<AppError>));
     let deleting = RwSignal::new(None::<StreamEvent>);
@@ -77,7 +76,7 @@ pub fn EventsTab(id: String) -> impl IntoView {
         submit(busy, error, work, move |saved| {
             toasts.show(format!("Event {} saved.", saved.input.key));
             form.load(None);
-            events.refetch();
+            reload.run(());
         });
     };
     let remove = Callback::new(move |()| {
@@ -89,10 +88,7 @@ pub fn EventsTab(id: String) -> impl IntoView {
             match delete_event(stream_id.get_value(), event.id.clone()).await {
                 Ok(()) => {
                     toasts.show(format!("Event {} deleted.", event.input.key));
-                    if form.editing.get_untracked() == Some(event.id) {
-                        form.load(None);
-                    }
-                    events.refetch();
+                    reload.run(());
                 }
                 Err(error) => toasts.show(error.message),
             }
@@ -107,18 +103,15 @@ pub fn EventsTab(id: String) -> impl IntoView {
     };
 
     view! {
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                events.await.map(|events| {
-                    if events.is_empty() {
-                        return view! {
+        {if events.is_empty() {
+                        view! {
                             <p class="rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-600" data-testid="events-empty">
                                 "No events yet. An event is a named message template that "
                                 <code>"/event_send/"</code>
                                 " fills with your variables."
                             </p>
-                        }.into_any();
-                    }
+                        }.into_any()
+                    } else {
                     view! {
                         <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200" aria-label="Events">
                             {events.into_iter().map(|event| {
@@ -147,9 +140,7 @@ pub fn EventsTab(id: String) -> impl IntoView {
                             }).collect_view()}
                         </ul>
                     }.into_any()
-                })
-            })}
-        </Transition>
+        }}
         <section class="mt-6 rounded-lg border border-slate-200 p-4" aria-labelledby="event-form-title">
             <h3 id="event-form-title" class="mb-4 text-sm font-semibold text-slate-900">
                 {move || if form.editing.get().is_some() { "Edit event" } else { "New event" }}

@@ -3,24 +3,21 @@ use leptos::prelude::*;
 use super::super::table::when;
 use crate::{
     components::Toasts,
-    error::AppError,
     pages::{
         stream_settings::{PRIMARY, submit},
         stream_wizard::{DetailsStep, WizardState},
     },
-    streams::{
-        Stream,
-        api::{list_sender_ids, list_tags, update_stream},
-    },
+    streams::{Stream, api::update_stream},
 };
 
 /// The stream's details, editable in place, and when it was made, changed and last used.
 #[component]
-pub fn InfoTab(stream: Stream, changed: Callback<()>) -> impl IntoView {
-    let choices = Resource::new(
-        || (),
-        |_| async { Ok::<_, AppError>((list_tags().await?, list_sender_ids().await?)) },
-    );
+pub fn InfoTab(
+    stream: Stream,
+    tags: Vec<String>,
+    sender_ids: Vec<String>,
+    changed: Callback<()>,
+) -> impl IntoView {
     let facts = [
         ("Type", stream.kind.label().to_string()),
         ("Status", stream.status.label().to_string()),
@@ -28,7 +25,6 @@ pub fn InfoTab(stream: Stream, changed: Callback<()>) -> impl IntoView {
         ("Last changed", when(Some(stream.updated_at))),
         ("Last activity", when(stream.last_activity_at)),
     ];
-    let stream = StoredValue::new(stream);
     view! {
         <dl class="mb-6 grid grid-cols-2 gap-x-4 gap-y-2 rounded-lg bg-slate-50 p-4 text-sm sm:grid-cols-3" data-testid="stream-facts">
             {facts.into_iter().map(|(term, value)| view! {
@@ -38,13 +34,7 @@ pub fn InfoTab(stream: Stream, changed: Callback<()>) -> impl IntoView {
                 </div>
             }).collect_view()}
         </dl>
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                choices.await.map(|(tags, sender_ids)| {
-                    view! { <DetailsForm stream=stream.get_value() tags sender_ids changed /> }
-                })
-            })}
-        </Suspense>
+        <DetailsForm stream tags sender_ids changed />
     }
 }
 

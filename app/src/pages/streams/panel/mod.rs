@@ -9,6 +9,7 @@ mod whatsapp;
 
 use leptos::{ev::KeyboardEvent, prelude::*};
 use leptos_router::hooks::use_navigate;
+use serde::{Deserialize, Serialize};
 
 use self::{
     events::EventsTab, info::InfoTab, otp::OtpTab, webhooks::WebhooksTab, whatsapp::WhatsAppTab,
@@ -16,8 +17,14 @@ use self::{
 use super::filter::{panel_url, url};
 use crate::{
     components::SidePanel,
+    error::AppError,
     pages::stream_settings::RequestPreviewList,
-    streams::{Stream, StreamFilter, StreamKind, api::get_stream},
+    streams::{
+        Stream, StreamFilter, StreamKind,
+        api::{get_stream, list_sender_ids, list_tags},
+        settings::{OtpSettings, StreamEvent, Webhook, WhatsAppSettings},
+        settings_api::{get_otp_settings, get_webhook, get_whatsapp, list_events},
+    },
 };
 
 /// One tab of the side panel.
@@ -86,7 +93,40 @@ impl Tab {
     }
 }
 
-/// The panel over the streams table; `tab` follows the URL.
+/// What the open tab shows, fetched with the stream in one request per tab.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum TabData {
+    Info {
+        tags: Vec<String>,
+        sender_ids: Vec<String>,
+    },
+    Settings(OtpSettings),
+    Events(Vec<StreamEvent>),
+    WhatsApp(WhatsAppSettings),
+    Webhooks(Option<Webhook>),
+    Requests,
+}
+
+impl TabData {
+    async fn load(id: String, key: Option<String>) -> Result<(Stream, TabData), AppError> {
+        let stream = get_stream(id.clone()).await?;
+        let data = match Tab::pick(stream.kind, key.as_deref()) {
+            Tab::Info => TabData::Info {
+                tags: list_tags().await?,
+                sender_ids: list_sender_ids().await?,
+            },
+            Tab::Settings => TabData::Settings(get_otp_settings(id).await?),
+            Tab::Events => TabData::Events(list_events(id).await?),
+            Tab::WhatsApp => TabData::WhatsApp(get_whatsapp(id).await?),
+            Tab::Webhooks => TabData::Webhooks(get_webhook(id).await?),
+            Tab::Requests => TabData::Requests,
+        };
+        Ok((stream, data))
+    }
+}
+
+/// The panel over the streams table; `tab` follows the URL. Both resources are made here, not
+/// inside a suspense, so a deep link hydrates exactly as the server rendered it.
 #[component]
 pub fn StreamPanel(
     id: String,
@@ -94,7 +134,17 @@ pub fn StreamPanel(
     filter: StreamFilter,
     refresh: Callback<()>,
 ) -> impl IntoView {
-    let stream = Resource::new(move || id.clone(), get_stream);
+    let stream = Resource::new(
+        {
+            let id = id.clone();
+            move || id.clone()
+        },
+        get_stream,
+    );
+    let body = Resource::new(
+        move || (id.clone(), tab.get()),
+        |(id, key)| TabData::load(id, key),
+    );
     let close_href = url(&filter, filter.page);
     let navigate = StoredValue::new(use_navigate());
     let close = {
@@ -107,8 +157,10 @@ pub fn StreamPanel(
     // A change saved in a tab shows in the panel's title and in the table.
     let changed = Callback::new(move |()| {
         stream.refetch();
+        body.refetch();
         refresh.run(());
     });
+    let reload = Callback::new(move |()| body.refetch());
     let filter = StoredValue::new(filter);
     view! {
         <Transition fallback=|| ()>
@@ -121,7 +173,12 @@ pub fn StreamPanel(
                         <SidePanel title close_href on_close=close>
                             {match loaded {
                                 Ok(stream) => view! {
-                                    <PanelTabs stream tab filter=filter.get_value() changed />
+                                    <PanelTabs stream tab filter=filter.get_value() />
+                                    <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                                        {move || Suspend::new(async move {
+                                            body.await.map(|(stream, data)| view! { <TabBody stream data changed reload /> })
+                                        })}
+                                    </Transition>
                                 }.into_any(),
                                 Err(error) => view! {
                                     <p role="alert" class="text-sm text-red-700">{error.message}</p>
@@ -135,26 +192,19 @@ pub fn StreamPanel(
     }
 }
 
+/// The tab list: links, so tabs work without JavaScript and every tab has its own URL.
 #[component]
-fn PanelTabs(
-    stream: Stream,
-    tab: Signal<Option<String>>,
-    filter: StreamFilter,
-    changed: Callback<()>,
-) -> impl IntoView {
+fn PanelTabs(stream: Stream, tab: Signal<Option<String>>, filter: StreamFilter) -> impl IntoView {
     let kind = stream.kind;
-    let tabs = Tab::for_kind(kind);
     let current = Memo::new(move |_| Tab::pick(kind, tab.get().as_deref()));
-    let id = stream.id.clone();
-    let links = tabs
-        .iter()
+    let links = Tab::for_kind(kind)
+        .into_iter()
         .map(|tab| {
-            let tab = *tab;
             view! {
                 <a
                     role="tab"
                     id=format!("tab-{}", tab.key())
-                    href=panel_url(&filter, &id, tab.key())
+                    href=panel_url(&filter, &stream.id, tab.key())
                     aria-selected=move || (current.get() == tab).to_string()
                     aria-controls="stream-tabpanel"
                     tabindex=move || if current.get() == tab { "0" } else { "-1" }
@@ -165,35 +215,48 @@ fn PanelTabs(
             }
         })
         .collect_view();
-    let stream = StoredValue::new(stream);
     view! {
         <div role="tablist" aria-label="Stream sections" class="-mx-2 mb-4 flex overflow-x-auto border-b border-slate-200" on:keydown=move_between_tabs>
             {links}
         </div>
-        <div
-            role="tabpanel"
-            id="stream-tabpanel"
-            aria-labelledby=move || format!("tab-{}", current.get().key())
-        >
-            {move || {
-                let stream = stream.get_value();
-                let id = stream.id.clone();
-                match current.get() {
-                    Tab::Info => view! { <InfoTab stream changed /> }.into_any(),
-                    Tab::Settings => view! { <OtpTab id /> }.into_any(),
-                    Tab::Events => view! { <EventsTab id /> }.into_any(),
-                    Tab::WhatsApp => view! { <WhatsAppTab id /> }.into_any(),
-                    Tab::Webhooks => view! { <WebhooksTab id kind /> }.into_any(),
-                    Tab::Requests => view! {
-                        <div class="space-y-4">
-                            <p class="text-sm text-slate-600">
-                                "Every request this stream answers. Send the stream's token in the Authorization header."
-                            </p>
-                            <RequestPreviewList kind sender=stream.default_sender />
-                        </div>
-                    }.into_any(),
-                }
-            }}
+    }
+}
+
+/// The open tab's content.
+#[component]
+fn TabBody(
+    stream: Stream,
+    data: TabData,
+    changed: Callback<()>,
+    reload: Callback<()>,
+) -> impl IntoView {
+    let kind = stream.kind;
+    let id = stream.id.clone();
+    let (content, tab) = match data {
+        TabData::Info { tags, sender_ids } => (
+            view! { <InfoTab stream tags sender_ids changed /> }.into_any(),
+            Tab::Info,
+        ),
+        TabData::Settings(settings) => (view! { <OtpTab id settings /> }.into_any(), Tab::Settings),
+        TabData::Events(events) => (view! { <EventsTab id events reload /> }.into_any(), Tab::Events),
+        TabData::WhatsApp(settings) => (view! { <WhatsAppTab id settings /> }.into_any(), Tab::WhatsApp),
+        TabData::Webhooks(webhook) => (view! { <WebhooksTab id kind webhook /> }.into_any(), Tab::Webhooks),
+        TabData::Requests => (
+            view! {
+                <div class="space-y-4">
+                    <p class="text-sm text-slate-600">
+                        "Every request this stream answers. Send the stream's token in the Authorization header."
+                    </p>
+                    <RequestPreviewList kind sender=stream.default_sender />
+                </div>
+            }
+            .into_any(),
+            Tab::Requests,
+        ),
+    };
+    view! {
+        <div role="tabpanel" id="stream-tabpanel" aria-labelledby=format!("tab-{}", tab.key())>
+            {content}
         </div>
     }
 }

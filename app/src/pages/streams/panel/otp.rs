@@ -4,29 +4,13 @@ use crate::{
     components::Toasts,
     error::AppError,
     pages::stream_settings::{OtpFields, OtpForm, PRIMARY, submit},
-    streams::settings_api::{get_otp_settings, save_otp_settings},
+    streams::{settings::OtpSettings, settings_api::save_otp_settings},
 };
 
 /// The OTP stream's code settings.
 #[component]
-pub fn OtpTab(id: String) -> impl IntoView {
-    let settings = Resource::new(
-        {
-            let id = id.clone();
-            move || id.clone()
-        },
-        get_otp_settings,
-    );
-    let id = StoredValue::new(id);
-    view! {
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                settings.await.map(|settings| {
-                    view! { <OtpSettingsForm id=id.get_value() form=OtpForm::new(settings) /> }
-                })
-            })}
-        </Suspense>
-    }
+pub fn OtpTab(id: String, settings: OtpSettings) -> impl IntoView {
+    view! { <OtpSettingsForm id form=OtpForm::new(settings) /> }
 }
 
 #[component]

@@ -8,26 +8,17 @@ use crate::{
     },
     streams::{
         StreamKind,
-        settings_api::{delete_webhook, get_webhook, save_webhook, webhook_secret},
+        settings::Webhook,
+        settings_api::{delete_webhook, save_webhook, webhook_secret},
     },
 };
 
 /// The incoming-messages webhook: endpoint, headers, signing secret and the request it gets.
 #[component]
-pub fn WebhooksTab(id: String, kind: StreamKind) -> impl IntoView {
-    let stream_id = StoredValue::new(id);
-    let webhook = Resource::new(move || stream_id.get_value(), get_webhook);
-    view! {
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                webhook.await.map(|webhook| {
-                    let exists = RwSignal::new(webhook.is_some());
-                    let form = WebhookForm::new(webhook.map(|w| w.input).unwrap_or_default());
-                    view! { <WebhookEditor id=stream_id.get_value() kind form exists /> }
-                })
-            })}
-        </Suspense>
-    }
+pub fn WebhooksTab(id: String, kind: StreamKind, webhook: Option<Webhook>) -> impl IntoView {
+    let exists = RwSignal::new(webhook.is_some());
+    let form = WebhookForm::new(webhook.map(|w| w.input).unwrap_or_default());
+    view! { <WebhookEditor id kind form exists /> }
 }
 
 #[component]

@@ -6,26 +6,16 @@ use crate::{
     pages::stream_settings::{PRIMARY, SECONDARY, WhatsAppFields, WhatsAppForm, submit},
     streams::{
         settings::{WhatsAppSettings, WhatsAppTemplate},
-        settings_api::{
-            add_whatsapp_template, delete_whatsapp_template, get_whatsapp, save_whatsapp,
-        },
+        settings_api::{add_whatsapp_template, delete_whatsapp_template, save_whatsapp},
     },
 };
 
 /// The WhatsApp stream's Business Account, senders, token and templates.
 #[component]
-pub fn WhatsAppTab(id: String) -> impl IntoView {
-    let stream_id = StoredValue::new(id);
-    let settings = Resource::new(move || stream_id.get_value(), get_whatsapp);
+pub fn WhatsAppTab(id: String, settings: WhatsAppSettings) -> impl IntoView {
     view! {
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                settings.await.map(|settings| view! {
-                    <SettingsForm id=stream_id.get_value() settings=settings.clone() />
-                    <Templates id=stream_id.get_value() initial=settings.templates />
-                })
-            })}
-        </Suspense>
+        <SettingsForm id=id.clone() settings=settings.clone() />
+        <Templates id initial=settings.templates />
     }
 }
 
