@@ -5,8 +5,10 @@ pub mod auth;
 mod components;
 pub mod error;
 mod layout;
+pub mod messages;
 mod pages;
 pub mod streams;
+pub mod time;
 
 #[cfg(feature = "ssr")]
 pub mod crypto;

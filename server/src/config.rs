@@ -15,7 +15,7 @@ use figment::{
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::cli::Overrides;
+use crate::{cli::Overrides, delivery::DeliveryConfig};
 
 /// The config file read when present and no --config is given.
 pub const DEFAULT_CONFIG_FILE: &str = "sluice.toml";
@@ -37,6 +37,8 @@ pub struct Config {
     /// A `tracing` filter such as `info` or `sluice=debug,info`.
     pub log_level: String,
     pub log_format: LogFormat,
+    /// How messages are delivered (`[delivery]`).
+    pub delivery: DeliveryConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +69,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             log_level: "info".into(),
             log_format: LogFormat::Pretty,
+            delivery: DeliveryConfig::default(),
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The Sluice server: configuration, HTTP wiring and the process lifecycle.
 #![recursion_limit = "512"]
 
+pub mod api;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod http;
 pub mod telemetry;
 
@@ -12,7 +14,7 @@ use app::{db::Db, state::AppState};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::{config::Config, delivery::Delivery};
 
 /// A bound, migrated, ready-to-serve Sluice.
 pub struct Application {
@@ -20,6 +22,7 @@ pub struct Application {
     addr: SocketAddr,
     state: AppState,
     trusted_proxies: Arc<[ipnet::IpNet]>,
+    delivery: Delivery,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +66,7 @@ impl Application {
             addr,
             state,
             trusted_proxies: config.trusted_proxies.into(),
+            delivery: Delivery::new(config.delivery),
         })
     }
 
@@ -88,7 +92,9 @@ impl Application {
     ) -> std::io::Result<()> {
         let db = self.state.db.clone();
         let maintenance = tokio::spawn(maintenance(db.clone()));
-        let router = http::router(self.state, self.trusted_proxies);
+        let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+        let mut workers = self.delivery.spawn_workers(db.clone(), workers_stop);
+        let router = http::router(self.state, self.trusted_proxies, self.delivery);
         tracing::info!(addr = %self.addr, backend = ?db.backend(), "sluice is serving");
         let served = axum::serve(
             self.listener,
@@ -96,6 +102,17 @@ impl Application {
         )
         .with_graceful_shutdown(stop)
         .await;
+        // Workers finish the messages they hold; whatever is left keeps its lease and is
+        // claimed again after a restart.
+        let _ = stop_workers.send(true);
+        let drained = tokio::time::timeout(Duration::from_secs(10), async {
+            while workers.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("delivery workers did not stop within 10 s");
+            workers.abort_all();
+        }
         maintenance.abort();
         db.close().await;
         tracing::info!("sluice stopped");

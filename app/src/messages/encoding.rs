@@ -99,7 +99,10 @@ mod tests {
     #[test]
     fn anything_else_is_ucs2_in_utf16_units() {
         let size = measure("Привет");
-        assert_eq!((size.encoding, size.units, size.segments), (Encoding::Ucs2, 6, 1));
+        assert_eq!(
+            (size.encoding, size.units, size.segments),
+            (Encoding::Ucs2, 6, 1)
+        );
         assert_eq!(measure(&"é".repeat(200)).encoding, Encoding::Gsm7);
         assert_eq!(measure(&"ç".repeat(70)).segments, 1);
         assert_eq!(measure(&"ç".repeat(71)).segments, 2);

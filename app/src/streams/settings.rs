@@ -230,6 +230,31 @@ pub fn template_variables(body: &str) -> Result<Vec<String>, FieldError> {
     Ok(names)
 }
 
+/// Fills a template's `{{variables}}` from `values`; a missing one is named in the error.
+/// Strings go in as they are, other JSON values as their JSON text.
+pub fn render_template(
+    body: &str,
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, String> {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(start) = rest.find("{{") {
+        let Some(end) = rest[start + 2..].find("}}") else {
+            break;
+        };
+        let name = rest[start + 2..start + 2 + end].trim();
+        let value = values.get(name).ok_or_else(|| name.to_string())?;
+        out.push_str(&rest[..start]);
+        match value {
+            serde_json::Value::String(text) => out.push_str(text),
+            other => out.push_str(&other.to_string()),
+        }
+        rest = &rest[start + 2 + end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// How the incoming-messages webhook is called.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -623,6 +648,24 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn templates_render_with_their_variables() {
+        let values = serde_json::json!({ "name": "Ann", "order": 1001 });
+        let values = values.as_object().unwrap();
+        assert_eq!(
+            render_template("Hi {{name}}, order {{ order }} shipped.", values).unwrap(),
+            "Hi Ann, order 1001 shipped."
+        );
+        assert_eq!(
+            render_template("Code {{code}}", values).unwrap_err(),
+            "code"
+        );
+        assert_eq!(
+            render_template("no variables", values).unwrap(),
+            "no variables"
+        );
     }
 
     #[test]

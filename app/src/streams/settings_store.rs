@@ -145,18 +145,36 @@ pub async fn events(
     .bind(stream_id)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows
-        .iter()
-        .map(|row| StreamEvent {
-            id: row.get("id"),
-            input: EventInput {
-                key: row.get("event_key"),
-                body: row.get("body"),
-                sender: row.get("sender"),
-                active: row.get::<i64, _>("active") != 0,
-            },
-        })
-        .collect())
+    Ok(rows.iter().map(event_from_row).collect())
+}
+
+/// The stream's event `key`, for `/event_send/` (the caller is already the stream).
+pub async fn event_by_key(
+    db: &Db,
+    stream_id: &str,
+    key: &str,
+) -> Result<Option<StreamEvent>, sqlx::Error> {
+    let row = sqlx::query(
+        "select id, event_key, body, sender, active from stream_events
+         where stream_id = $1 and event_key = $2",
+    )
+    .bind(stream_id)
+    .bind(key)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.as_ref().map(event_from_row))
+}
+
+fn event_from_row(row: &sqlx::any::AnyRow) -> StreamEvent {
+    StreamEvent {
+        id: row.get("id"),
+        input: EventInput {
+            key: row.get("event_key"),
+            body: row.get("body"),
+            sender: row.get("sender"),
+            active: row.get::<i64, _>("active") != 0,
+        },
+    }
 }
 
 /// Adds an event (`event_id` None) or replaces one.

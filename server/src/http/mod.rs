@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use app::{App, shell, state::AppState};
 use axum::{
-    Router,
+    Extension, Router,
     http::{HeaderName, Request},
     middleware,
 };
@@ -22,11 +22,12 @@ use tower_http::{
 };
 
 pub use self::client::ClientInfo;
+use crate::delivery::Delivery;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every route of the server, with its middleware.
-pub fn router(state: AppState, trusted_proxies: Arc<[IpNet]>) -> Router {
+pub fn router(state: AppState, trusted_proxies: Arc<[IpNet]>, delivery: Delivery) -> Router {
     let console = Router::new()
         .leptos_routes(&state, generate_route_list(App), {
             let options = state.leptos_options.clone();
@@ -37,6 +38,7 @@ pub fn router(state: AppState, trusted_proxies: Arc<[IpNet]>) -> Router {
 
     Router::new()
         .route("/healthz", axum::routing::get(health::healthz))
+        .merge(crate::api::router().layer(Extension(delivery)))
         .merge(auth::router())
         .merge(console)
         .layer(middleware::from_fn_with_state(

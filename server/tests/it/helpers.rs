@@ -122,13 +122,26 @@ impl TestApp {
     }
 
     pub async fn spawn_on(database: TestDatabase) -> Self {
+        Self::spawn_configured(database, |_| {}).await
+    }
+
+    /// Starts a server whose configuration `configure` adjusts. Tests deliver quickly: the
+    /// demo channel reports after 50 ms and never fails unless told to.
+    pub async fn spawn_configured(
+        database: TestDatabase,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let overrides = Overrides {
             addr: Some("127.0.0.1:0".parse().unwrap()),
             database_url: Some(database.url.clone()),
             data_dir: Some(database.data_dir.clone()),
             ..Overrides::default()
         };
-        let config = Config::load(&overrides).unwrap();
+        let mut config = Config::load(&overrides).unwrap();
+        config.delivery.demo_delay_ms = 50;
+        config.delivery.demo_failure_ratio = 0.0;
+        config.delivery.poll_ms = 20;
+        configure(&mut config);
         let app = Application::build(config).await.unwrap();
         let addr = app.addr();
         let db = app.db().clone();
@@ -153,6 +166,11 @@ impl TestApp {
             .redirect(Policy::none())
             .build()
             .unwrap()
+    }
+
+    /// The server's data folder (its secret key lives there).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.database.as_ref().unwrap().data_dir
     }
 
     pub fn url(&self, path: &str) -> String {

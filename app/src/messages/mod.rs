@@ -1,0 +1,95 @@
+//! Messages: what the API accepts, workers deliver and the console lists.
+
+mod encoding;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::encoding::{Encoding, TextSize, measure};
+
+/// Where a message is in its life. Statuses only move forward: see [`MessageStatus::rank`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    Queued,
+    Sent,
+    Delivered,
+    Undelivered,
+    SentFailed,
+    Rejected,
+    NoRoutes,
+    Expired,
+    /// An inbound message, stored as it arrived.
+    Received,
+}
+
+impl MessageStatus {
+    pub const ALL: [Self; 9] = [
+        Self::Queued,
+        Self::Sent,
+        Self::Delivered,
+        Self::Undelivered,
+        Self::SentFailed,
+        Self::Rejected,
+        Self::NoRoutes,
+        Self::Expired,
+        Self::Received,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Undelivered => "undelivered",
+            Self::SentFailed => "sent_failed",
+            Self::Rejected => "rejected",
+            Self::NoRoutes => "no_routes",
+            Self::Expired => "expired",
+            Self::Received => "received",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
+    /// 0 waiting, 1 handed to the channel, 2 final. A message moves only to a higher rank.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Queued => 0,
+            Self::Sent => 1,
+            _ => 2,
+        }
+    }
+
+    /// The statuses a message may be in to move to `self`.
+    pub fn predecessors(self) -> Vec<Self> {
+        Self::ALL
+            .into_iter()
+            .filter(|from| from.rank() < self.rank() && *from != Self::Received)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_only_move_forward() {
+        assert_eq!(
+            MessageStatus::Sent.predecessors(),
+            vec![MessageStatus::Queued]
+        );
+        assert_eq!(
+            MessageStatus::Delivered.predecessors(),
+            vec![MessageStatus::Queued, MessageStatus::Sent]
+        );
+        assert!(MessageStatus::Queued.predecessors().is_empty());
+        for status in MessageStatus::ALL {
+            assert_eq!(MessageStatus::parse(status.as_str()), Some(status));
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! Messages in the database: accepting a batch in one transaction, looking them up, and the
+//! workers' claim-and-advance cycle.
+
+use sqlx::{Any, Row, Transaction, any::AnyRow};
+
+use super::{MessageStatus, TextSize};
+use crate::db::{Backend, Db, now_ms};
+
+/// A message the API validated, ready to queue.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub internal_id: Option<String>,
+    pub sender: Option<String>,
+    pub recipient: String,
+    pub content: String,
+    pub size: TextSize,
+}
+
+/// What the API answers for one queued message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub message_uuid: String,
+    pub internal_id: Option<String>,
+    pub status: MessageStatus,
+    pub encoding: String,
+    pub segments: i64,
+}
+
+/// The outcome of queueing one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queued {
+    /// Stored now.
+    New(Receipt),
+    /// Its `internal_id` was seen before with the same recipient and text: nothing is sent again.
+    Replay(Receipt),
+    /// Its `internal_id` was used before for a different message.
+    Conflict,
+}
+
+/// Where and for how long accepted messages go.
+#[derive(Debug, Clone, Copy)]
+pub struct Route<'a> {
+    pub account_id: &'a str,
+    pub stream_id: &'a str,
+    pub channel: &'a str,
+    pub validity_ms: i64,
+}
+
+/// Queues `messages` in one transaction: after it commits every one of them is durable.
+pub async fn accept(
+    db: &Db,
+    route: Route<'_>,
+    messages: &[NewMessage],
+) -> Result<Vec<Queued>, sqlx::Error> {
+    let now = now_ms();
+    let mut tx = db.pool().begin().await?;
+    let mut outcomes = Vec::with_capacity(messages.len());
+    for message in messages {
+        outcomes.push(queue_one(&mut tx, route, message, now).await?);
+    }
+    if outcomes.iter().any(|o| matches!(o, Queued::New(_))) {
+        sqlx::query("update streams set last_activity_at = $1 where id = $2")
+            .bind(now)
+            .bind(route.stream_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+async fn queue_one(
+    tx: &mut Transaction<'static, Any>,
+    route: Route<'_>,
+    message: &NewMessage,
+    now: i64,
+) -> Result<Queued, sqlx::Error> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let inserted = sqlx::query(
+        "insert into messages (id, account_id, stream_id, internal_id, direction, channel, sender,
+             recipient, content, encoding, segments, status, attempts, next_at, expires_at,
+             created_at, updated_at)
+         values ($1, $2, $3, $4, 'outbound', $5, $6, $7, $8, $9, $10, 'queued', 0, $11, $12, $11, $11)
+         on conflict (stream_id, internal_id) do nothing",
+    )
+    .bind(&id)
+    .bind(route.account_id)
+    .bind(route.stream_id)
+    .bind(&message.internal_id)
+    .bind(route.channel)
+    .bind(&message.sender)
+    .bind(&message.recipient)
+    .bind(&message.content)
+    .bind(message.size.encoding.as_str())
+    .bind(message.size.segments as i64)
+    .bind(now)
+    .bind(now + route.validity_ms)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        record(&mut **tx, &id, MessageStatus::Queued, now, None).await?;
+        return Ok(Queued::New(Receipt {
+            message_uuid: id,
+            internal_id: message.internal_id.clone(),
+            status: MessageStatus::Queued,
+            encoding: message.size.encoding.as_str().into(),
+            segments: message.size.segments as i64,
+        }));
+    }
+    let existing = sqlx::query(
+        "select id, internal_id, status, encoding, segments, recipient, content from messages
+         where stream_id = $1 and internal_id = $2",
+    )
+    .bind(route.stream_id)
+    .bind(&message.internal_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let same = existing.get::<String, _>("recipient") == message.recipient
+        && existing.get::<String, _>("content") == message.content;
+    Ok(if same {
+        Queued::Replay(receipt_from_row(&existing))
+    } else {
+        Queued::Conflict
+    })
+}
+
+fn receipt_from_row(row: &AnyRow) -> Receipt {
+    Receipt {
+        message_uuid: row.get("id"),
+        internal_id: row.get("internal_id"),
+        status: MessageStatus::parse(row.get("status")).unwrap_or(MessageStatus::Queued),
+        encoding: row.get("encoding"),
+        segments: row.get("segments"),
+    }
+}
+
+async fn record<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    message_id: &str,
+    status: MessageStatus,
+    at: i64,
+    detail: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into message_history (message_id, status, at, detail) values ($1, $2, $3, $4)",
+    )
+    .bind(message_id)
+    .bind(status.as_str())
+    .bind(at)
+    .bind(detail)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// One step of a message's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub status: MessageStatus,
+    pub at: i64,
+    pub detail: Option<String>,
+}
+
+/// A message as `/status/` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracked {
+    pub receipt: Receipt,
+    pub recipient: String,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub history: Vec<Step>,
+}
+
+/// The stream's messages with these internal ids or uuids, each with its history.
+pub async fn track(
+    db: &Db,
+    stream_id: &str,
+    internal_ids: &[String],
+    message_uuids: &[String],
+) -> Result<Vec<Tracked>, sqlx::Error> {
+    let mut found = Vec::new();
+    let lookups = internal_ids
+        .iter()
+        .map(|id| ("internal_id", id))
+        .chain(message_uuids.iter().map(|id| ("id", id)));
+    for (column, value) in lookups {
+        let row = sqlx::query(&format!(
+            "select id, internal_id, status, encoding, segments, recipient, error_code,
+                 error_message
+             from messages where stream_id = $1 and {column} = $2"
+        ))
+        .bind(stream_id)
+        .bind(value)
+        .fetch_optional(db.pool())
+        .await?;
+        let Some(row) = row else { continue };
+        let receipt = receipt_from_row(&row);
+        let history = sqlx::query(
+            "select status, at, detail from message_history where message_id = $1 order by at, status",
+        )
+        .bind(&receipt.message_uuid)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .filter_map(|step| {
+            Some(Step {
+                status: MessageStatus::parse(step.get("status"))?,
+                at: step.get("at"),
+                detail: step.get("detail"),
+            })
+        })
+        .collect();
+        if found
+            .iter()
+            .any(|t: &Tracked| t.receipt.message_uuid == receipt.message_uuid)
+        {
+            continue;
+        }
+        found.push(Tracked {
+            receipt,
+            recipient: row.get("recipient"),
+            error_code: row.get("error_code"),
+            error_message: row.get("error_message"),
+            history,
+        });
+    }
+    Ok(found)
+}
+
+/// A message a worker holds.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: String,
+    pub stream_id: String,
+    pub channel: String,
+    pub status: MessageStatus,
+    pub sender: Option<String>,
+    pub recipient: String,
+    pub content: String,
+    pub attempts: i64,
+    pub expires_at: i64,
+}
+
+/// Claims up to `limit` messages that are due, leasing them for `lease_ms`. Postgres lets
+/// several workers claim at once (`skip locked`); SQLite has one writer, which is the lock.
+pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+    let now = now_ms();
+    let lock = match db.backend() {
+        Backend::Postgres => "for update skip locked",
+        Backend::Sqlite => "",
+    };
+    let rows = sqlx::query(&format!(
+        "update messages set lease_until = $1
+         where id in (
+             select id from messages
+             where next_at is not null and next_at <= $2
+               and (lease_until is null or lease_until < $2)
+             order by next_at limit $3 {lock})
+         returning id, stream_id, channel, status, sender, recipient, content, attempts, expires_at"
+    ))
+    .bind(now + lease_ms)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| Claimed {
+            id: row.get("id"),
+            stream_id: row.get("stream_id"),
+            channel: row.get("channel"),
+            status: MessageStatus::parse(row.get("status")).unwrap_or(MessageStatus::Queued),
+            sender: row.get("sender"),
+            recipient: row.get("recipient"),
+            content: row.get("content"),
+            attempts: row.get("attempts"),
+            expires_at: row.get("expires_at"),
+        })
+        .collect())
+}
+
+/// What a worker decided for a claimed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome<'a> {
+    pub status: MessageStatus,
+    /// When to act on it again (a delivery report due, a retry), or never.
+    pub next_at: Option<i64>,
+    pub error: Option<(&'a str, &'a str)>,
+    /// Whether this step was a delivery attempt.
+    pub attempted: bool,
+}
+
+/// Moves a message to `outcome.status` and releases its lease. Answers false, changing
+/// nothing, when the message already moved past it: statuses never go backwards.
+pub async fn advance(db: &Db, id: &str, outcome: Outcome<'_>) -> Result<bool, sqlx::Error> {
+    let now = now_ms();
+    let from = if outcome.status == MessageStatus::Queued {
+        // A retry keeps the message queued.
+        vec![MessageStatus::Queued]
+    } else {
+        outcome.status.predecessors()
+    };
+    let placeholders = (0..from.len())
+        .map(|n| format!("${}", n + 8))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut tx = db.pool().begin().await?;
+    let sql = format!(
+        "update messages set status = $1, next_at = $2, lease_until = null, error_code = $3,
+             error_message = $4, attempts = attempts + $5, updated_at = $6
+         where id = $7 and status in ({placeholders})"
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(outcome.status.as_str())
+        .bind(outcome.next_at)
+        .bind(outcome.error.map(|e| e.0))
+        .bind(outcome.error.map(|e| e.1))
+        .bind(i64::from(outcome.attempted))
+        .bind(now)
+        .bind(id);
+    for status in &from {
+        query = query.bind(status.as_str());
+    }
+    let moved = query.execute(&mut *tx).await?.rows_affected() == 1;
+    if moved {
+        record(
+            &mut *tx,
+            id,
+            outcome.status,
+            now,
+            outcome.error.map(|e| e.1),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(moved)
+}

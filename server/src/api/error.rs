@@ -1,0 +1,60 @@
+//! The public API's error answer: `{"status":false,"error":{"code","message"}}` with an honest
+//! HTTP status.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side; nothing was queued. Try again.",
+        )
+    }
+
+    /// The `error` object, also used per message inside a batch.
+    pub fn body(&self) -> serde_json::Value {
+        json!({ "code": self.code, "message": self.message })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "status": false, "error": self.body() });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Logs a storage failure and answers 500.
+pub fn storage(error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "API storage failed");
+    ApiError::internal()
+}

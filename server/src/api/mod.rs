@@ -1,0 +1,68 @@
+//! The public Streams API, TextPeak-compatible: a stream's token in `Authorization`, JSON in
+//! and out, every path with or without its trailing slash.
+
+mod caller;
+mod error;
+mod send;
+mod status;
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, rejection::BytesRejection},
+    http::StatusCode,
+    routing::{MethodRouter, post},
+};
+use serde::de::DeserializeOwned;
+
+pub use self::error::ApiError;
+use app::state::AppState;
+
+/// The largest request body: a full batch of long messages fits.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    let routes: [(&str, MethodRouter<AppState>); 3] = [
+        ("/simple_send", post(send::simple_send)),
+        ("/event_send", post(send::event_send)),
+        (
+            "/status",
+            axum::routing::get(status::status_get).post(status::status_post),
+        ),
+    ];
+    let mut router = Router::new();
+    for (path, route) in routes {
+        router = router
+            .route(path, route.clone())
+            .route(&format!("{path}/"), route);
+    }
+    router.layer(DefaultBodyLimit::max(MAX_BODY))
+}
+
+/// Reads a JSON body into `T`, answering 413 when too large and 422 when it is not the shape.
+fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!(
+                    "The request body is larger than {} MiB.",
+                    MAX_BODY / 1024 / 1024
+                ),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                rejection.body_text(),
+            )
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|error| {
+        ApiError::unprocessable(
+            "invalid_json",
+            format!("The body is not valid here: {error}."),
+        )
+    })
+}

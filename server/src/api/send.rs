@@ -1,0 +1,331 @@
+//! `/simple_send/` and `/event_send/`: validate each message, queue the valid ones in one
+//! transaction, answer per message.
+
+use std::collections::HashSet;
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Extension, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{
+    caller::{Caller, authenticate},
+    error::{ApiError, storage},
+    parse_body,
+};
+use crate::{delivery::Delivery, http::ClientInfo};
+use app::{
+    messages::{
+        measure,
+        store::{self as messages, NewMessage, Queued, Route},
+    },
+    state::AppState,
+    streams::{
+        SenderId, StreamKind,
+        settings::{parse_phone, render_template},
+        settings_store,
+    },
+};
+
+/// The most messages one request may carry.
+pub const MAX_BATCH: usize = 1_000;
+/// The longest message text, in characters (10 GSM-7 segments).
+const MAX_CONTENT: usize = 1_530;
+
+#[derive(Debug, Deserialize)]
+pub struct SimpleSend {
+    messages: Vec<SimpleMessage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SimpleMessage {
+    internal_id: Option<String>,
+    sender: Option<String>,
+    recipient_phone: String,
+    message_content: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventSend {
+    event: String,
+    recipients: Vec<EventRecipient>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventRecipient {
+    internal_id: Option<String>,
+    sender: Option<String>,
+    recipient_phone: String,
+    #[serde(default)]
+    template_variables: Map<String, Value>,
+}
+
+/// One message as the caller wrote it, before checks.
+struct Draft {
+    internal_id: Option<String>,
+    sender: Option<String>,
+    recipient: String,
+    content: Result<String, ApiError>,
+}
+
+pub async fn simple_send(
+    State(state): State<AppState>,
+    Extension(delivery): Extension<Delivery>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state.db, &headers, client).await?;
+    if !sends_plain_sms(caller.stream.kind) {
+        return Err(wrong_type("/simple_send/", "SMS"));
+    }
+    let request: SimpleSend = parse_body(body)?;
+    let drafts = request
+        .messages
+        .into_iter()
+        .map(|m| Draft {
+            internal_id: m.internal_id,
+            sender: m.sender,
+            recipient: m.recipient_phone,
+            content: Ok(m.message_content),
+        })
+        .collect();
+    send(&state, &delivery, &caller, drafts, None).await
+}
+
+pub async fn event_send(
+    State(state): State<AppState>,
+    Extension(delivery): Extension<Delivery>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state.db, &headers, client).await?;
+    if !caller.stream.kind.has_events() {
+        return Err(wrong_type("/event_send/", "Transactional and OTP"));
+    }
+    let request: EventSend = parse_body(body)?;
+    let event = settings_store::event_by_key(&state.db, &caller.stream.id, request.event.trim())
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "event_not_found",
+                format!(
+                    "This stream has no event called `{}`.",
+                    request.event.trim()
+                ),
+            )
+        })?;
+    if !event.input.active {
+        return Err(ApiError::unprocessable(
+            "event_inactive",
+            format!("The event `{}` is switched off.", event.input.key),
+        ));
+    }
+    let drafts = request
+        .recipients
+        .into_iter()
+        .map(|r| Draft {
+            internal_id: r.internal_id,
+            sender: r.sender,
+            recipient: r.recipient_phone,
+            content: render_template(&event.input.body, &r.template_variables).map_err(|name| {
+                ApiError::unprocessable(
+                    "missing_variable",
+                    format!("template_variables has no `{name}`, which the event uses."),
+                )
+            }),
+        })
+        .collect();
+    send(&state, &delivery, &caller, drafts, event.input.sender).await
+}
+
+pub fn wrong_type(path: &str, types: &str) -> ApiError {
+    ApiError::forbidden(
+        "wrong_stream_type",
+        format!("{path} is for {types} streams; this token belongs to another type."),
+    )
+}
+
+/// Checks every draft, queues the valid ones together and answers per message.
+async fn send(
+    state: &AppState,
+    delivery: &Delivery,
+    caller: &Caller,
+    drafts: Vec<Draft>,
+    event_sender: Option<String>,
+) -> Result<Response, ApiError> {
+    if drafts.is_empty() {
+        return Err(ApiError::unprocessable(
+            "messages_required",
+            "Send at least one message.",
+        ));
+    }
+    if drafts.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("Send at most {MAX_BATCH} messages per request."),
+        ));
+    }
+    let stream = &caller.stream;
+    let allowed: Option<HashSet<String>> = if stream.restricted {
+        let recipients = settings_store::test_recipients(&state.db, &caller.account_id, &stream.id)
+            .await
+            .map_err(storage)?;
+        Some(recipients.into_iter().collect())
+    } else {
+        None
+    };
+    let default_sender = event_sender.or_else(|| stream.default_sender.clone());
+    let checked: Vec<(Option<String>, Result<NewMessage, ApiError>)> = drafts
+        .into_iter()
+        .map(|draft| {
+            let internal_id = draft.internal_id.clone();
+            (
+                internal_id,
+                check(draft, default_sender.as_deref(), allowed.as_ref()),
+            )
+        })
+        .collect();
+    let valid: Vec<NewMessage> = checked
+        .iter()
+        .filter_map(|(_, result)| result.as_ref().ok().cloned())
+        .collect();
+    let route = Route {
+        account_id: &caller.account_id,
+        stream_id: &stream.id,
+        channel: delivery.channel_for(stream),
+        validity_ms: delivery.validity_ms(),
+    };
+    let mut queued = messages::accept(&state.db, route, &valid)
+        .await
+        .map_err(storage)?
+        .into_iter();
+    if !valid.is_empty() {
+        delivery.wake();
+    }
+
+    let mut first_error: Option<StatusCode> = None;
+    let mut accepted = false;
+    let answers: Vec<Value> = checked
+        .into_iter()
+        .map(|(internal_id, result)| {
+            let outcome = match result {
+                Ok(_) => queued.next().map(|q| match q {
+                    Queued::New(receipt) | Queued::Replay(receipt) => Ok(receipt),
+                    Queued::Conflict => Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "idempotency_conflict",
+                        "This internal_id was already used for a different message.",
+                    )),
+                }),
+                Err(error) => Some(Err(error)),
+            };
+            match outcome {
+                Some(Ok(receipt)) => {
+                    accepted = true;
+                    json!({
+                        "internal_id": receipt.internal_id,
+                        "message_uuid": receipt.message_uuid,
+                        "status": receipt.status.as_str(),
+                        "encoding": receipt.encoding,
+                        "segments": receipt.segments,
+                    })
+                }
+                Some(Err(error)) => {
+                    first_error.get_or_insert(error.status);
+                    json!({ "internal_id": internal_id, "error": error.body() })
+                }
+                None => json!({ "internal_id": internal_id, "error": ApiError::internal().body() }),
+            }
+        })
+        .collect();
+    if accepted {
+        return Ok(Json(json!({ "status": true, "messages": answers })).into_response());
+    }
+    let status = first_error.unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    let body = json!({
+        "status": false,
+        "error": { "code": "no_message_accepted", "message": "No message was accepted; see each message's error." },
+        "messages": answers,
+    });
+    Ok((status, Json(body)).into_response())
+}
+
+/// One message's checks, in the order a caller would fix them.
+fn check(
+    draft: Draft,
+    default_sender: Option<&str>,
+    allowed: Option<&HashSet<String>>,
+) -> Result<NewMessage, ApiError> {
+    let internal_id = match draft.internal_id.map(|id| id.trim().to_string()) {
+        Some(id) if id.is_empty() || id.len() > 100 => {
+            return Err(ApiError::unprocessable(
+                "invalid_internal_id",
+                "internal_id must be 1 to 100 characters.",
+            ));
+        }
+        other => other,
+    };
+    let recipient = parse_phone("recipient_phone", &draft.recipient)
+        .map_err(|error| ApiError::unprocessable("invalid_recipient", error.message))?;
+    if let Some(allowed) = allowed
+        && !allowed.contains(&recipient)
+    {
+        return Err(ApiError::forbidden(
+            "recipient_not_allowed",
+            format!("This stream is restricted and {recipient} is not one of its test recipients."),
+        ));
+    }
+    let sender = match draft
+        .sender
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(sender) => SenderId::parse(sender)
+            .map_err(|error| ApiError::unprocessable("invalid_sender", error.message))?
+            .as_str()
+            .to_string(),
+        None => default_sender.map(str::to_string).ok_or_else(|| {
+            ApiError::unprocessable(
+                "sender_required",
+                "This stream's sender is Customized: give each message a sender.",
+            )
+        })?,
+    };
+    let content = draft.content?;
+    if content.trim().is_empty() {
+        return Err(ApiError::unprocessable(
+            "content_required",
+            "message_content is empty.",
+        ));
+    }
+    if content.chars().count() > MAX_CONTENT {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "content_too_long",
+            format!("A message is at most {MAX_CONTENT} characters."),
+        ));
+    }
+    Ok(NewMessage {
+        internal_id,
+        sender: Some(sender),
+        recipient,
+        size: measure(&content),
+        content,
+    })
+}
+
+/// Streams of this type may use `/simple_send/`.
+pub fn sends_plain_sms(kind: StreamKind) -> bool {
+    !matches!(kind, StreamKind::Whatsapp)
+}

@@ -1,0 +1,150 @@
+//! Delivery: workers claim due messages from the outbox and hand them to a channel.
+
+mod demo;
+
+use std::{sync::Arc, time::Duration};
+
+use serde::{Deserialize, Serialize};
+use tokio::{sync::Notify, task::JoinSet};
+
+use app::{
+    db::{Db, now_ms},
+    messages::{
+        MessageStatus,
+        store::{self, Claimed, Outcome},
+    },
+    streams::Stream,
+};
+
+/// Delivery settings (`[delivery]` in `sluice.toml`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeliveryConfig {
+    /// How long the demo channel takes to report delivery, in milliseconds.
+    pub demo_delay_ms: u64,
+    /// The share of demo messages reported undelivered, 0.0 to 1.0.
+    pub demo_failure_ratio: f64,
+    /// How long an accepted message may wait before it expires, in seconds.
+    pub validity_secs: u64,
+    /// Messages a worker claims at once.
+    pub batch_size: i64,
+    /// How long a claim lasts; a crashed worker's messages are claimed again after it.
+    pub lease_ms: i64,
+    /// How often an idle worker looks for due messages, in milliseconds.
+    pub poll_ms: u64,
+    /// Workers per process.
+    pub workers: usize,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            demo_delay_ms: 2_000,
+            demo_failure_ratio: 0.05,
+            validity_secs: 48 * 3600,
+            batch_size: 200,
+            lease_ms: 30_000,
+            poll_ms: 250,
+            workers: 2,
+        }
+    }
+}
+
+/// The handle the API uses: which channel a stream sends through, and waking the workers.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    config: Arc<DeliveryConfig>,
+    wake: Arc<Notify>,
+}
+
+impl Delivery {
+    pub fn new(config: DeliveryConfig) -> Self {
+        Self {
+            config: Arc::new(config),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Until upstream connections exist, every stream sends through the demo channel.
+    pub fn channel_for(&self, _stream: &Stream) -> &'static str {
+        demo::NAME
+    }
+
+    pub fn validity_ms(&self) -> i64 {
+        i64::try_from(self.config.validity_secs.saturating_mul(1_000)).unwrap_or(i64::MAX)
+    }
+
+    /// Tells idle workers there is new work.
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
+    }
+
+    /// Starts the workers; they stop, finishing what they hold, when `stop` resolves.
+    pub fn spawn_workers(&self, db: Db, stop: tokio::sync::watch::Receiver<bool>) -> JoinSet<()> {
+        let mut workers = JoinSet::new();
+        for _ in 0..self.config.workers.max(1) {
+            let worker = Worker {
+                db: db.clone(),
+                config: self.config.clone(),
+                wake: self.wake.clone(),
+            };
+            workers.spawn(worker.run(stop.clone()));
+        }
+        workers
+    }
+}
+
+struct Worker {
+    db: Db,
+    config: Arc<DeliveryConfig>,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let poll = Duration::from_millis(self.config.poll_ms.max(10));
+        while !*stop.borrow() {
+            let claimed =
+                match store::claim(&self.db, self.config.batch_size, self.config.lease_ms).await {
+                    Ok(claimed) => claimed,
+                    Err(error) => {
+                        tracing::warn!(%error, "claiming messages failed; retrying");
+                        Vec::new()
+                    }
+                };
+            let busy = !claimed.is_empty();
+            for message in claimed {
+                if let Err(error) = self.process(&message).await {
+                    // The lease runs out and another pass picks the message up again.
+                    tracing::warn!(%error, message = %message.id, "delivery step failed");
+                }
+            }
+            if busy {
+                continue;
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    async fn process(&self, message: &Claimed) -> Result<(), sqlx::Error> {
+        let outcome = if message.status == MessageStatus::Queued && now_ms() >= message.expires_at {
+            Outcome {
+                status: MessageStatus::Expired,
+                next_at: None,
+                error: Some((
+                    "expired",
+                    "The message waited longer than its validity period.",
+                )),
+                attempted: false,
+            }
+        } else {
+            demo::step(&self.config, message)
+        };
+        store::advance(&self.db, &message.id, outcome).await?;
+        Ok(())
+    }
+}

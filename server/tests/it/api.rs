@@ -1,0 +1,545 @@
+//! The public Streams API against a real server: sending, idempotency, the rules a token's
+//! stream imposes, and delivery through the demo channel — on both backends.
+
+use std::time::Duration;
+
+use app::{
+    crypto::SecretKey,
+    db::Db,
+    streams::{
+        StreamInput, StreamKind,
+        settings::EventInput,
+        settings_store,
+        store::{self},
+    },
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, TestApp, TestDatabase},
+    on_both_backends,
+    streams::account,
+};
+
+on_both_backends!(
+    sent_messages_are_queued_measured_and_delivered_by_the_demo_channel,
+    a_replayed_internal_id_answers_the_same_message_and_sends_nothing,
+    tokens_ip_lists_and_stream_status_gate_every_request,
+    each_message_of_a_batch_is_checked_on_its_own,
+    a_restricted_stream_sends_only_to_its_test_recipients,
+    events_render_their_templates_per_recipient,
+    the_demo_channel_reports_failures_and_stale_messages_expire,
+);
+
+/// A stream of `kind` with `input`, and its token.
+async fn stream_with(
+    app: &TestApp,
+    kind: StreamKind,
+    input: StreamInput,
+) -> (String, String, String) {
+    let key = secret_key(app);
+    let account = account(&app.db, "ann@acme.io").await;
+    let (stream, token) = store::create(&app.db, &key, &account, kind, &input, false)
+        .await
+        .unwrap();
+    (account, stream.id, token)
+}
+
+/// The server's own key, so tokens it seals open with it.
+fn secret_key(app: &TestApp) -> SecretKey {
+    let hex = std::fs::read_to_string(app.data_dir().join("secret.key")).unwrap();
+    SecretKey::from_hex(&hex).unwrap()
+}
+
+fn sms(name: &str) -> StreamInput {
+    StreamInput {
+        name: name.into(),
+        default_sender: Some("AcmeShop".into()),
+        ..StreamInput::default()
+    }
+}
+
+async fn call(app: &TestApp, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .header("authorization", format!("Bearer {token}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+fn message(internal_id: &str, phone: &str, text: &str) -> Value {
+    json!({ "internal_id": internal_id, "recipient_phone": phone, "message_content": text })
+}
+
+/// Polls `/status/` until every asked message is final, for at most five seconds.
+async fn settled(app: &TestApp, token: &str, internal_ids: &[&str]) -> Vec<Value> {
+    for _ in 0..100 {
+        let response = app
+            .client
+            .get(app.url(&format!("/status?internal_ids={}", internal_ids.join(","))))
+            .header("authorization", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        let messages = body["messages"].as_array().unwrap().clone();
+        let final_status = |m: &Value| !matches!(m["status"].as_str(), Some("queued" | "sent"));
+        if messages.len() == internal_ids.len() && messages.iter().all(final_status) {
+            return messages;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("messages {internal_ids:?} did not settle");
+}
+
+async fn count_messages(db: &Db) -> i64 {
+    sqlx::query_scalar("select count(*) from messages")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+async fn sent_messages_are_queued_measured_and_delivered_by_the_demo_channel(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Promo")).await;
+    let long = "a".repeat(200);
+
+    let (status, body) = call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [
+            message("m-1", "+447700900123", "Hello from Sluice!"),
+            message("m-2", "+447700900124", "Привет"),
+            message("m-3", "+447700900125", &long),
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], true);
+    let answers = body["messages"].as_array().unwrap();
+    let summary: Vec<_> = answers
+        .iter()
+        .map(|m| {
+            (
+                m["internal_id"].clone(),
+                m["status"].clone(),
+                m["encoding"].clone(),
+                m["segments"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (json!("m-1"), json!("queued"), json!("GSM-7"), json!(1)),
+            (json!("m-2"), json!("queued"), json!("UCS-2"), json!(1)),
+            (json!("m-3"), json!("queued"), json!("GSM-7"), json!(2)),
+        ]
+    );
+    assert!(
+        answers
+            .iter()
+            .all(|m| m["message_uuid"].as_str().unwrap().len() == 36)
+    );
+
+    let delivered = settled(&app, &token, &["m-1", "m-2", "m-3"]).await;
+    for message in &delivered {
+        assert_eq!(message["status"], "delivered", "{message}");
+        let steps: Vec<_> = message["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["status"].clone())
+            .collect();
+        assert_eq!(
+            steps,
+            vec![json!("queued"), json!("sent"), json!("delivered")]
+        );
+    }
+    // Without a trailing slash, and by uuid through POST.
+    let uuid = answers[0]["message_uuid"].as_str().unwrap();
+    let (status, body) = call(
+        &app,
+        "/status",
+        &token,
+        json!({ "message_uuids": [uuid, "nope"] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["messages"][0]["recipient_phone"], "+447700900123");
+    assert_eq!(body["not_found"], json!(["nope"]));
+}
+
+async fn a_replayed_internal_id_answers_the_same_message_and_sends_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, _, token) = stream_with(&app, StreamKind::SmsTransactional, sms("Orders")).await;
+    let send = json!({ "messages": [message("order-7", "+447700900123", "Shipped")] });
+
+    let (_, first) = call(&app, "/simple_send", &token, send.clone()).await;
+    let (status, again) = call(&app, "/simple_send/", &token, send).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        first["messages"][0]["message_uuid"],
+        again["messages"][0]["message_uuid"]
+    );
+    assert_eq!(count_messages(&app.db).await, 1);
+
+    let (status, conflict) = call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [message("order-7", "+447700900123", "Different text")] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
+    assert_eq!(
+        conflict["messages"][0]["error"]["code"],
+        "idempotency_conflict"
+    );
+    assert_eq!(count_messages(&app.db).await, 1);
+}
+
+async fn tokens_ip_lists_and_stream_status_gate_every_request(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (account, id, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Gated")).await;
+    let send = json!({ "messages": [message("g-1", "+447700900123", "Hi")] });
+    let code = |body: &Value| {
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    let response = app
+        .client
+        .post(app.url("/simple_send/"))
+        .json(&send)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&response.json().await.unwrap()), "token_missing");
+    let (status, body) = call(&app, "/simple_send/", "not-a-token", send.clone()).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "invalid_token".into())
+    );
+
+    store::set_enabled(&app.db, &account, &id, false)
+        .await
+        .unwrap();
+    let (status, body) = call(&app, "/simple_send/", &token, send.clone()).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "stream_disabled".into())
+    );
+    store::set_enabled(&app.db, &account, &id, true)
+        .await
+        .unwrap();
+
+    let mut acl = sms("Gated");
+    acl.ip_acl_enabled = true;
+    acl.allowed_ips = vec!["10.0.0.0/8".into()];
+    store::update(&app.db, &account, &id, &acl).await.unwrap();
+    let (status, body) = call(&app, "/simple_send/", &token, send.clone()).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "ip_not_allowed".into())
+    );
+    acl.allowed_ips = vec!["127.0.0.1".into(), "::1".into()];
+    store::update(&app.db, &account, &id, &acl).await.unwrap();
+    let (status, _) = call(&app, "/simple_send/", &token, send.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let key = secret_key(&app);
+    let new_token = store::reset_token(&app.db, &key, &account, &id)
+        .await
+        .unwrap();
+    let (status, body) = call(&app, "/simple_send/", &token, send.clone()).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "invalid_token".into())
+    );
+    let response = app
+        .client
+        .post(app.url("/status/"))
+        .header("authorization", &new_token)
+        .json(&json!({ "internal_ids": ["g-1"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let (draft, draft_token) = store::create(
+        &app.db,
+        &key,
+        &account,
+        StreamKind::SmsMarketing,
+        &sms("Draft"),
+        true,
+    )
+    .await
+    .unwrap();
+    let (status, body) = call(&app, "/simple_send/", &draft_token, send.clone()).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "stream_draft".into())
+    );
+    store::delete(&app.db, &account, &draft.id).await.unwrap();
+    let (status, _) = call(&app, "/simple_send/", &draft_token, send.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let (_, whatsapp_token) = store::create(
+        &app.db,
+        &key,
+        &account,
+        StreamKind::Whatsapp,
+        &sms("Chat"),
+        false,
+    )
+    .await
+    .unwrap();
+    let (status, body) = call(&app, "/simple_send/", &whatsapp_token, send.clone()).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "wrong_stream_type".into())
+    );
+    let (status, body) = call(
+        &app,
+        "/event_send/",
+        &new_token,
+        json!({ "event": "x", "recipients": [] }),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "wrong_stream_type".into())
+    );
+}
+
+async fn each_message_of_a_batch_is_checked_on_its_own(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let customized = StreamInput {
+        name: "Custom".into(),
+        ..StreamInput::default()
+    };
+    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, customized).await;
+    let with_sender = |id: &str, phone: &str| json!({ "internal_id": id, "recipient_phone": phone, "message_content": "Hi", "sender": "Acme" });
+
+    let (status, body) = call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [
+            with_sender("ok", "+447700900123"),
+            with_sender("bad-phone", "07700 900123"),
+            message("no-sender", "+447700900123", "Hi"),
+            json!({ "internal_id": "bad-sender", "recipient_phone": "+447700900123", "message_content": "Hi", "sender": "Far too long a name" }),
+            json!({ "internal_id": "empty", "recipient_phone": "+447700900123", "message_content": " ", "sender": "Acme" }),
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let codes: Vec<_> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["error"]["code"]
+                .as_str()
+                .or_else(|| m["status"].as_str())
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "queued",
+            "invalid_recipient",
+            "sender_required",
+            "invalid_sender",
+            "content_required"
+        ]
+    );
+    assert_eq!(count_messages(&app.db).await, 1);
+
+    let (status, body) = call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [message("x", "+1", "Hi")] }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!("no_message_accepted")
+        )
+    );
+    let (status, body) = call(&app, "/simple_send/", &token, json!({ "messages": [] })).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("messages_required"))
+    );
+    let (status, body) = call(&app, "/simple_send/", &token, json!({ "texts": [] })).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("invalid_json"))
+    );
+    let many: Vec<Value> = (0..1001)
+        .map(|n| with_sender(&format!("n{n}"), "+447700900123"))
+        .collect();
+    let (status, body) = call(&app, "/simple_send/", &token, json!({ "messages": many })).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::PAYLOAD_TOO_LARGE, json!("batch_too_large"))
+    );
+    let huge = "x".repeat(5 * 1024 * 1024);
+    let (status, body) = call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [message("h", "+447700900123", &huge)] }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::PAYLOAD_TOO_LARGE, json!("body_too_large"))
+    );
+    assert_eq!(count_messages(&app.db).await, 1);
+}
+
+async fn a_restricted_stream_sends_only_to_its_test_recipients(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (account, id, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Staging")).await;
+    settings_store::add_test_recipient(&app.db, &account, &id, "+447700900123")
+        .await
+        .unwrap();
+    store::set_restricted(&app.db, &account, &id, true)
+        .await
+        .unwrap();
+
+    let (status, body) = call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [
+            message("tester", "+44 7700 900123", "Hi"),
+            message("stranger", "+447700900999", "Hi"),
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["messages"][0]["status"], "queued");
+    assert_eq!(
+        body["messages"][1]["error"]["code"],
+        "recipient_not_allowed"
+    );
+    let (status, body) = call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [message("s2", "+447700900999", "Hi")] }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("no_message_accepted"))
+    );
+}
+
+async fn events_render_their_templates_per_recipient(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (account, id, token) = stream_with(&app, StreamKind::SmsTransactional, sms("Orders")).await;
+    settings_store::save_event(
+        &app.db,
+        &account,
+        &id,
+        None,
+        EventInput {
+            key: "order_shipped".into(),
+            body: "Hi {{name}}, order {{order}} has shipped.".into(),
+            sender: Some("AcmeOrders".into()),
+            active: true,
+        },
+    )
+    .await
+    .unwrap();
+
+    let (status, body) = call(
+        &app,
+        "/event_send/",
+        &token,
+        json!({ "event": "order_shipped", "recipients": [
+            { "internal_id": "e-1", "recipient_phone": "+447700900123", "template_variables": { "name": "Ann", "order": 1001 } },
+            { "internal_id": "e-2", "recipient_phone": "+447700900124", "template_variables": { "name": "Bob" } },
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["messages"][0]["status"], "queued");
+    assert_eq!(body["messages"][1]["error"]["code"], "missing_variable");
+    let (content, sender): (String, String) =
+        sqlx::query_as("select content, sender from messages where internal_id = 'e-1'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(content, "Hi Ann, order 1001 has shipped.");
+    assert_eq!(sender, "AcmeOrders");
+
+    let (status, body) = call(
+        &app,
+        "/event_send/",
+        &token,
+        json!({ "event": "nope", "recipients": [] }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("event_not_found"))
+    );
+}
+
+async fn the_demo_channel_reports_failures_and_stale_messages_expire(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let app = TestApp::spawn_configured(database, |config| {
+        config.delivery.demo_failure_ratio = 1.0;
+    })
+    .await;
+    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Flaky")).await;
+    call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [message("f-1", "+447700900123", "Hi")] }),
+    )
+    .await;
+    let failed = settled(&app, &token, &["f-1"]).await;
+    assert_eq!(failed[0]["status"], "undelivered");
+    assert_eq!(failed[0]["error"]["code"], "undelivered");
+
+    let database = TestDatabase::new(backend).await;
+    let app = TestApp::spawn_configured(database, |config| {
+        config.delivery.validity_secs = 0;
+    })
+    .await;
+    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Stale")).await;
+    call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [message("x-1", "+447700900123", "Hi")] }),
+    )
+    .await;
+    let expired = settled(&app, &token, &["x-1"]).await;
+    assert_eq!(expired[0]["status"], "expired");
+}
