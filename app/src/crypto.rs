@@ -90,6 +90,20 @@ pub fn webhook_secret() -> String {
     format!("whsec_{}", STANDARD.encode(bytes))
 }
 
+/// `length` random decimal digits, for one-time passwords.
+pub fn random_digits(length: usize) -> String {
+    use rand::Rng;
+    let mut rng = OsRng;
+    (0..length)
+        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+        .collect()
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
 /// The hex SHA-256 of `text`: how tokens are looked up without being stored.
 pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -128,6 +142,10 @@ mod tests {
         let (a, b) = (random_token(), random_token());
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
+        let digits = random_digits(8);
+        assert!(digits.len() == 8 && digits.chars().all(|c| c.is_ascii_digit()));
+        assert!(constant_time_eq(b"12345", b"12345"));
+        assert!(!constant_time_eq(b"12345", b"12346") && !constant_time_eq(b"1234", b"12345"));
         let secret = webhook_secret();
         assert!(secret.starts_with("whsec_"));
         assert_eq!(STANDARD.decode(&secret[6..]).unwrap().len(), 24);

@@ -69,7 +69,7 @@ pub async fn accept(
     Ok(outcomes)
 }
 
-async fn queue_one(
+pub(super) async fn queue_one(
     tx: &mut Transaction<'static, Any>,
     route: Route<'_>,
     message: &NewMessage,
@@ -134,7 +134,7 @@ fn receipt_from_row(row: &AnyRow) -> Receipt {
     }
 }
 
-async fn record<'e>(
+pub(super) async fn record<'e>(
     executor: impl sqlx::Executor<'e, Database = Any>,
     message_id: &str,
     status: MessageStatus,

@@ -3,6 +3,7 @@
 
 mod caller;
 mod error;
+mod otp;
 mod send;
 mod status;
 
@@ -22,9 +23,11 @@ use app::state::AppState;
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
-    let routes: [(&str, MethodRouter<AppState>); 3] = [
+    let routes: [(&str, MethodRouter<AppState>); 5] = [
         ("/simple_send", post(send::simple_send)),
         ("/event_send", post(send::event_send)),
+        ("/otp/auth", post(otp::auth)),
+        ("/otp/verify", post(otp::verify)),
         (
             "/status",
             axum::routing::get(status::status_get).post(status::status_post),

@@ -66,11 +66,11 @@ struct EventRecipient {
 }
 
 /// One message as the caller wrote it, before checks.
-struct Draft {
-    internal_id: Option<String>,
-    sender: Option<String>,
-    recipient: String,
-    content: Result<String, ApiError>,
+pub struct Draft {
+    pub internal_id: Option<String>,
+    pub sender: Option<String>,
+    pub recipient: String,
+    pub content: Result<String, ApiError>,
 }
 
 pub async fn simple_send(
@@ -176,14 +176,7 @@ async fn send(
         ));
     }
     let stream = &caller.stream;
-    let allowed: Option<HashSet<String>> = if stream.restricted {
-        let recipients = settings_store::test_recipients(&state.db, &caller.account_id, &stream.id)
-            .await
-            .map_err(storage)?;
-        Some(recipients.into_iter().collect())
-    } else {
-        None
-    };
+    let allowed = allowed_recipients(state, caller).await?;
     let default_sender = event_sender.or_else(|| stream.default_sender.clone());
     let checked: Vec<(Option<String>, Result<NewMessage, ApiError>)> = drafts
         .into_iter()
@@ -260,8 +253,23 @@ async fn send(
     Ok((status, Json(body)).into_response())
 }
 
+/// The numbers a restricted stream may send to; `None` when it is not restricted.
+pub async fn allowed_recipients(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Option<HashSet<String>>, ApiError> {
+    if !caller.stream.restricted {
+        return Ok(None);
+    }
+    let recipients =
+        settings_store::test_recipients(&state.db, &caller.account_id, &caller.stream.id)
+            .await
+            .map_err(storage)?;
+    Ok(Some(recipients.into_iter().collect()))
+}
+
 /// One message's checks, in the order a caller would fix them.
-fn check(
+pub fn check(
     draft: Draft,
     default_sender: Option<&str>,
     allowed: Option<&HashSet<String>>,

@@ -1,0 +1,237 @@
+//! `/otp/auth` sends a one-time password; `/otp/verify` checks it.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Extension, State, rejection::BytesRejection},
+    http::{HeaderMap, StatusCode},
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{
+    caller::{Caller, authenticate},
+    error::{ApiError, storage},
+    parse_body,
+    send::{Draft, allowed_recipients, check, wrong_type},
+};
+use crate::{delivery::Delivery, http::ClientInfo};
+use app::{
+    crypto::random_digits,
+    db::now_ms,
+    messages::{
+        otp::{self, NewOtp, OtpRef},
+        store::Route,
+    },
+    state::AppState,
+    streams::{
+        StreamKind,
+        settings::{OtpCodeSource, OtpSettings, parse_phone},
+        settings_store,
+    },
+    time::rfc3339,
+};
+
+const HOUR_MS: i64 = 3_600_000;
+
+#[derive(Debug, Deserialize)]
+pub struct OtpAuth {
+    recipient_phone: String,
+    sender: Option<String>,
+    #[serde(default)]
+    template_variables: Map<String, Value>,
+    /// The whole text, for streams whose code source is "customer provides the full text".
+    message_content: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OtpVerify {
+    otp_id: Option<String>,
+    recipient_phone: Option<String>,
+    code: Value,
+}
+
+async fn otp_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: ClientInfo,
+    path: &str,
+) -> Result<Caller, ApiError> {
+    let caller = authenticate(&state.db, headers, client).await?;
+    if caller.stream.kind != StreamKind::SmsOtp {
+        return Err(wrong_type(path, "OTP"));
+    }
+    Ok(caller)
+}
+
+/// A code given as a string or a number: 4 to 10 letters or digits.
+fn given_code(value: Option<&Value>) -> Result<String, ApiError> {
+    let code = match value {
+        Some(Value::String(text)) => text.trim().to_string(),
+        Some(Value::Number(number)) => number.to_string(),
+        _ => String::new(),
+    };
+    if (4..=10).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(code)
+    } else {
+        Err(ApiError::unprocessable(
+            "invalid_code",
+            "The code must be 4 to 10 letters or digits.",
+        ))
+    }
+}
+
+/// The code and the text that carries it, as the stream's settings say.
+fn code_and_text(settings: &OtpSettings, request: &OtpAuth) -> Result<(String, String), ApiError> {
+    match settings.source {
+        OtpCodeSource::Generated => {
+            let code = random_digits(settings.code_length as usize);
+            Ok((code.clone(), settings.template.replace("[code]", &code)))
+        }
+        OtpCodeSource::CustomerCode => {
+            let code = given_code(request.template_variables.get("code"))?;
+            Ok((code.clone(), settings.template.replace("[code]", &code)))
+        }
+        OtpCodeSource::CustomerText => {
+            let code = given_code(request.template_variables.get("code"))?;
+            let text = request.message_content.clone().ok_or_else(|| {
+                ApiError::unprocessable(
+                    "content_required",
+                    "This stream sends your own text: give message_content (and the code in template_variables.code).",
+                )
+            })?;
+            Ok((code, text))
+        }
+    }
+}
+
+/// Refuses a code when the number reached the stream's hourly or daily limit.
+async fn within_limits(
+    state: &AppState,
+    stream_id: &str,
+    recipient: &str,
+    settings: &OtpSettings,
+) -> Result<(), ApiError> {
+    let now = now_ms();
+    for (window, limit) in [
+        (HOUR_MS, settings.per_phone_hour),
+        (24 * HOUR_MS, settings.per_phone_day),
+    ] {
+        let since = now - window;
+        let sent = otp::sent_since(&state.db, stream_id, recipient, since)
+            .await
+            .map_err(storage)?;
+        if sent >= i64::from(limit) {
+            let oldest = otp::oldest_since(&state.db, stream_id, recipient, since)
+                .await
+                .map_err(storage)?
+                .unwrap_or(now);
+            let wait = (oldest + window - now).max(1000) / 1000;
+            return Err(ApiError::rate_limited(
+                format!(
+                    "{recipient} already received {sent} codes in this window; the limit is {limit}."
+                ),
+                u64::try_from(wait).unwrap_or(1),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn auth(
+    State(state): State<AppState>,
+    Extension(delivery): Extension<Delivery>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let caller = otp_caller(&state, &headers, client, "/otp/auth").await?;
+    let request: OtpAuth = parse_body(body)?;
+    let settings = settings_store::otp_settings(&state.db, &caller.account_id, &caller.stream.id)
+        .await
+        .map_err(storage)?;
+    let (code, text) = code_and_text(&settings, &request)?;
+    let allowed = allowed_recipients(&state, &caller).await?;
+    let draft = Draft {
+        internal_id: None,
+        sender: request.sender,
+        recipient: request.recipient_phone,
+        content: Ok(text),
+    };
+    let message = check(
+        draft,
+        caller.stream.default_sender.as_deref(),
+        allowed.as_ref(),
+    )?;
+    within_limits(&state, &caller.stream.id, &message.recipient, &settings).await?;
+    let route = Route {
+        account_id: &caller.account_id,
+        stream_id: &caller.stream.id,
+        channel: delivery.channel_for(&caller.stream),
+        validity_ms: i64::from(settings.ttl_seconds) * 1000,
+    };
+    let new_otp = NewOtp {
+        code,
+        max_failures: i64::from(settings.max_failures),
+        ttl_ms: i64::from(settings.ttl_seconds) * 1000,
+    };
+    let issued = otp::issue(&state.db, route, &message, &new_otp)
+        .await
+        .map_err(storage)?;
+    delivery.wake();
+    Ok(Json(json!({
+        "status": true,
+        "otp_id": issued.otp_id,
+        "expires_at": rfc3339(issued.expires_at),
+        "message": {
+            "message_uuid": issued.receipt.message_uuid,
+            "status": issued.receipt.status.as_str(),
+            "encoding": issued.receipt.encoding,
+            "segments": issued.receipt.segments,
+        },
+    })))
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let caller = otp_caller(&state, &headers, client, "/otp/verify").await?;
+    let request: OtpVerify = parse_body(body)?;
+    let reference = match (request.otp_id, request.recipient_phone) {
+        (Some(id), _) if !id.trim().is_empty() => OtpRef::Id(id.trim().to_string()),
+        (_, Some(phone)) => OtpRef::Recipient(
+            parse_phone("recipient_phone", &phone)
+                .map_err(|error| ApiError::unprocessable("invalid_recipient", error.message))?,
+        ),
+        _ => {
+            return Err(ApiError::unprocessable(
+                "otp_reference_required",
+                "Give the otp_id from /otp/auth, or the recipient_phone the code went to.",
+            ));
+        }
+    };
+    let code = given_code(Some(&request.code))?;
+    let (otp_id, result) = otp::verify(&state.db, &caller.stream.id, &reference, &code)
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "otp_not_found",
+                "No unused code matches: it was never sent, or it was already verified.",
+            )
+        })?;
+    let attempts_left = match result {
+        otp::Verification::Invalid { attempts_left } => Some(attempts_left),
+        _ => None,
+    };
+    Ok(Json(json!({
+        "status": result == otp::Verification::Verified,
+        "result": result.as_str(),
+        "otp_id": otp_id,
+        "attempts_left": attempts_left,
+    })))
+}
