@@ -37,7 +37,12 @@ export default defineConfig({
     // A fresh data folder each run; the site (wasm, css) comes from `cargo leptos build`.
     command: `rm -rf ../target/e2e && ../target/debug/sluice --addr 127.0.0.1:${port} --data-dir ../target/e2e --log-level warn`,
     url: `${baseURL}/healthz`,
-    env: { LEPTOS_SITE_ROOT: "../target/site" },
+    // Demo deliveries report after 1.5 s and never fail, so journeys can wait for them.
+    env: {
+      LEPTOS_SITE_ROOT: "../target/site",
+      SLUICE_DELIVERY__DEMO_DELAY_MS: "1500",
+      SLUICE_DELIVERY__DEMO_FAILURE_RATIO: "0",
+    },
     reuseExistingServer: false,
     timeout: 60_000,
   },

@@ -13,6 +13,29 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
+/// Days since 1970-01-01 of a date in the proleptic Gregorian calendar.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Midnight UTC of a `YYYY-MM-DD` date, in milliseconds since the epoch.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let mut parts = text.trim().splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: i64 = parts.next()?.parse().ok()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    let valid = (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && civil_from_days(days_from_civil(year, month, day)) == (year, month, day);
+    valid.then(|| days_from_civil(year, month, day) * 86_400_000)
+}
+
 /// Splits milliseconds since the epoch into date and time of day (UTC).
 fn parts(ms: i64) -> ((i64, i64, i64), i64, i64) {
     let date = civil_from_days(ms.div_euclid(86_400_000));
@@ -51,5 +74,9 @@ mod tests {
         assert_eq!(rfc3339(1_795_447_205_093), "2026-11-23T15:20:05.093Z");
         assert_eq!(short_utc(1_795_447_205_093), "2026-11-23 15:20 UTC");
         assert_eq!(short_utc(951_782_400_000), "2000-02-29 00:00 UTC");
+        assert_eq!(parse_date("2000-02-29"), Some(951_782_400_000));
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("2026-02-29"), None);
+        assert_eq!(parse_date("soon"), None);
     }
 }

@@ -92,7 +92,7 @@ pub enum ConfigError {
 impl Config {
     /// Reads every layer; the environment is the process's own.
     pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
-        Self::figment(overrides, Env::prefixed("SLUICE_"))
+        Self::figment(overrides, Env::prefixed("SLUICE_").split("__"))
     }
 
     fn figment(overrides: &Overrides, env: Env) -> Result<Self, ConfigError> {
@@ -280,6 +280,19 @@ mod tests {
                     .mode();
                 assert_eq!(mode & 0o777, 0o600);
             }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn delivery_settings_come_from_nested_environment_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SLUICE_DELIVERY__DEMO_DELAY_MS", "75");
+            jail.set_env("SLUICE_DELIVERY__DEMO_FAILURE_RATIO", "0");
+            let config = Config::load(&Overrides::default()).unwrap();
+            assert_eq!(config.delivery.demo_delay_ms, 75);
+            assert_eq!(config.delivery.demo_failure_ratio, 0.0);
+            assert_eq!(config.delivery.workers, DeliveryConfig::default().workers);
             Ok(())
         });
     }

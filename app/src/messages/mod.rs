@@ -1,5 +1,6 @@
 //! Messages: what the API accepts, workers deliver and the console lists.
 
+pub mod api;
 mod encoding;
 #[cfg(feature = "ssr")]
 pub mod otp;
@@ -73,6 +74,63 @@ impl MessageStatus {
             .filter(|from| from.rank() < self.rank() && *from != Self::Received)
             .collect()
     }
+}
+
+/// The Messages page's filters and page, as held in the URL query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageFilter {
+    /// A stream id, or empty for all.
+    pub stream: String,
+    pub status: Option<MessageStatus>,
+    /// `outbound`, `inbound` or empty.
+    pub direction: String,
+    /// Part of a phone number, matched against sender and recipient.
+    pub phone: String,
+    /// `YYYY-MM-DD` (UTC), inclusive; empty for no bound.
+    pub from: String,
+    pub to: String,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for MessageFilter {
+    fn default() -> Self {
+        Self {
+            stream: String::new(),
+            status: None,
+            direction: String::new(),
+            phone: String::new(),
+            from: String::new(),
+            to: String::new(),
+            page: 1,
+            per_page: 50,
+        }
+    }
+}
+
+/// One line of the Messages page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRow {
+    pub id: String,
+    pub stream_id: String,
+    pub stream_name: String,
+    pub internal_id: Option<String>,
+    pub direction: String,
+    pub sender: Option<String>,
+    pub recipient: String,
+    pub content: String,
+    pub encoding: String,
+    pub segments: i64,
+    pub status: MessageStatus,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePage {
+    pub total: i64,
+    pub messages: Vec<MessageRow>,
 }
 
 #[cfg(test)]

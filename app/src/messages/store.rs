@@ -3,8 +3,11 @@
 
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
-use super::{MessageStatus, TextSize};
-use crate::db::{Backend, Db, now_ms};
+use super::{MessageFilter, MessagePage, MessageRow, MessageStatus, TextSize};
+use crate::{
+    db::{Backend, Db, now_ms},
+    time::parse_date,
+};
 
 /// A message the API validated, ready to queue.
 #[derive(Debug, Clone)]
@@ -334,4 +337,82 @@ pub async fn advance(db: &Db, id: &str, outcome: Outcome<'_>) -> Result<bool, sq
     }
     tx.commit().await?;
     Ok(moved)
+}
+
+/// The account's messages matching `filter`, newest first, one page of them.
+pub async fn list(
+    db: &Db,
+    account_id: &str,
+    filter: &MessageFilter,
+) -> Result<MessagePage, sqlx::Error> {
+    let per_page = i64::from(filter.per_page.clamp(1, 200));
+    let page = i64::from(filter.page.max(1));
+    let phone = filter.phone.trim();
+    let pattern = format!(
+        "%{}%",
+        phone
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let from = parse_date(&filter.from).unwrap_or(i64::MIN);
+    let to = parse_date(&filter.to).map_or(i64::MAX, |day| day + 86_400_000);
+    let status = filter.status.map(MessageStatus::as_str).unwrap_or_default();
+    let matching = "from messages m join streams s on s.id = m.stream_id
+         where m.account_id = $1
+           and ($2 = '' or m.stream_id = $2)
+           and ($3 = '' or m.status = $3)
+           and ($4 = '' or m.direction = $4)
+           and ($5 = '' or m.recipient like $6 escape '\\' or m.sender like $6 escape '\\')
+           and m.created_at >= $7 and m.created_at < $8";
+    let total: i64 = sqlx::query_scalar(&format!("select count(*) {matching}"))
+        .bind(account_id)
+        .bind(filter.stream.trim())
+        .bind(status)
+        .bind(filter.direction.trim())
+        .bind(phone)
+        .bind(&pattern)
+        .bind(from)
+        .bind(to)
+        .fetch_one(db.pool())
+        .await?;
+    let rows = sqlx::query(&format!(
+        "select m.id, m.stream_id, s.name as stream_name, m.internal_id, m.direction, m.sender,
+             m.recipient, m.content, m.encoding, m.segments, m.status, m.error_message,
+             m.created_at, m.updated_at
+         {matching}
+         order by m.created_at desc, m.id desc limit $9 offset $10"
+    ))
+    .bind(account_id)
+    .bind(filter.stream.trim())
+    .bind(status)
+    .bind(filter.direction.trim())
+    .bind(phone)
+    .bind(&pattern)
+    .bind(from)
+    .bind(to)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
+    .fetch_all(db.pool())
+    .await?;
+    let messages = rows
+        .iter()
+        .map(|row| MessageRow {
+            id: row.get("id"),
+            stream_id: row.get("stream_id"),
+            stream_name: row.get("stream_name"),
+            internal_id: row.get("internal_id"),
+            direction: row.get("direction"),
+            sender: row.get("sender"),
+            recipient: row.get("recipient"),
+            content: row.get("content"),
+            encoding: row.get("encoding"),
+            segments: row.get("segments"),
+            status: MessageStatus::parse(row.get("status")).unwrap_or(MessageStatus::Queued),
+            error: row.get("error_message"),
+            created_at: row.get("created_at"),
+            updated_at: row.get("updated_at"),
+        })
+        .collect();
+    Ok(MessagePage { total, messages })
 }

@@ -7,6 +7,7 @@ mod empty_state;
 mod messages;
 mod not_found;
 mod page_header;
+mod pagination;
 mod realtime;
 mod sender_ids;
 mod sign_in;

@@ -2,7 +2,6 @@
 
 mod filter;
 mod filters_bar;
-mod pagination;
 mod panel;
 mod recipients_dialog;
 mod row_actions;
@@ -13,10 +12,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use self::{
-    filters_bar::FiltersBar, pagination::Pagination, panel::StreamPanel, table::StreamsTable,
-    type_picker::TypePicker,
+    filters_bar::FiltersBar, panel::StreamPanel, table::StreamsTable, type_picker::TypePicker,
 };
-use super::{empty_state::EmptyState, page_header::PageHeader};
+use super::{empty_state::EmptyState, page_header::PageHeader, pagination::Pagination};
 use crate::streams::api::{list_streams, list_tags};
 
 #[component]
@@ -77,7 +75,12 @@ pub fn StreamsPage() -> impl IntoView {
                         } else {
                             view! {
                                 <StreamsTable streams=page.streams filter=current.clone() refresh />
-                                <Pagination filter=current total=page.total />
+                                <Pagination
+                                    page=current.page
+                                    per_page=current.per_page
+                                    total=page.total
+                                    href=move |n| filter::url(&current, n)
+                                />
                             }.into_any()
                         }}
                     }

@@ -1,0 +1,48 @@
+import { expect, test } from "@playwright/test";
+
+import { createStream, newEmail, signUp } from "./helpers";
+
+test("messages sent through the API appear in the log, turn delivered live, and filter", async ({ page }) => {
+  await signUp(page, newEmail("messages"));
+  const promo = await createStream(page, "sms_marketing", "Promo");
+  await createStream(page, "sms_transactional", "Receipts");
+  const token = await (await page.request.post("/api/streams/token", { data: { id: promo } })).json();
+
+  const sent = await page.request.post("/simple_send/", {
+    headers: { Authorization: `Bearer ${token}` },
+    data: {
+      messages: [
+        { internal_id: "a", sender: "Acme", recipient_phone: "+447700900123", message_content: "Spring sale starts now" },
+        { internal_id: "b", sender: "Acme", recipient_phone: "+447700900124", message_content: "Привет" },
+        { internal_id: "c", sender: "Acme", recipient_phone: "+447700900125", message_content: "x".repeat(200) },
+      ],
+    },
+  });
+  expect(sent.ok()).toBeTruthy();
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Messages" }).click();
+  await expect(page.getByTestId("messages-total")).toHaveText("Total: 3 messages");
+  const rows = page.getByTestId("message-row");
+  await expect(rows).toHaveCount(3);
+  await expect(rows.filter({ hasText: "Привет" })).toContainText("1 × UCS-2");
+  await expect(rows.filter({ hasText: "+447700900125" })).toContainText("2 × GSM-7");
+  // The demo channel reports after 1.5 s; the log follows without a reload.
+  for (const row of await rows.all()) {
+    await expect(row).toContainText("delivered", { timeout: 15_000 });
+  }
+
+  await page.getByLabel("Phone").fill("900124");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/phone=900124/);
+  await expect(page.getByTestId("messages-total")).toHaveText("Total: 1 message");
+
+  await page.getByRole("link", { name: "Clear" }).click();
+  await page.getByLabel("Stream").selectOption({ label: "Receipts" });
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByTestId("empty-state")).toContainText("No messages match");
+
+  await page.goto("/messages?status=delivered&direction=outbound");
+  await expect(page.getByTestId("messages-total")).toHaveText("Total: 3 messages");
+  await page.goto("/messages?status=expired");
+  await expect(page.getByTestId("empty-state")).toContainText("No messages match");
+});
