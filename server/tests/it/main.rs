@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod cli;
+mod durability;
 mod helpers;
 mod operations;
 mod settings;
