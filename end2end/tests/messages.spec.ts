@@ -46,3 +46,36 @@ test("messages sent through the API appear in the log, turn delivered live, and 
   await page.goto("/messages?status=expired");
   await expect(page.getByTestId("empty-state")).toContainText("No messages match");
 });
+
+test("Test stream API sends through the real API and follows the status live", async ({ page }) => {
+  await signUp(page, newEmail("tester"));
+  await createStream(page, "sms_marketing", "Try me");
+  await createStream(page, "sms_otp", "Codes");
+  await page.goto("/streams");
+
+  await page.getByLabel("Actions for Try me").click();
+  await page.getByRole("menuitem", { name: "Test stream API" }).click();
+  const dialog = page.getByRole("dialog", { name: "Test Try me" });
+  await dialog.getByLabel("Recipient phone").fill("12345");
+  await dialog.getByLabel("Sender", { exact: true }).fill("Acme");
+  await dialog.getByRole("button", { name: "Send test" }).click();
+  await expect(dialog.getByTestId("test-result")).toContainText("HTTP 422");
+  await dialog.getByLabel("Recipient phone").fill("+447700900123");
+  await dialog.getByRole("button", { name: "Send test" }).click();
+  await expect(dialog.getByTestId("test-status")).toHaveText("delivered", { timeout: 15_000 });
+  await expect(dialog.getByTestId("test-result")).toContainText("queued → sent → delivered");
+  await dialog.getByRole("button", { name: "Close" }).click();
+
+  await page.getByLabel("Actions for Codes").click();
+  await page.getByRole("menuitem", { name: "Test stream API" }).click();
+  const otp = page.getByRole("dialog", { name: "Test Codes" });
+  await expect(otp).toContainText("/otp/auth");
+  await otp.getByLabel("Recipient phone").fill("+447700900124");
+  await otp.getByLabel("Sender", { exact: true }).fill("Acme");
+  await otp.getByRole("button", { name: "Send test" }).click();
+  await expect(otp.getByTestId("test-status")).toHaveText("delivered", { timeout: 15_000 });
+
+  await page.goto("/messages");
+  await expect(page.getByTestId("messages-total")).toHaveText("Total: 2 messages");
+  await expect(page.getByTestId("message-row").first()).toContainText("Your verification code is");
+});

@@ -6,6 +6,7 @@ mod panel;
 mod recipients_dialog;
 mod row_actions;
 mod table;
+mod test_dialog;
 mod type_picker;
 
 use leptos::prelude::*;

@@ -1,11 +1,11 @@
 use leptos::{ev::KeyboardEvent, prelude::*, task::spawn_local};
 
-use super::recipients_dialog::RecipientsDialog;
+use super::{recipients_dialog::RecipientsDialog, test_dialog::TestStreamDialog};
 use crate::{
     components::{ConfirmDialog, Toasts, TokenDialog},
     error::AppError,
     streams::{
-        Stream, StreamStatus,
+        Stream, StreamKind, StreamStatus,
         api::{StreamAction, apply_stream_action, reset_token, show_token},
     },
 };
@@ -17,6 +17,7 @@ enum Open {
     ConfirmReset,
     ConfirmDelete,
     Recipients,
+    Test,
 }
 
 /// The ⋯ menu of one stream. Drafts get Edit and Delete only.
@@ -78,6 +79,8 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
         )
     };
     let restricted = stream.restricted;
+    // WhatsApp streams get their test once the WhatsApp requests exist.
+    let testable = stream.kind != StreamKind::Whatsapp;
     let restrict_item = move || {
         if restricted {
             view! {
@@ -104,6 +107,11 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
             <div role="menu" class="absolute right-0 z-20 mt-1 w-48 rounded-lg border border-slate-200 bg-white p-1 shadow-lg">
                 {(!is_draft).then(|| view! {
                     <button type="button" role="menuitem" class=item on:click=reveal>"Show token"</button>
+                    {testable.then(|| view! {
+                        <button type="button" role="menuitem" class=item on:click=move |_| { close_menu(); open.set(Some(Open::Test)); }>
+                            "Test stream API"
+                        </button>
+                    })}
                     <button type="button" role="menuitem" class=item on:click=move |_| { close_menu(); open.set(Some(Open::ConfirmReset)); }>
                         "Reset token"
                     </button>
@@ -142,6 +150,7 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
                         on_close=close
                     />
                 }.into_any(),
+                Open::Test => view! { <TestStreamDialog stream=stream.clone() on_close=close /> }.into_any(),
                 Open::Recipients => view! {
                     <RecipientsDialog id=id.get_value() name restricted on_close=close refresh />
                 }.into_any(),
