@@ -65,6 +65,9 @@ test("Test stream API sends through the real API and follows the status live", a
   await expect(dialog.getByTestId("test-status")).toHaveText("delivered", { timeout: 15_000 });
   await expect(dialog.getByTestId("test-result")).toContainText("queued → sent → delivered");
   await dialog.getByRole("button", { name: "Close" }).click();
+  await page.getByRole("link", { name: "Try me" }).click();
+  await expect(page.getByTestId("stream-stats")).toContainText("Sent1Delivered1Failed0In flight0");
+  await page.keyboard.press("Escape");
 
   await page.getByLabel("Actions for Codes").click();
   await page.getByRole("menuitem", { name: "Test stream API" }).click();

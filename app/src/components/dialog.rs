@@ -26,14 +26,19 @@ fn use_modal(container: NodeRef<html::Section>, on_close: Callback<()>) -> impl 
             }
         });
         Effect::new(move |_| {
-            if let Some(section) = container.get() {
-                let autofocus = section.query_selector("[autofocus]").ok().flatten();
-                let first = focusables(&section).into_iter().next();
-                use leptos::wasm_bindgen::JsCast;
-                match autofocus.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-                    Some(element) => drop(element.focus()),
-                    None => drop(first.map(|element| element.focus())),
-                }
+            if container.get().is_some() {
+                // After the frame, so the dialog is in the document when it takes focus.
+                request_animation_frame(move || {
+                    let Some(section) = container.try_get_untracked().flatten() else {
+                        return;
+                    };
+                    use leptos::wasm_bindgen::JsCast;
+                    let autofocus = section.query_selector("[autofocus]").ok().flatten();
+                    match autofocus.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                        Some(element) => drop(element.focus()),
+                        None => drop(focusables(&section).into_iter().next().map(|e| e.focus())),
+                    }
+                });
             }
         });
     }

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{MessageFilter, MessagePage};
+use super::{MessageFilter, MessagePage, StreamStats};
 use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "messages/list", input = server_fn::codec::Json)]
@@ -13,6 +13,19 @@ pub async fn list_messages(filter: MessageFilter) -> Result<MessagePage, AppErro
         .await
         .map_err(|error| {
             tracing::error!(%error, "listing messages failed");
+            AppError::internal()
+        })
+}
+
+/// The Info tab's statistics of one of the account's streams.
+#[server(prefix = "/api", endpoint = "messages/stats", input = server_fn::codec::Json)]
+pub async fn get_stream_stats(id: String) -> Result<StreamStats, AppError> {
+    let user = crate::auth::ssr::require_user()?;
+    let state = expect_context::<crate::state::AppState>();
+    super::store::stats(&state.db, &user.account_id, &id)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "stream statistics failed");
             AppError::internal()
         })
 }

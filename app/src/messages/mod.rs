@@ -133,6 +133,36 @@ pub struct MessagePage {
     pub messages: Vec<MessageRow>,
 }
 
+/// Outbound messages by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub sent: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    pub in_flight: i64,
+}
+
+impl Counts {
+    pub fn add(&mut self, status: MessageStatus, n: i64) {
+        self.sent += n;
+        match status {
+            MessageStatus::Delivered => self.delivered += n,
+            MessageStatus::Queued | MessageStatus::Sent => self.in_flight += n,
+            MessageStatus::Received => self.sent -= n,
+            _ => self.failed += n,
+        }
+    }
+}
+
+/// A stream's activity for its Info tab.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamStats {
+    pub last_24h: Counts,
+    pub last_7d: Counts,
+    /// The last seven days, oldest first: (midnight UTC in ms, counts).
+    pub days: Vec<(i64, Counts)>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
-use super::{MessageFilter, MessagePage, MessageRow, MessageStatus, TextSize};
+use super::{Counts, MessageFilter, MessagePage, MessageRow, MessageStatus, StreamStats, TextSize};
 use crate::{
     db::{Backend, Db, now_ms},
     time::parse_date,
@@ -415,4 +415,48 @@ pub async fn list(
         })
         .collect();
     Ok(MessagePage { total, messages })
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The stream's outbound messages over the last 24 hours and the last seven days, by day.
+pub async fn stats(db: &Db, account_id: &str, stream_id: &str) -> Result<StreamStats, sqlx::Error> {
+    let now = now_ms();
+    let today = now - now.rem_euclid(DAY_MS);
+    let first_day = today - 6 * DAY_MS;
+    let rows = sqlx::query(
+        "select created_at / 86400000 as day, status, count(*) as n,
+             sum(case when created_at >= $4 then 1 else 0 end) as recent
+         from messages
+         where account_id = $1 and stream_id = $2 and direction = 'outbound' and created_at >= $3
+         group by created_at / 86400000, status",
+    )
+    .bind(account_id)
+    .bind(stream_id)
+    .bind(first_day)
+    .bind(now - DAY_MS)
+    .fetch_all(db.pool())
+    .await?;
+    let mut stats = StreamStats {
+        days: (0..7)
+            .map(|n| (first_day + n * DAY_MS, Counts::default()))
+            .collect(),
+        ..StreamStats::default()
+    };
+    for row in &rows {
+        let Some(status) = MessageStatus::parse(row.get("status")) else {
+            continue;
+        };
+        let (day, n, recent): (i64, i64, i64) = (row.get("day"), row.get("n"), row.get("recent"));
+        stats.last_7d.add(status, n);
+        stats.last_24h.add(status, recent);
+        if let Some((_, counts)) = stats
+            .days
+            .iter_mut()
+            .find(|(start, _)| *start == day * DAY_MS)
+        {
+            counts.add(status, n);
+        }
+    }
+    Ok(stats)
 }

@@ -291,16 +291,26 @@ fn flag(value: bool) -> i64 {
     i64::from(value)
 }
 
-const STREAM_COLUMNS: &str = "s.id, s.name, s.description, s.kind, s.status, s.wizard_step,
-    s.restricted, s.demo, s.ip_acl_enabled, d.value as default_sender, s.created_at,
-    s.updated_at, s.last_activity_at";
+/// A ready stream with messages on their way shows as Sending.
+const EFFECTIVE_STATUS: &str = "case when s.status = 'ready' and exists (
+        select 1 from messages m where m.stream_id = s.id and m.next_at is not null)
+    then 'sending' else s.status end";
+
+fn stream_columns() -> String {
+    format!(
+        "s.id, s.name, s.description, s.kind, {EFFECTIVE_STATUS} as status, s.wizard_step,
+         s.restricted, s.demo, s.ip_acl_enabled, d.value as default_sender, s.created_at,
+         s.updated_at, s.last_activity_at"
+    )
+}
 
 /// One stream of the account.
 pub async fn get(db: &Db, account_id: &str, id: &str) -> Result<Option<Stream>, sqlx::Error> {
     let sql = format!(
-        "select {STREAM_COLUMNS} from streams s
+        "select {} from streams s
          left join sender_ids d on d.id = s.default_sender_id
-         where s.account_id = $1 and s.id = $2"
+         where s.account_id = $1 and s.id = $2",
+        stream_columns()
     );
     let row = sqlx::query(&sql)
         .bind(account_id)
@@ -330,14 +340,16 @@ pub async fn list(
     );
     let status = filter.status.map(|s| s.as_str()).unwrap_or_default();
     let tag = filter.tag.trim();
-    let matching = "from streams s
+    let matching = format!(
+        "from streams s
          left join sender_ids d on d.id = s.default_sender_id
          where s.account_id = $1
            and ($2 = '' or lower(s.name) like $3 escape '\\')
-           and ($4 = '' or s.status = $4)
+           and ($4 = '' or {EFFECTIVE_STATUS} = $4)
            and ($5 = '' or exists (
                  select 1 from stream_tags st join tags t on t.id = st.tag_id
-                 where st.stream_id = s.id and t.name = $5))";
+                 where st.stream_id = s.id and t.name = $5))"
+    );
 
     let total: i64 = sqlx::query_scalar(&format!("select count(*) {matching}"))
         .bind(account_id)
@@ -348,8 +360,9 @@ pub async fn list(
         .fetch_one(db.pool())
         .await?;
     let rows = sqlx::query(&format!(
-        "select {STREAM_COLUMNS} {matching}
-         order by s.created_at desc, s.id desc limit $6 offset $7"
+        "select {} {matching}
+         order by s.created_at desc, s.id desc limit $6 offset $7",
+        stream_columns()
     ))
     .bind(account_id)
     .bind(&name)

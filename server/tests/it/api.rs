@@ -31,6 +31,7 @@ on_both_backends!(
     events_render_their_templates_per_recipient,
     the_demo_channel_reports_failures_and_stale_messages_expire,
     otp_codes_are_sent_checked_once_and_limited,
+    a_stream_with_messages_on_their_way_is_sending_and_counts_them,
 );
 
 /// A stream of `kind` with `input`, and its token.
@@ -708,4 +709,45 @@ async fn stream_with_account(
     .await
     .unwrap();
     (account.to_string(), stream.id, token)
+}
+
+async fn a_stream_with_messages_on_their_way_is_sending_and_counts_them(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    // Delivery reports take a minute: sent messages stay in flight for the whole test.
+    let app = TestApp::spawn_configured(database, |config| {
+        config.delivery.demo_delay_ms = 60_000;
+    })
+    .await;
+    let (account, id, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Busy")).await;
+    let (_, _, _) = stream_with_account(&app, &account, StreamKind::SmsMarketing).await;
+    call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [message("b-1", "+447700900123", "Hi"), message("b-2", "+447700900124", "Hi")] }),
+    )
+    .await;
+
+    let stream = store::get(&app.db, &account, &id).await.unwrap().unwrap();
+    assert_eq!(stream.status, app::streams::StreamStatus::Sending);
+    assert!(stream.last_activity_at.is_some());
+    let sending = store::list(
+        &app.db,
+        &account,
+        &app::streams::StreamFilter {
+            status: Some(app::streams::StreamStatus::Sending),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(sending.total, 1);
+
+    let stats = app::messages::store::stats(&app.db, &account, &id)
+        .await
+        .unwrap();
+    assert_eq!((stats.last_24h.sent, stats.last_24h.in_flight), (2, 2));
+    assert_eq!(stats.last_7d.sent, 2);
+    assert_eq!(stats.days.len(), 7);
+    assert_eq!(stats.days[6].1.sent, 2);
 }

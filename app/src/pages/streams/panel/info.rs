@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 
-use super::super::table::when;
+use super::{super::table::when, stats::StatsPanel};
 use crate::{
     components::Toasts,
+    messages::StreamStats,
     pages::{
         stream_settings::{PRIMARY, submit},
         stream_wizard::{DetailsStep, WizardState},
@@ -16,6 +17,7 @@ pub fn InfoTab(
     stream: Stream,
     tags: Vec<String>,
     sender_ids: Vec<String>,
+    stats: StreamStats,
     changed: Callback<()>,
 ) -> impl IntoView {
     let facts = [
@@ -34,6 +36,7 @@ pub fn InfoTab(
                 </div>
             }).collect_view()}
         </dl>
+        <StatsPanel stats />
         <DetailsForm stream tags sender_ids changed />
     }
 }

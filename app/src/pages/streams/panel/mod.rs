@@ -4,6 +4,7 @@
 mod events;
 mod info;
 mod otp;
+mod stats;
 mod webhooks;
 mod whatsapp;
 
@@ -15,6 +16,7 @@ use self::{
     events::EventsTab, info::InfoTab, otp::OtpTab, webhooks::WebhooksTab, whatsapp::WhatsAppTab,
 };
 use super::filter::{panel_url, url};
+use crate::messages::{StreamStats, api::get_stream_stats};
 use crate::{
     components::SidePanel,
     error::AppError,
@@ -99,6 +101,7 @@ enum TabData {
     Info {
         tags: Vec<String>,
         sender_ids: Vec<String>,
+        stats: StreamStats,
     },
     Settings(OtpSettings),
     Events(Vec<StreamEvent>),
@@ -114,6 +117,7 @@ impl TabData {
             Tab::Info => TabData::Info {
                 tags: list_tags().await?,
                 sender_ids: list_sender_ids().await?,
+                stats: get_stream_stats(id).await?,
             },
             Tab::Settings => TabData::Settings(get_otp_settings(id).await?),
             Tab::Events => TabData::Events(list_events(id).await?),
@@ -233,8 +237,12 @@ fn TabBody(
     let kind = stream.kind;
     let id = stream.id.clone();
     let (content, tab) = match data {
-        TabData::Info { tags, sender_ids } => (
-            view! { <InfoTab stream tags sender_ids changed /> }.into_any(),
+        TabData::Info {
+            tags,
+            sender_ids,
+            stats,
+        } => (
+            view! { <InfoTab stream tags sender_ids stats changed /> }.into_any(),
             Tab::Info,
         ),
         TabData::Settings(settings) => (view! { <OtpTab id settings /> }.into_any(), Tab::Settings),
