@@ -17,6 +17,8 @@ pub struct NewMessage {
     pub recipient: String,
     pub content: String,
     pub size: TextSize,
+    /// The channel's request body when the message is more than text (WhatsApp), as JSON.
+    pub payload: Option<String>,
 }
 
 /// What the API answers for one queued message.
@@ -82,8 +84,9 @@ pub(super) async fn queue_one(
     let inserted = sqlx::query(
         "insert into messages (id, account_id, stream_id, internal_id, direction, channel, sender,
              recipient, content, encoding, segments, status, attempts, next_at, expires_at,
-             created_at, updated_at)
-         values ($1, $2, $3, $4, 'outbound', $5, $6, $7, $8, $9, $10, 'queued', 0, $11, $12, $11, $11)
+             created_at, updated_at, payload)
+         values ($1, $2, $3, $4, 'outbound', $5, $6, $7, $8, $9, $10, 'queued', 0, $11, $12, $11,
+             $11, $13)
          on conflict (stream_id, internal_id) do nothing",
     )
     .bind(&id)
@@ -98,6 +101,7 @@ pub(super) async fn queue_one(
     .bind(message.size.segments as i64)
     .bind(now)
     .bind(now + route.validity_ms)
+    .bind(&message.payload)
     .execute(&mut **tx)
     .await?;
     if inserted.rows_affected() == 1 {
@@ -234,6 +238,7 @@ pub async fn track(
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: String,
+    pub account_id: String,
     pub stream_id: String,
     pub channel: String,
     pub status: MessageStatus,
@@ -259,7 +264,8 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, s
              where next_at is not null and next_at <= $2
                and (lease_until is null or lease_until < $2)
              order by next_at limit $3 {lock})
-         returning id, stream_id, channel, status, sender, recipient, content, attempts, expires_at"
+         returning id, account_id, stream_id, channel, status, sender, recipient, content,
+             attempts, expires_at"
     ))
     .bind(now + lease_ms)
     .bind(now)
@@ -270,6 +276,7 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, s
         .iter()
         .map(|row| Claimed {
             id: row.get("id"),
+            account_id: row.get("account_id"),
             stream_id: row.get("stream_id"),
             channel: row.get("channel"),
             status: MessageStatus::parse(row.get("status")).unwrap_or(MessageStatus::Queued),
@@ -459,4 +466,79 @@ pub async fn stats(db: &Db, account_id: &str, stream_id: &str) -> Result<StreamS
         }
     }
     Ok(stats)
+}
+
+/// A message that arrived from a recipient.
+#[derive(Debug, Clone)]
+pub struct Inbound<'a> {
+    pub account_id: &'a str,
+    pub stream_id: &'a str,
+    pub channel: &'a str,
+    /// The recipient's number, who wrote.
+    pub from: &'a str,
+    /// The stream's sender it was written to.
+    pub to: Option<&'a str>,
+    pub content: &'a str,
+}
+
+/// Stores an inbound message; answers its uuid.
+pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Error> {
+    let now = now_ms();
+    let id = uuid::Uuid::new_v4().to_string();
+    let size = super::measure(inbound.content);
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "insert into messages (id, account_id, stream_id, direction, channel, sender, recipient,
+             content, encoding, segments, status, attempts, expires_at, created_at, updated_at)
+         values ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, 'received', 0, $10, $10, $10)",
+    )
+    .bind(&id)
+    .bind(inbound.account_id)
+    .bind(inbound.stream_id)
+    .bind(inbound.channel)
+    .bind(inbound.from)
+    .bind(inbound.to.unwrap_or_default())
+    .bind(inbound.content)
+    .bind(size.encoding.as_str())
+    .bind(size.segments as i64)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    record(&mut *tx, &id, MessageStatus::Received, now, None).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Whether `phone` wrote to the stream since `since` (WhatsApp's customer-service window).
+pub async fn wrote_since(
+    db: &Db,
+    stream_id: &str,
+    phone: &str,
+    since: i64,
+) -> Result<bool, sqlx::Error> {
+    let count: i64 = sqlx::query_scalar(
+        "select count(*) from messages
+         where stream_id = $1 and direction = 'inbound' and sender = $2 and created_at >= $3",
+    )
+    .bind(stream_id)
+    .bind(phone)
+    .bind(since)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(count > 0)
+}
+
+/// The sender of an inbound message of the stream, if `id` is one.
+pub async fn inbound_sender(
+    db: &Db,
+    stream_id: &str,
+    id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select sender from messages where stream_id = $1 and id = $2 and direction = 'inbound'",
+    )
+    .bind(stream_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
 }

@@ -63,7 +63,7 @@ pub fn request_previews(kind: StreamKind, sender: Option<&str>) -> Vec<RequestPr
                 "Event request",
                 "/event_send/",
                 json!({ "event": "order_shipped", "recipients": [with_sender(json!({
-                    "internal_id": "order-1001",
+                    "internal_id": "order-1001-shipped",
                     "recipient_phone": "+447700900123",
                     "template_variables": { "order": "1001" },
                 }))] }),
@@ -90,7 +90,9 @@ pub fn request_previews(kind: StreamKind, sender: Option<&str>) -> Vec<RequestPr
                 json!({
                     "internal_id": "welcome-1",
                     "recipient_phone": "+447700900123",
-                    "template": { "name": "welcome", "language": "en_US", "variables": ["Ann"] },
+                    "template_name": "welcome",
+                    "language": "en_US",
+                    "template_variables": ["Ann"],
                 }),
             ),
             preview(
@@ -99,12 +101,10 @@ pub fn request_previews(kind: StreamKind, sender: Option<&str>) -> Vec<RequestPr
                 json!({
                     "internal_id": "invoice-1",
                     "recipient_phone": "+447700900123",
-                    "media": {
-                        "type": "document",
-                        "link": "https://example.com/invoice-1.pdf",
-                        "caption": "Your invoice",
-                        "filename": "invoice-1.pdf",
-                    },
+                    "media_type": "document",
+                    "media_url": "https://example.com/invoice-1.pdf",
+                    "caption": "Your invoice",
+                    "filename": "invoice-1.pdf",
                 }),
             ),
             preview(

@@ -6,6 +6,7 @@ mod error;
 mod otp;
 mod send;
 mod status;
+mod whatsapp;
 
 use axum::{
     Router,
@@ -23,11 +24,14 @@ use app::state::AppState;
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
-    let routes: [(&str, MethodRouter<AppState>); 5] = [
+    let routes: [(&str, MethodRouter<AppState>); 8] = [
         ("/simple_send", post(send::simple_send)),
         ("/event_send", post(send::event_send)),
         ("/otp/auth", post(otp::auth)),
         ("/otp/verify", post(otp::verify)),
+        ("/whatsapp/template", post(whatsapp::template)),
+        ("/whatsapp/media", post(whatsapp::media)),
+        ("/whatsapp/reply", post(whatsapp::reply)),
         (
             "/status",
             axum::routing::get(status::status_get).post(status::status_post),

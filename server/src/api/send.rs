@@ -330,6 +330,7 @@ pub fn check(
         recipient,
         size: measure(&content),
         content,
+        payload: None,
     })
 }
 

@@ -5,11 +5,12 @@ use rand::Rng;
 
 use super::DeliveryConfig;
 use app::{
-    db::now_ms,
+    db::{Db, now_ms},
     messages::{
         MessageStatus,
-        store::{Claimed, Outcome},
+        store::{self, Claimed, Inbound, Outcome},
     },
+    streams::StreamKind,
 };
 
 pub const NAME: &str = "demo";
@@ -39,4 +40,49 @@ pub fn step(config: &DeliveryConfig, message: &Claimed) -> Outcome<'static> {
             attempted: false,
         },
     }
+}
+
+/// Replies a demo recipient may send back.
+const REPLIES: [&str; 3] = [
+    "Thanks, got it!",
+    "Yes, please book me in.",
+    "Can you call me later?",
+];
+
+/// For Two-way and WhatsApp streams, the recipient of a delivered demo message sometimes
+/// answers; the reply is stored as an inbound message.
+pub async fn maybe_reply(
+    db: &Db,
+    config: &DeliveryConfig,
+    message: &Claimed,
+) -> Result<(), sqlx::Error> {
+    let reply = {
+        let mut rng = rand::thread_rng();
+        if !rng.gen_bool(config.demo_reply_ratio.clamp(0.0, 1.0)) {
+            return Ok(());
+        }
+        REPLIES[rng.gen_range(0..REPLIES.len())]
+    };
+    let kind: Option<String> = sqlx::query_scalar("select kind from streams where id = $1")
+        .bind(&message.stream_id)
+        .fetch_optional(db.pool())
+        .await?;
+    let receives = kind
+        .and_then(|kind| kind.parse::<StreamKind>().ok())
+        .is_some_and(StreamKind::receives_messages);
+    if receives {
+        store::receive(
+            db,
+            Inbound {
+                account_id: &message.account_id,
+                stream_id: &message.stream_id,
+                channel: NAME,
+                from: &message.recipient,
+                to: message.sender.as_deref(),
+                content: reply,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }

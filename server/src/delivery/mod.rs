@@ -24,6 +24,9 @@ pub struct DeliveryConfig {
     pub demo_delay_ms: u64,
     /// The share of demo messages reported undelivered, 0.0 to 1.0.
     pub demo_failure_ratio: f64,
+    /// The share of delivered demo messages of Two-way and WhatsApp streams that get a
+    /// simulated reply, 0.0 to 1.0.
+    pub demo_reply_ratio: f64,
     /// How long an accepted message may wait before it expires, in seconds.
     pub validity_secs: u64,
     /// Messages a worker claims at once.
@@ -41,6 +44,7 @@ impl Default for DeliveryConfig {
         Self {
             demo_delay_ms: 2_000,
             demo_failure_ratio: 0.05,
+            demo_reply_ratio: 0.3,
             validity_secs: 48 * 3600,
             batch_size: 200,
             lease_ms: 30_000,
@@ -144,7 +148,11 @@ impl Worker {
         } else {
             demo::step(&self.config, message)
         };
-        store::advance(&self.db, &message.id, outcome).await?;
+        let delivered = outcome.status == MessageStatus::Delivered;
+        let moved = store::advance(&self.db, &message.id, outcome).await?;
+        if moved && delivered {
+            demo::maybe_reply(&self.db, &self.config, message).await?;
+        }
         Ok(())
     }
 }

@@ -140,6 +140,7 @@ impl TestApp {
         let mut config = Config::load(&overrides).unwrap();
         config.delivery.demo_delay_ms = 50;
         config.delivery.demo_failure_ratio = 0.0;
+        config.delivery.demo_reply_ratio = 0.0;
         config.delivery.poll_ms = 20;
         configure(&mut config);
         let app = Application::build(config).await.unwrap();

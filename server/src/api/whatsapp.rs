@@ -1,0 +1,415 @@
+//! `/whatsapp/template/`, `/whatsapp/media/` and `/whatsapp/reply/`: checked against the
+//! stream's WhatsApp settings and queued with the exact Cloud API request body
+//! (`POST /{phone-number-id}/messages`) the WhatsApp channel sends.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Extension, State, rejection::BytesRejection},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    caller::{Caller, authenticate},
+    error::{ApiError, storage},
+    parse_body,
+    send::{allowed_recipients, wrong_type},
+};
+use crate::{delivery::Delivery, http::ClientInfo};
+use app::{
+    db::now_ms,
+    messages::{
+        measure,
+        store::{self as messages, NewMessage, Queued, Route},
+    },
+    state::AppState,
+    streams::{StreamKind, settings::parse_phone, settings_store},
+};
+
+/// How long after a customer's last message free-form replies are allowed.
+const SERVICE_WINDOW_MS: i64 = 24 * 3_600_000;
+
+#[derive(Debug, Deserialize)]
+pub struct TemplateRequest {
+    internal_id: Option<String>,
+    recipient_phone: String,
+    sender: Option<String>,
+    template_name: String,
+    language: Option<String>,
+    /// Positional parameters: an array, or an object keyed "1", "2"…
+    #[serde(default)]
+    template_variables: Value,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MediaRequest {
+    internal_id: Option<String>,
+    recipient_phone: String,
+    sender: Option<String>,
+    media_type: String,
+    media_url: String,
+    caption: Option<String>,
+    filename: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReplyRequest {
+    internal_id: Option<String>,
+    recipient_phone: String,
+    sender: Option<String>,
+    message_content: String,
+    /// The `message_uuid` of the inbound message this answers.
+    reply_to: Option<String>,
+}
+
+/// The parts every WhatsApp request shares, checked.
+struct Addressed {
+    internal_id: Option<String>,
+    recipient: String,
+    phone_number_id: String,
+}
+
+async fn whatsapp_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: ClientInfo,
+    path: &str,
+) -> Result<Caller, ApiError> {
+    let caller = authenticate(&state.db, headers, client).await?;
+    if caller.stream.kind != StreamKind::Whatsapp {
+        return Err(wrong_type(path, "WhatsApp"));
+    }
+    Ok(caller)
+}
+
+async fn address(
+    state: &AppState,
+    caller: &Caller,
+    internal_id: Option<String>,
+    phone: &str,
+    sender: Option<&str>,
+) -> Result<(Addressed, app::streams::settings::WhatsAppSettings), ApiError> {
+    let settings =
+        settings_store::whatsapp_settings(&state.db, &caller.account_id, &caller.stream.id)
+            .await
+            .map_err(storage)?;
+    let recipient = parse_phone("recipient_phone", phone)
+        .map_err(|error| ApiError::unprocessable("invalid_recipient", error.message))?;
+    if let Some(allowed) = allowed_recipients(state, caller).await?
+        && !allowed.contains(&recipient)
+    {
+        return Err(ApiError::forbidden(
+            "recipient_not_allowed",
+            format!("This stream is restricted and {recipient} is not one of its test recipients."),
+        ));
+    }
+    let phone_number_id = match sender.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) if settings.phone_number_ids.iter().any(|known| known == id) => id.to_string(),
+        Some(id) => {
+            return Err(ApiError::unprocessable(
+                "unknown_sender",
+                format!("{id} is not one of this stream's phone-number IDs."),
+            ));
+        }
+        None => settings.phone_number_ids.first().cloned().ok_or_else(|| {
+            ApiError::unprocessable(
+                "whatsapp_not_configured",
+                "Add a phone-number ID in the stream's WhatsApp settings first.",
+            )
+        })?,
+    };
+    let internal_id = internal_id.map(|id| id.trim().to_string());
+    if internal_id
+        .as_ref()
+        .is_some_and(|id| id.is_empty() || id.len() > 100)
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_internal_id",
+            "internal_id must be 1 to 100 characters.",
+        ));
+    }
+    Ok((
+        Addressed {
+            internal_id,
+            recipient,
+            phone_number_id,
+        },
+        settings,
+    ))
+}
+
+/// Queues one WhatsApp message and answers like `/simple_send/`.
+async fn queue(
+    state: &AppState,
+    delivery: &Delivery,
+    caller: &Caller,
+    to: Addressed,
+    content: String,
+    mut payload: Value,
+) -> Result<Response, ApiError> {
+    payload["messaging_product"] = json!("whatsapp");
+    payload["recipient_type"] = json!("individual");
+    payload["to"] = json!(to.recipient.trim_start_matches('+'));
+    let message = NewMessage {
+        internal_id: to.internal_id,
+        sender: Some(to.phone_number_id),
+        recipient: to.recipient,
+        size: measure(&content),
+        content,
+        payload: Some(payload.to_string()),
+    };
+    let route = Route {
+        account_id: &caller.account_id,
+        stream_id: &caller.stream.id,
+        channel: delivery.channel_for(&caller.stream),
+        validity_ms: delivery.validity_ms(),
+    };
+    let queued = messages::accept(&state.db, route, std::slice::from_ref(&message))
+        .await
+        .map_err(storage)?;
+    let receipt = match queued.into_iter().next() {
+        Some(Queued::New(receipt) | Queued::Replay(receipt)) => receipt,
+        Some(Queued::Conflict) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_conflict",
+                "This internal_id was already used for a different message.",
+            ));
+        }
+        None => return Err(ApiError::internal()),
+    };
+    delivery.wake();
+    let body = json!({ "status": true, "messages": [{
+        "internal_id": receipt.internal_id,
+        "message_uuid": receipt.message_uuid,
+        "status": receipt.status.as_str(),
+        "encoding": receipt.encoding,
+        "segments": receipt.segments,
+    }]});
+    Ok(Json(body).into_response())
+}
+
+pub async fn template(
+    State(state): State<AppState>,
+    Extension(delivery): Extension<Delivery>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = whatsapp_caller(&state, &headers, client, "/whatsapp/template/").await?;
+    let request: TemplateRequest = parse_body(body)?;
+    let (to, settings) = address(
+        &state,
+        &caller,
+        request.internal_id,
+        &request.recipient_phone,
+        request.sender.as_deref(),
+    )
+    .await?;
+    let name = request.template_name.trim();
+    let language = request.language.as_deref().map(str::trim);
+    let template = settings
+        .templates
+        .iter()
+        .find(|t| t.name == name && language.is_none_or(|l| t.language == l))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "template_not_found",
+                format!("This stream has no template {name} in that language; add it in the WhatsApp tab."),
+            )
+        })?;
+    let values: Vec<String> = match &request.template_variables {
+        Value::Array(items) => items.iter().map(text_of).collect(),
+        Value::Object(map) => (1..=map.len())
+            .map(|n| map.get(&n.to_string()).map(text_of).unwrap_or_default())
+            .collect(),
+        Value::Null => Vec::new(),
+        _ => {
+            return Err(ApiError::unprocessable(
+                "invalid_template_variables",
+                "template_variables is a list of values, or an object keyed \"1\", \"2\"…",
+            ));
+        }
+    };
+    let wanted = template.parameter_count();
+    if values.len() != wanted || values.iter().any(String::is_empty) {
+        return Err(ApiError::unprocessable(
+            "template_variables_mismatch",
+            format!(
+                "The template {name} takes {wanted} non-empty parameters; {} were given.",
+                values.len()
+            ),
+        ));
+    }
+    let content = (1..=wanted).fold(template.body.clone(), |text, n| {
+        text.replace(&format!("{{{{{n}}}}}"), &values[n - 1])
+    });
+    let parameters: Vec<Value> = values
+        .iter()
+        .map(|value| json!({ "type": "text", "text": value }))
+        .collect();
+    let mut components = Vec::new();
+    if !parameters.is_empty() {
+        components.push(json!({ "type": "body", "parameters": parameters }));
+    }
+    let payload = json!({
+        "type": "template",
+        "template": {
+            "name": template.name,
+            "language": { "code": template.language },
+            "components": components,
+        },
+    });
+    queue(&state, &delivery, &caller, to, content, payload).await
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.trim().to_string(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+pub async fn media(
+    State(state): State<AppState>,
+    Extension(delivery): Extension<Delivery>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = whatsapp_caller(&state, &headers, client, "/whatsapp/media/").await?;
+    let request: MediaRequest = parse_body(body)?;
+    let kind = request.media_type.trim().to_ascii_lowercase();
+    if !matches!(kind.as_str(), "image" | "video" | "document" | "audio") {
+        return Err(ApiError::unprocessable(
+            "invalid_media_type",
+            "media_type is image, video, document or audio.",
+        ));
+    }
+    let link = request.media_url.trim();
+    let valid_link = url::Url::parse(link)
+        .is_ok_and(|url| matches!(url.scheme(), "https" | "http") && url.host_str().is_some());
+    if !valid_link {
+        return Err(ApiError::unprocessable(
+            "invalid_media_url",
+            "media_url must be a public http(s) link to the file.",
+        ));
+    }
+    let caption = request
+        .caption
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let filename = request
+        .filename
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty());
+    if kind == "audio" && caption.is_some() {
+        return Err(ApiError::unprocessable(
+            "caption_not_allowed",
+            "Audio messages cannot carry a caption.",
+        ));
+    }
+    if kind != "document" && filename.is_some() {
+        return Err(ApiError::unprocessable(
+            "filename_not_allowed",
+            "Only documents carry a filename.",
+        ));
+    }
+    if caption.is_some_and(|c| c.chars().count() > 1024) {
+        return Err(ApiError::unprocessable(
+            "caption_too_long",
+            "A caption is at most 1,024 characters.",
+        ));
+    }
+    let (to, _) = address(
+        &state,
+        &caller,
+        request.internal_id,
+        &request.recipient_phone,
+        request.sender.as_deref(),
+    )
+    .await?;
+    let mut object = json!({ "link": link });
+    if let Some(caption) = caption {
+        object["caption"] = json!(caption);
+    }
+    if let Some(filename) = filename {
+        object["filename"] = json!(filename);
+    }
+    let content = match caption {
+        Some(caption) => format!("[{kind}] {caption}"),
+        None => format!("[{kind}] {link}"),
+    };
+    let mut payload = json!({ "type": kind });
+    payload[kind.as_str()] = object;
+    queue(&state, &delivery, &caller, to, content, payload).await
+}
+
+pub async fn reply(
+    State(state): State<AppState>,
+    Extension(delivery): Extension<Delivery>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = whatsapp_caller(&state, &headers, client, "/whatsapp/reply/").await?;
+    let request: ReplyRequest = parse_body(body)?;
+    let text = request.message_content.trim().to_string();
+    if text.is_empty() || text.chars().count() > 4096 {
+        return Err(ApiError::unprocessable(
+            "invalid_content",
+            "message_content is 1 to 4,096 characters.",
+        ));
+    }
+    let (to, _) = address(
+        &state,
+        &caller,
+        request.internal_id,
+        &request.recipient_phone,
+        request.sender.as_deref(),
+    )
+    .await?;
+    let open = messages::wrote_since(
+        &state.db,
+        &caller.stream.id,
+        &to.recipient,
+        now_ms() - SERVICE_WINDOW_MS,
+    )
+    .await
+    .map_err(storage)?;
+    if !open {
+        return Err(ApiError::forbidden(
+            "outside_service_window",
+            format!(
+                "{} has not written in the last 24 hours: start with /whatsapp/template/.",
+                to.recipient
+            ),
+        ));
+    }
+    let mut payload = json!({ "type": "text", "text": { "preview_url": false, "body": text } });
+    if let Some(reply_to) = request
+        .reply_to
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        let from = messages::inbound_sender(&state.db, &caller.stream.id, reply_to)
+            .await
+            .map_err(storage)?;
+        if from.as_deref() != Some(to.recipient.as_str()) {
+            return Err(ApiError::unprocessable(
+                "invalid_reply_to",
+                "reply_to must be the message_uuid of a message this recipient sent to the stream.",
+            ));
+        }
+        payload["context"] = json!({ "message_id": reply_to });
+    }
+    queue(&state, &delivery, &caller, to, text, payload).await
+}
