@@ -7,7 +7,7 @@ export LEPTOS_TAILWIND_VERSION ?= v4.3.5
 # Leptos reads this at compile time; the same value for every build keeps them sharing artifacts.
 export LEPTOS_OUTPUT_NAME := sluice
 
-.PHONY: run test tools test-tools lint build-dev test-rust test-e2e fmt clean
+.PHONY: run test tools test-tools lint build-dev test-rust test-e2e bench fmt clean
 
 ## Serve the console and API at http://127.0.0.1:3000 on data/sluice.db (SQLite).
 run: tools
@@ -37,6 +37,10 @@ test-rust:
 # A free port, so a stray server never stops the browser tests.
 test-e2e:
 	cd end2end && SLUICE_E2E_PORT=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') npx playwright test
+
+## Throughput and latency of the API (release build, SQLite and Postgres) into BENCHMARKS.md.
+bench: tools
+	bash .ci/bench.sh
 
 fmt:
 	cargo fmt --all

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `make bench`: throughput and latency of the Streams API against a release build, on SQLite
+# and Postgres, next to a plain axum "hello" endpoint measured in the same run. Writes
+# BENCHMARKS.md. Not part of `make test`: numbers need a quiet machine, not a pass/fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LEPTOS_OUTPUT_NAME=sluice
+seconds=${BENCH_SECONDS:-10}
+
+cargo build --release -p server --bin sluice --example loadgen
+sluice=target/release/sluice
+loadgen=target/release/examples/loadgen
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for() { for _ in $(seq 100); do curl -fs "$1" >/dev/null && return; sleep 0.1; done; echo "no answer from $1"; exit 1; }
+
+eval "$(bash .ci/postgres.sh)"
+results="$work/results.jsonl"
+
+for backend in sqlite postgres; do
+  data="$work/$backend"; mkdir -p "$data"
+  if [[ $backend == sqlite ]]; then
+    url="sqlite://$data/sluice.db"
+  else
+    name="sluice_bench_$$"
+    psql "$SLUICE_TEST_POSTGRES_URL" -qc "drop database if exists $name" -c "create database $name"
+    url="${SLUICE_TEST_POSTGRES_URL%/*}/$name"
+  fi
+  common=(--database-url "$url" --data-dir "$data" --log-level warn)
+  "$sluice" user create --email bench@example.com --password "bench password 1" "${common[@]}" >/dev/null
+  token=$("$sluice" stream create --email bench@example.com --name Bench --type sms_marketing --demo --json "${common[@]}" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+  port=$(free_port)
+  "$sluice" --addr "127.0.0.1:$port" "${common[@]}" & pids+=($!)
+  wait_for "http://127.0.0.1:$port/healthz"
+  for run in "single 32 1" "batch 4 1000"; do
+    read -r mode concurrency batch <<<"$run"
+    echo "==> $backend $mode"
+    "$loadgen" run --mode "$mode" --url "http://127.0.0.1:$port/simple_send/" --token "$token" \
+      --concurrency "$concurrency" --batch "$batch" --seconds "$seconds" \
+      | python3 -c "import json, sys; r = json.load(sys.stdin); r['backend'] = '$backend'; print(json.dumps(r))" >>"$results"
+  done
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+  if [[ $backend == postgres ]]; then psql "$SLUICE_TEST_POSTGRES_URL" -qc "drop database if exists $name"; fi
+done
+
+port=$(free_port)
+"$loadgen" hello --addr "127.0.0.1:$port" & pids+=($!)
+wait_for "http://127.0.0.1:$port/hello"
+echo "==> baseline hello"
+"$loadgen" run --mode hello --url "http://127.0.0.1:$port/hello" --concurrency 32 --seconds "$seconds" \
+  | python3 -c "import json, sys; r = json.load(sys.stdin); r['backend'] = 'axum'; print(json.dumps(r))" >>"$results"
+
+python3 .ci/bench_report.py "$results" "$seconds" > BENCHMARKS.md
+cat BENCHMARKS.md

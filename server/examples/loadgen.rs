@@ -1,0 +1,159 @@
+//! Load generator for `make bench`: sends requests from many concurrent clients for a fixed
+//! time and prints throughput and latency percentiles as one JSON line. `hello` serves the
+//! plain axum endpoint the results are compared with.
+
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve `GET /hello` with plain axum: the baseline.
+    Hello {
+        #[arg(long)]
+        addr: SocketAddr,
+    },
+    /// Load an endpoint and report.
+    Run {
+        /// `hello`, `single` (one message per request) or `batch`.
+        #[arg(long)]
+        mode: String,
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "")]
+        token: String,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    match Cli::parse().command {
+        Command::Hello { addr } => {
+            let app = axum::Router::new().route("/hello", axum::routing::get(|| async { "hello" }));
+            let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+            axum::serve(listener, app).await.unwrap();
+        }
+        Command::Run {
+            mode,
+            url,
+            token,
+            concurrency,
+            batch,
+            seconds,
+        } => {
+            let report = run(
+                &mode,
+                &url,
+                &token,
+                concurrency,
+                batch,
+                Duration::from_secs(seconds),
+            )
+            .await;
+            println!("{report}");
+        }
+    }
+}
+
+fn body(mode: &str, client: usize, sequence: u64, batch: usize) -> Option<Value> {
+    let message = |n: usize| {
+        json!({
+            "internal_id": format!("c{client}-s{sequence}-m{n}"),
+            "sender": "Bench",
+            "recipient_phone": format!("+4477009{:05}", (sequence as usize * 31 + n) % 100_000),
+            "message_content": "Your order has shipped and will arrive tomorrow.",
+        })
+    };
+    match mode {
+        "single" => Some(json!({ "messages": [message(0)] })),
+        "batch" => Some(json!({ "messages": (0..batch).map(message).collect::<Vec<_>>() })),
+        _ => None,
+    }
+}
+
+async fn run(
+    mode: &str,
+    url: &str,
+    token: &str,
+    concurrency: usize,
+    batch: usize,
+    duration: Duration,
+) -> Value {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let per_request = if mode == "batch" { batch } else { 1 };
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let url = Arc::new(url.to_string());
+    let token = Arc::new(token.to_string());
+    let mut tasks = Vec::new();
+    for client in 0..concurrency {
+        let (http, url, token, mode) = (http.clone(), url.clone(), token.clone(), mode.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = 0u64;
+            let mut sequence = 0u64;
+            while Instant::now() < deadline {
+                let request = match body(&mode, client, sequence, batch) {
+                    Some(body) => http
+                        .post(url.as_str())
+                        .header("authorization", token.as_str())
+                        .json(&body),
+                    None => http.get(url.as_str()),
+                };
+                sequence += 1;
+                let sent = Instant::now();
+                match request.send().await {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = response.bytes().await;
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => failures += 1,
+                }
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    for task in tasks {
+        let (mut l, f) = task.await.unwrap();
+        latencies.append(&mut l);
+        failures += f;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    json!({
+        "mode": mode,
+        "requests": latencies.len(),
+        "failures": failures,
+        "requests_per_s": latencies.len() as f64 / elapsed,
+        "messages_per_s": (latencies.len() * per_request) as f64 / elapsed,
+        "p50_ms": percentile(0.50),
+        "p99_ms": percentile(0.99),
+    })
+}
