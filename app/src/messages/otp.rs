@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::store::{NewMessage, Queued, Receipt, Route, queue_one};
+use super::store::{NewMessage, Queued, Receipt, Route, queue_one, touch_stream};
 use crate::{
     crypto::{constant_time_eq, sha256_hex},
     db::{Db, new_id, now_ms},
@@ -97,11 +97,7 @@ pub async fn issue(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("update streams set last_activity_at = $1 where id = $2")
-        .bind(now)
-        .bind(route.stream_id)
-        .execute(&mut *tx)
-        .await?;
+    touch_stream(&mut tx, route.stream_id, now).await?;
     tx.commit().await?;
     Ok(IssuedOtp {
         otp_id,

@@ -64,14 +64,24 @@ pub async fn accept(
         outcomes.push(queue_one(&mut tx, route, message, now).await?);
     }
     if outcomes.iter().any(|o| matches!(o, Queued::New(_))) {
-        sqlx::query("update streams set last_activity_at = $1 where id = $2")
-            .bind(now)
-            .bind(route.stream_id)
-            .execute(&mut *tx)
-            .await?;
+        touch_stream(&mut tx, route.stream_id, now).await?;
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// Records that the stream just sent: its Last Activity.
+pub(super) async fn touch_stream(
+    tx: &mut Transaction<'static, Any>,
+    stream_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update streams set last_activity_at = $1 where id = $2")
+        .bind(now)
+        .bind(stream_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub(super) async fn queue_one(
@@ -346,6 +356,20 @@ pub async fn advance(db: &Db, id: &str, outcome: Outcome<'_>) -> Result<bool, sq
     Ok(moved)
 }
 
+/// A query with the Messages filters bound as $1 to $8.
+fn filtered<'q>(
+    sql: &'q str,
+    values: &[String; 6],
+    from: i64,
+    to: i64,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    let mut query = sqlx::query(sql);
+    for value in values {
+        query = query.bind(value.clone());
+    }
+    query.bind(from).bind(to)
+}
+
 /// The account's messages matching `filter`, newest first, one page of them.
 pub async fn list(
     db: &Db,
@@ -372,36 +396,33 @@ pub async fn list(
            and ($4 = '' or m.direction = $4)
            and ($5 = '' or m.recipient like $6 escape '\\' or m.sender like $6 escape '\\')
            and m.created_at >= $7 and m.created_at < $8";
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) {matching}"))
-        .bind(account_id)
-        .bind(filter.stream.trim())
-        .bind(status)
-        .bind(filter.direction.trim())
-        .bind(phone)
-        .bind(&pattern)
-        .bind(from)
-        .bind(to)
+    let count_sql = format!("select count(*) {matching}");
+    let values = [
+        account_id,
+        filter.stream.trim(),
+        status,
+        filter.direction.trim(),
+        phone,
+        &pattern,
+    ]
+    .map(str::to_string);
+
+    let total: i64 = filtered(&count_sql, &values, from, to)
         .fetch_one(db.pool())
-        .await?;
-    let rows = sqlx::query(&format!(
+        .await?
+        .get(0);
+    let list_sql = format!(
         "select m.id, m.stream_id, s.name as stream_name, m.internal_id, m.direction, m.sender,
              m.recipient, m.content, m.encoding, m.segments, m.status, m.error_message,
              m.created_at, m.updated_at
          {matching}
          order by m.created_at desc, m.id desc limit $9 offset $10"
-    ))
-    .bind(account_id)
-    .bind(filter.stream.trim())
-    .bind(status)
-    .bind(filter.direction.trim())
-    .bind(phone)
-    .bind(&pattern)
-    .bind(from)
-    .bind(to)
-    .bind(per_page)
-    .bind((page - 1) * per_page)
-    .fetch_all(db.pool())
-    .await?;
+    );
+    let rows = filtered(&list_sql, &values, from, to)
+        .bind(per_page)
+        .bind((page - 1) * per_page)
+        .fetch_all(db.pool())
+        .await?;
     let messages = rows
         .iter()
         .map(|row| MessageRow {

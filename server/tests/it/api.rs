@@ -111,7 +111,8 @@ async fn count_messages(db: &Db) -> i64 {
 
 async fn sent_messages_are_queued_measured_and_delivered_by_the_demo_channel(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Promo")).await;
+    let (account, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Promo")).await;
+    let other = crate::streams::account(&app.db, "bob@globex.io").await;
     let long = "a".repeat(200);
 
     let (status, body) = call(
@@ -154,6 +155,27 @@ async fn sent_messages_are_queued_measured_and_delivered_by_the_demo_channel(bac
     );
 
     let delivered = settled(&app, &token, &["m-1", "m-2", "m-3"]).await;
+    let log = |account: String, filter: app::messages::MessageFilter| {
+        let db = app.db.clone();
+        async move {
+            app::messages::store::list(&db, &account, &filter)
+                .await
+                .unwrap()
+                .total
+        }
+    };
+    assert_eq!(log(account.clone(), Default::default()).await, 3);
+    assert_eq!(log(other, Default::default()).await, 0);
+    let by_phone = app::messages::MessageFilter {
+        phone: "900124".into(),
+        ..Default::default()
+    };
+    assert_eq!(log(account.clone(), by_phone).await, 1);
+    let inbound = app::messages::MessageFilter {
+        direction: "inbound".into(),
+        ..Default::default()
+    };
+    assert_eq!(log(account, inbound).await, 0);
     for message in &delivered {
         assert_eq!(message["status"], "delivered", "{message}");
         let steps: Vec<_> = message["history"]
