@@ -82,3 +82,39 @@ test("Test stream API sends through the real API and follows the status live", a
   await expect(page.getByTestId("messages-total")).toHaveText("Total: 2 messages");
   await expect(page.getByTestId("message-row").first()).toContainText("Your verification code is");
 });
+
+test("the Realtime page follows streams live over Server-Sent Events and filters them", async ({ page }) => {
+  await signUp(page, newEmail("realtime"));
+  const promo = await createStream(page, "sms_marketing", "Live promo", ["promo"]);
+  await createStream(page, "sms_transactional", "Quiet receipts", ["billing"]);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Realtime" }).click();
+  await expect(page.getByTestId("live-indicator")).toHaveText("Live");
+  await expect(page.getByTestId("realtime-row")).toHaveCount(2);
+
+  const token = await (await page.request.post("/api/streams/token", { data: { id: promo } })).json();
+  const sent = await page.request.post("/simple_send/", {
+    headers: { Authorization: token },
+    data: {
+      messages: [1, 2, 3].map((n) => ({
+        internal_id: `live-${n}`,
+        sender: "Acme",
+        recipient_phone: `+44770090012${n}`,
+        message_content: "Live!",
+      })),
+    },
+  });
+  expect(sent.ok()).toBeTruthy();
+  const row = page.getByTestId("realtime-row").filter({ hasText: "Live promo" });
+  // No reload: the numbers arrive by the event stream.
+  await expect(row).toContainText("3");
+  await expect(page.getByTestId("live-totals")).toContainText("3/min");
+  await expect(page.getByTestId("live-totals")).toContainText("3 delivered", { timeout: 15_000 });
+
+  await page.getByLabel("Tag").selectOption("billing");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/tag=billing/);
+  await expect(page.getByTestId("realtime-row")).toHaveCount(1);
+  await expect(page.getByTestId("realtime-row")).toContainText("Quiet receipts");
+  await page.goto("/realtime?name=nothing");
+  await expect(page.getByTestId("empty-state")).toContainText("No streams to follow");
+});

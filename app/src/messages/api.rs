@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{MessageFilter, MessagePage, StreamStats};
+use super::{LiveSnapshot, MessageFilter, MessagePage, StreamStats};
 use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "messages/list", input = server_fn::codec::Json)]
@@ -26,6 +26,19 @@ pub async fn get_stream_stats(id: String) -> Result<StreamStats, AppError> {
         .await
         .map_err(|error| {
             tracing::error!(%error, "stream statistics failed");
+            AppError::internal()
+        })
+}
+
+/// The Realtime page's first picture; later ones arrive by Server-Sent Events.
+#[server(prefix = "/api", endpoint = "realtime/snapshot")]
+pub async fn realtime_snapshot() -> Result<LiveSnapshot, AppError> {
+    let user = crate::auth::ssr::require_user()?;
+    let state = expect_context::<crate::state::AppState>();
+    super::store::live(&state.db, &user.account_id)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "realtime snapshot failed");
             AppError::internal()
         })
 }

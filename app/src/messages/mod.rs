@@ -163,6 +163,28 @@ pub struct StreamStats {
     pub days: Vec<(i64, Counts)>,
 }
 
+/// One stream's activity over the last minute, as the Realtime page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveStream {
+    pub id: String,
+    pub name: String,
+    /// The stream's status as the table shows it (`sending` while messages are in flight).
+    pub status: String,
+    pub tags: Vec<String>,
+    /// Outbound messages accepted in the last minute.
+    pub per_minute: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    pub in_flight: i64,
+}
+
+/// Every finished stream of the account at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSnapshot {
+    pub at: i64,
+    pub streams: Vec<LiveStream>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,10 @@
 
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
-use super::{Counts, MessageFilter, MessagePage, MessageRow, MessageStatus, StreamStats, TextSize};
+use super::{
+    Counts, LiveSnapshot, LiveStream, MessageFilter, MessagePage, MessageRow, MessageStatus,
+    StreamStats, TextSize,
+};
 use crate::{
     db::{Backend, Db, now_ms},
     time::parse_date,
@@ -562,4 +565,65 @@ pub async fn inbound_sender(
     .bind(id)
     .fetch_optional(db.pool())
     .await
+}
+
+/// The account's finished streams with their last minute of activity.
+pub async fn live(db: &Db, account_id: &str) -> Result<LiveSnapshot, sqlx::Error> {
+    let now = now_ms();
+    let since = now - 60_000;
+    let rows = sqlx::query(
+        "select s.id, s.name, s.status,
+             sum(case when m.direction = 'outbound' and m.created_at >= $2 then 1 else 0 end)
+                 as per_minute,
+             sum(case when m.status = 'delivered' and m.updated_at >= $2 then 1 else 0 end)
+                 as delivered,
+             sum(case when m.status in ('undelivered', 'sent_failed', 'rejected', 'no_routes',
+                     'expired') and m.updated_at >= $2 then 1 else 0 end) as failed,
+             sum(case when m.next_at is not null then 1 else 0 end) as in_flight
+         from streams s
+         left join messages m on m.stream_id = s.id
+             and (m.updated_at >= $2 or m.next_at is not null)
+         where s.account_id = $1 and s.status <> 'draft'
+         group by s.id, s.name, s.status, s.created_at
+         order by s.created_at desc",
+    )
+    .bind(account_id)
+    .bind(since)
+    .fetch_all(db.pool())
+    .await?;
+    let tags: Vec<(String, String)> = sqlx::query_as(
+        "select st.stream_id, t.name from stream_tags st join tags t on t.id = st.tag_id
+         where t.account_id = $1 order by t.name",
+    )
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?;
+    let count = |row: &AnyRow, column: &str| row.try_get::<i64, _>(column).unwrap_or(0);
+    let streams = rows
+        .iter()
+        .map(|row| {
+            let id: String = row.get("id");
+            let in_flight = count(row, "in_flight");
+            let status: String = row.get("status");
+            LiveStream {
+                tags: tags
+                    .iter()
+                    .filter(|(stream, _)| *stream == id)
+                    .map(|(_, tag)| tag.clone())
+                    .collect(),
+                name: row.get("name"),
+                status: if status == "ready" && in_flight > 0 {
+                    "sending".into()
+                } else {
+                    status
+                },
+                per_minute: count(row, "per_minute"),
+                delivered: count(row, "delivered"),
+                failed: count(row, "failed"),
+                in_flight,
+                id,
+            }
+        })
+        .collect();
+    Ok(LiveSnapshot { at: now, streams })
 }

@@ -3,6 +3,7 @@
 mod auth;
 mod client;
 mod health;
+mod realtime;
 mod session;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub fn router(state: AppState, trusted_proxies: Arc<[IpNet]>, delivery: Delivery
 
     Router::new()
         .route("/healthz", axum::routing::get(health::healthz))
+        .route("/api/realtime/events", axum::routing::get(realtime::events))
         .merge(crate::api::router().layer(Extension(delivery)))
         .merge(auth::router())
         .merge(console)
