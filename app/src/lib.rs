@@ -1,6 +1,7 @@
 //! The Sluice console: routes, pages and server functions shared by SSR and hydration.
 #![recursion_limit = "256"]
 
+pub mod api_docs;
 pub mod auth;
 mod components;
 pub mod error;

@@ -12,6 +12,8 @@ pub struct AppState {
     pub db: Db,
     pub secret_key: Arc<SecretKey>,
     pub leptos_options: LeptosOptions,
+    /// The public API's OpenAPI document, which the API docs page renders.
+    pub api_document: Arc<serde_json::Value>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

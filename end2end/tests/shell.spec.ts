@@ -2,12 +2,12 @@ import { expect, test } from "@playwright/test";
 
 import { newEmail, signUp } from "./helpers";
 
-const sections = [
+const sections: { link: string; path: string; heading: string; filled?: string }[] = [
   { link: "Streams API", path: "/streams", heading: "Streams API" },
   { link: "Realtime", path: "/realtime", heading: "Realtime" },
   { link: "Messages", path: "/messages", heading: "Messages" },
   { link: "Sender IDs", path: "/sender-ids", heading: "Sender IDs" },
-  { link: "API docs", path: "/api-docs", heading: "API docs" },
+  { link: "API docs", path: "/api-docs", heading: "API docs", filled: "api-operation" },
 ];
 
 test("the navigation reaches every section, with titles and empty states", async ({ page }) => {
@@ -20,8 +20,20 @@ test("the navigation reaches every section, with titles and empty states", async
     await expect(page.getByRole("heading", { level: 1, name: section.heading })).toBeVisible();
     await expect(page).toHaveTitle(`${section.heading} · Sluice`);
     await expect(nav.getByRole("link", { name: section.link })).toHaveAttribute("aria-current", "page");
-    await expect(page.getByTestId("empty-state")).toBeVisible();
+    await expect(page.getByTestId(section.filled ?? "empty-state").first()).toBeVisible();
   }
+});
+
+test("the API docs page renders every endpoint of the OpenAPI document", async ({ page }) => {
+  await signUp(page, newEmail("docs"));
+  await page.goto("/api-docs");
+  const operations = page.getByTestId("api-operation");
+  await expect(operations).toHaveCount(9);
+  const send = operations.filter({ hasText: "/simple_send/" });
+  await expect(send).toContainText("messages[].recipient_phone");
+  await expect(send).toContainText("413");
+  const document = await (await page.request.get("/api/openapi.json")).json();
+  expect(document.openapi).toMatch(/^3\.1/);
 });
 
 test("the user menu shows the account and its members", async ({ page }) => {

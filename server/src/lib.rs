@@ -60,6 +60,10 @@ impl Application {
             db,
             secret_key: Arc::new(secret_key),
             leptos_options: leptos_options(addr),
+            api_document: Arc::new(
+                serde_json::to_value(<api::ApiDoc as utoipa::OpenApi>::openapi())
+                    .unwrap_or_default(),
+            ),
         };
         Ok(Self {
             listener,

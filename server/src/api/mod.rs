@@ -3,6 +3,7 @@
 
 mod caller;
 mod error;
+mod openapi;
 mod otp;
 mod send;
 mod status;
@@ -17,7 +18,7 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-pub use self::error::ApiError;
+pub use self::{error::ApiError, openapi::ApiDoc};
 use app::state::AppState;
 
 /// The largest request body: a full batch of long messages fits.
@@ -43,7 +44,9 @@ pub fn router() -> Router<AppState> {
             .route(path, route.clone())
             .route(&format!("{path}/"), route);
     }
-    router.layer(DefaultBodyLimit::max(MAX_BODY))
+    router
+        .route("/api/openapi.json", axum::routing::get(openapi::document))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
 /// Reads a JSON body into `T`, answering 413 when too large and 422 when it is not the shape.

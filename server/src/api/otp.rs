@@ -34,20 +34,24 @@ use app::{
 
 const HOUR_MS: i64 = 3_600_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct OtpAuth {
     recipient_phone: String,
     sender: Option<String>,
+    /// `code` when the stream's code comes from your system.
     #[serde(default)]
+    #[schema(value_type = Object)]
     template_variables: Map<String, Value>,
     /// The whole text, for streams whose code source is "customer provides the full text".
     message_content: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct OtpVerify {
     otp_id: Option<String>,
     recipient_phone: Option<String>,
+    /// The code the user typed, as a string or a number.
+    #[schema(value_type = String)]
     code: Value,
 }
 
@@ -138,6 +142,15 @@ async fn within_limits(
     Ok(())
 }
 
+/// Sends a one-time password (OTP streams), within the stream's per-phone limits.
+#[utoipa::path(post, path = "/otp/auth", tag = "otp", request_body = OtpAuth,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The code's message was queued", body = super::openapi::OtpAuthAnswer),
+        (status = 403, description = "Not an OTP stream, or refused", body = super::openapi::ErrorAnswer),
+        (status = 422, description = "Invalid recipient, sender or code", body = super::openapi::ErrorAnswer),
+        (status = 429, description = "Per-phone limit reached; see Retry-After", body = super::openapi::ErrorAnswer),
+    ))]
 pub async fn auth(
     State(state): State<AppState>,
     Extension(delivery): Extension<Delivery>,
@@ -192,6 +205,14 @@ pub async fn auth(
     })))
 }
 
+/// Checks a code once: verified, invalid, expired or max_attempts_reached.
+#[utoipa::path(post, path = "/otp/verify", tag = "otp", request_body = OtpVerify,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The check's result", body = super::openapi::OtpVerifyAnswer),
+        (status = 404, description = "No unused code matches", body = super::openapi::ErrorAnswer),
+        (status = 422, description = "No otp_id or recipient_phone, or a malformed code", body = super::openapi::ErrorAnswer),
+    ))]
 pub async fn verify(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,

@@ -37,31 +37,33 @@ pub const MAX_BATCH: usize = 1_000;
 /// The longest message text, in characters (10 GSM-7 segments).
 const MAX_CONTENT: usize = 1_530;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SimpleSend {
     messages: Vec<SimpleMessage>,
 }
 
-#[derive(Debug, Deserialize)]
-struct SimpleMessage {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SimpleMessage {
     internal_id: Option<String>,
     sender: Option<String>,
     recipient_phone: String,
     message_content: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct EventSend {
     event: String,
     recipients: Vec<EventRecipient>,
 }
 
-#[derive(Debug, Deserialize)]
-struct EventRecipient {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct EventRecipient {
     internal_id: Option<String>,
     sender: Option<String>,
     recipient_phone: String,
+    /// Values for the event template's `{{variables}}`.
     #[serde(default)]
+    #[schema(value_type = Object)]
     template_variables: Map<String, Value>,
 }
 
@@ -73,6 +75,17 @@ pub struct Draft {
     pub content: Result<String, ApiError>,
 }
 
+/// Sends up to 1,000 SMS messages; each gets its own receipt or error.
+#[utoipa::path(post, path = "/simple_send/", tag = "sms", request_body = SimpleSend,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "At least one message was queued", body = super::openapi::SendAnswer),
+        (status = 401, description = "No token, or not a stream's token", body = super::openapi::ErrorAnswer),
+        (status = 403, description = "IP not allowed, stream disabled or draft, wrong type, restricted recipient", body = super::openapi::ErrorAnswer),
+        (status = 409, description = "Every message reused an internal_id for a different message", body = super::openapi::SendAnswer),
+        (status = 413, description = "Body or batch too large", body = super::openapi::ErrorAnswer),
+        (status = 422, description = "Nothing valid to queue", body = super::openapi::SendAnswer),
+    ))]
 pub async fn simple_send(
     State(state): State<AppState>,
     Extension(delivery): Extension<Delivery>,
@@ -98,6 +111,15 @@ pub async fn simple_send(
     send(&state, &delivery, &caller, drafts, None).await
 }
 
+/// Sends an event's template, filled per recipient (Transactional and OTP streams).
+#[utoipa::path(post, path = "/event_send/", tag = "sms", request_body = EventSend,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "At least one message was queued", body = super::openapi::SendAnswer),
+        (status = 403, description = "Not a Transactional or OTP stream, or refused", body = super::openapi::ErrorAnswer),
+        (status = 404, description = "No such event", body = super::openapi::ErrorAnswer),
+        (status = 422, description = "Inactive event or nothing valid to queue", body = super::openapi::ErrorAnswer),
+    ))]
 pub async fn event_send(
     State(state): State<AppState>,
     Extension(delivery): Extension<Delivery>,

@@ -20,7 +20,7 @@ use app::{messages::store, state::AppState, time::rfc3339};
 /// The most messages one status request may ask about.
 const MAX_LOOKUPS: usize = 1_000;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct StatusQuery {
     #[serde(default)]
     internal_ids: Vec<String>,
@@ -51,6 +51,17 @@ impl StatusQuery {
     }
 }
 
+/// Where messages are, by `internal_ids` or `message_uuids` (repeated or comma-separated).
+#[utoipa::path(get, path = "/status/", tag = "status",
+    params(
+        ("internal_ids" = Option<String>, Query, description = "Comma-separated internal ids"),
+        ("message_uuids" = Option<String>, Query, description = "Comma-separated message uuids"),
+    ),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The messages found, with their history", body = super::openapi::StatusAnswer),
+        (status = 422, description = "No id given", body = super::openapi::ErrorAnswer),
+    ))]
 pub async fn status_get(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
@@ -71,6 +82,13 @@ pub async fn status_get(
     answer(&state, &caller.stream.id, lookup).await
 }
 
+/// The same lookup with a JSON body.
+#[utoipa::path(post, path = "/status/", tag = "status", request_body = StatusQuery,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The messages found, with their history", body = super::openapi::StatusAnswer),
+        (status = 422, description = "No id given", body = super::openapi::ErrorAnswer),
+    ))]
 pub async fn status_post(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,

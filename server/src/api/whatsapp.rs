@@ -32,7 +32,7 @@ use app::{
 /// How long after a customer's last message free-form replies are allowed.
 const SERVICE_WINDOW_MS: i64 = 24 * 3_600_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TemplateRequest {
     internal_id: Option<String>,
     recipient_phone: String,
@@ -41,10 +41,11 @@ pub struct TemplateRequest {
     language: Option<String>,
     /// Positional parameters: an array, or an object keyed "1", "2"…
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     template_variables: Value,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MediaRequest {
     internal_id: Option<String>,
     recipient_phone: String,
@@ -55,7 +56,7 @@ pub struct MediaRequest {
     filename: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReplyRequest {
     internal_id: Option<String>,
     recipient_phone: String,
@@ -192,6 +193,14 @@ async fn queue(
     Ok(Json(body).into_response())
 }
 
+/// Starts a conversation with an approved template (WhatsApp streams).
+#[utoipa::path(post, path = "/whatsapp/template/", tag = "whatsapp", request_body = TemplateRequest,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Queued", body = super::openapi::SendAnswer),
+        (status = 404, description = "No such template on the stream", body = super::openapi::ErrorAnswer),
+        (status = 422, description = "Parameters do not match the template", body = super::openapi::ErrorAnswer),
+    ))]
 pub async fn template(
     State(state): State<AppState>,
     Extension(delivery): Extension<Delivery>,
@@ -275,6 +284,13 @@ fn text_of(value: &Value) -> String {
     }
 }
 
+/// Sends an image, video, document or audio file by link.
+#[utoipa::path(post, path = "/whatsapp/media/", tag = "whatsapp", request_body = MediaRequest,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Queued", body = super::openapi::SendAnswer),
+        (status = 422, description = "Invalid media type, link, caption or filename", body = super::openapi::ErrorAnswer),
+    ))]
 pub async fn media(
     State(state): State<AppState>,
     Extension(delivery): Extension<Delivery>,
@@ -352,6 +368,14 @@ pub async fn media(
     queue(&state, &delivery, &caller, to, content, payload).await
 }
 
+/// Replies with free text within 24 hours of the customer's last message.
+#[utoipa::path(post, path = "/whatsapp/reply/", tag = "whatsapp", request_body = ReplyRequest,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Queued", body = super::openapi::SendAnswer),
+        (status = 403, description = "Outside the 24-hour window", body = super::openapi::ErrorAnswer),
+        (status = 422, description = "Invalid text or reply_to", body = super::openapi::ErrorAnswer),
+    ))]
 pub async fn reply(
     State(state): State<AppState>,
     Extension(delivery): Extension<Delivery>,

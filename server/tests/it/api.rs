@@ -34,6 +34,7 @@ on_both_backends!(
     a_stream_with_messages_on_their_way_is_sending_and_counts_them,
     whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window,
     the_console_request_previews_are_accepted_by_the_api,
+    the_openapi_document_describes_every_endpoint,
 );
 
 /// A stream of `kind` with `input`, and its token.
@@ -1014,4 +1015,40 @@ async fn the_console_request_previews_are_accepted_by_the_api(backend: Backend) 
             assert_eq!(status, expected, "{kind} {}: {answer}", preview.path);
         }
     }
+}
+
+async fn the_openapi_document_describes_every_endpoint(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app.get("/api/openapi.json").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let document: Value = response.json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = document["paths"].as_object().unwrap();
+    for path in [
+        "/simple_send/",
+        "/event_send/",
+        "/otp/auth",
+        "/otp/verify",
+        "/status/",
+        "/whatsapp/template/",
+        "/whatsapp/media/",
+        "/whatsapp/reply/",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    assert!(paths["/status/"]["get"].is_object() && paths["/status/"]["post"].is_object());
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    let message = &schemas["SimpleMessage"]["properties"];
+    for field in [
+        "internal_id",
+        "sender",
+        "recipient_phone",
+        "message_content",
+    ] {
+        assert!(message[field].is_object(), "SimpleMessage lacks {field}");
+    }
+    assert_eq!(
+        document["components"]["securitySchemes"]["token"]["name"],
+        "Authorization"
+    );
 }
