@@ -316,7 +316,27 @@ pub struct Outcome<'a> {
 /// Moves a message to `outcome.status` and releases its lease. Answers false, changing
 /// nothing, when the message already moved past it: statuses never go backwards.
 pub async fn advance(db: &Db, id: &str, outcome: Outcome<'_>) -> Result<bool, sqlx::Error> {
+    Ok(advance_all(db, &[(id, outcome)]).await?[0])
+}
+
+/// [`advance`] for a whole claimed batch in one transaction: one commit, not one per message.
+pub async fn advance_all(db: &Db, steps: &[(&str, Outcome<'_>)]) -> Result<Vec<bool>, sqlx::Error> {
     let now = now_ms();
+    let mut tx = db.pool().begin().await?;
+    let mut moved = Vec::with_capacity(steps.len());
+    for (id, outcome) in steps {
+        moved.push(advance_in(&mut tx, id, outcome, now).await?);
+    }
+    tx.commit().await?;
+    Ok(moved)
+}
+
+async fn advance_in(
+    tx: &mut Transaction<'static, Any>,
+    id: &str,
+    outcome: &Outcome<'_>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let from = if outcome.status == MessageStatus::Queued {
         // A retry keeps the message queued.
         vec![MessageStatus::Queued]
@@ -327,7 +347,6 @@ pub async fn advance(db: &Db, id: &str, outcome: Outcome<'_>) -> Result<bool, sq
         .map(|n| format!("${}", n + 8))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut tx = db.pool().begin().await?;
     let sql = format!(
         "update messages set status = $1, next_at = $2, lease_until = null, error_code = $3,
              error_message = $4, attempts = attempts + $5, updated_at = $6
@@ -344,10 +363,10 @@ pub async fn advance(db: &Db, id: &str, outcome: Outcome<'_>) -> Result<bool, sq
     for status in &from {
         query = query.bind(status.as_str());
     }
-    let moved = query.execute(&mut *tx).await?.rows_affected() == 1;
+    let moved = query.execute(&mut **tx).await?.rows_affected() == 1;
     if moved {
         record(
-            &mut *tx,
+            &mut **tx,
             id,
             outcome.status,
             now,
@@ -355,7 +374,6 @@ pub async fn advance(db: &Db, id: &str, outcome: Outcome<'_>) -> Result<bool, sq
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(moved)
 }
 

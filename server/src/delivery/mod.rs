@@ -117,11 +117,9 @@ impl Worker {
                     }
                 };
             let busy = !claimed.is_empty();
-            for message in claimed {
-                if let Err(error) = self.process(&message).await {
-                    // The lease runs out and another pass picks the message up again.
-                    tracing::warn!(%error, message = %message.id, "delivery step failed");
-                }
+            if busy && let Err(error) = self.process(&claimed).await {
+                // The leases run out and another pass picks the messages up again.
+                tracing::warn!(%error, count = claimed.len(), "delivery step failed");
             }
             if busy {
                 continue;
@@ -134,24 +132,34 @@ impl Worker {
         }
     }
 
-    async fn process(&self, message: &Claimed) -> Result<(), sqlx::Error> {
-        let outcome = if message.status == MessageStatus::Queued && now_ms() >= message.expires_at {
-            Outcome {
-                status: MessageStatus::Expired,
-                next_at: None,
-                error: Some((
-                    "expired",
-                    "The message waited longer than its validity period.",
-                )),
-                attempted: false,
+    /// Decides each claimed message's next step and records them all in one transaction.
+    async fn process(&self, claimed: &[Claimed]) -> Result<(), sqlx::Error> {
+        let now = now_ms();
+        let steps: Vec<(&str, Outcome<'static>)> = claimed
+            .iter()
+            .map(|message| {
+                let outcome =
+                    if message.status == MessageStatus::Queued && now >= message.expires_at {
+                        Outcome {
+                            status: MessageStatus::Expired,
+                            next_at: None,
+                            error: Some((
+                                "expired",
+                                "The message waited longer than its validity period.",
+                            )),
+                            attempted: false,
+                        }
+                    } else {
+                        demo::step(&self.config, message)
+                    };
+                (message.id.as_str(), outcome)
+            })
+            .collect();
+        let moved = store::advance_all(&self.db, &steps).await?;
+        for ((message, (_, outcome)), moved) in claimed.iter().zip(&steps).zip(moved) {
+            if moved && outcome.status == MessageStatus::Delivered {
+                demo::maybe_reply(&self.db, &self.config, message).await?;
             }
-        } else {
-            demo::step(&self.config, message)
-        };
-        let delivered = outcome.status == MessageStatus::Delivered;
-        let moved = store::advance(&self.db, &message.id, outcome).await?;
-        if moved && delivered {
-            demo::maybe_reply(&self.db, &self.config, message).await?;
         }
         Ok(())
     }
