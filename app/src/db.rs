@@ -1,6 +1,6 @@
 //! The one storage handle the rest of the code calls: SQLite or Postgres behind sqlx's `Any`.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     AnyPool, Executor,
@@ -51,7 +51,13 @@ pub enum DbError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite takes one writer at a time; hot writers queue here instead of in SQLite's
+    /// sleeping busy handler.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// The turn of a hot writer (held until dropped); nothing on Postgres, which locks rows.
+pub type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 impl Db {
     /// Connects to `url`; a SQLite file (and its folder) is created when missing.
@@ -79,7 +85,11 @@ impl Db {
             }
             Backend::Postgres => options.max_connections(16).connect(url).await?,
         };
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            writer: Arc::default(),
+        })
     }
 
     /// Applies the backend's pending migrations.
@@ -95,6 +105,14 @@ impl Db {
     /// Answers whether the database takes queries right now.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         self.pool.execute("select 1").await.map(drop)
+    }
+
+    /// Waits for this process's turn to write to SQLite; keep it for the whole transaction.
+    pub async fn write_turn(&self) -> WriteTurn {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -71,6 +71,7 @@ pub async fn issue(
     otp: &NewOtp,
 ) -> Result<IssuedOtp, sqlx::Error> {
     let now = now_ms();
+    let turn = db.write_turn().await;
     let mut tx = db.pool().begin().await?;
     let receipt = match queue_one(&mut tx, route, message, now).await? {
         Queued::New(receipt) => receipt,
@@ -97,8 +98,9 @@ pub async fn issue(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    touch_stream(&mut tx, route.stream_id, now).await?;
     tx.commit().await?;
+    drop(turn);
+    touch_stream(db, route.stream_id, now).await?;
     Ok(IssuedOtp {
         otp_id,
         expires_at,

@@ -61,29 +61,32 @@ pub async fn accept(
     messages: &[NewMessage],
 ) -> Result<Vec<Queued>, sqlx::Error> {
     let now = now_ms();
+    let turn = db.write_turn().await;
     let mut tx = db.pool().begin().await?;
     let mut outcomes = Vec::with_capacity(messages.len());
     for message in messages {
         outcomes.push(queue_one(&mut tx, route, message, now).await?);
     }
-    if outcomes.iter().any(|o| matches!(o, Queued::New(_))) {
-        touch_stream(&mut tx, route.stream_id, now).await?;
-    }
     tx.commit().await?;
+    drop(turn);
+    if outcomes.iter().any(|o| matches!(o, Queued::New(_))) {
+        touch_stream(db, route.stream_id, now).await?;
+    }
     Ok(outcomes)
 }
 
-/// Records that the stream just sent: its Last Activity.
-pub(super) async fn touch_stream(
-    tx: &mut Transaction<'static, Any>,
-    stream_id: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("update streams set last_activity_at = $1 where id = $2")
-        .bind(now)
-        .bind(stream_id)
-        .execute(&mut **tx)
-        .await?;
+/// Records that the stream just sent: its Last Activity. After the messages' commit and at most
+/// once a second, so concurrent requests of one stream never queue behind its row.
+pub(super) async fn touch_stream(db: &Db, stream_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update streams set last_activity_at = $1
+         where id = $2 and (last_activity_at is null or last_activity_at < $3)",
+    )
+    .bind(now)
+    .bind(stream_id)
+    .bind(now - 1_000)
+    .execute(db.pool())
+    .await?;
     Ok(())
 }
 
@@ -270,6 +273,7 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, s
         Backend::Postgres => "for update skip locked",
         Backend::Sqlite => "",
     };
+    let _turn = db.write_turn().await;
     let rows = sqlx::query(&format!(
         "update messages set lease_until = $1
          where id in (
@@ -322,6 +326,7 @@ pub async fn advance(db: &Db, id: &str, outcome: Outcome<'_>) -> Result<bool, sq
 /// [`advance`] for a whole claimed batch in one transaction: one commit, not one per message.
 pub async fn advance_all(db: &Db, steps: &[(&str, Outcome<'_>)]) -> Result<Vec<bool>, sqlx::Error> {
     let now = now_ms();
+    let _turn = db.write_turn().await;
     let mut tx = db.pool().begin().await?;
     let mut moved = Vec::with_capacity(steps.len());
     for (id, outcome) in steps {
