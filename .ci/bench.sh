@@ -40,7 +40,7 @@ for backend in sqlite postgres; do
   for run in "single 32 1" "batch 4 1000"; do
     read -r mode concurrency batch <<<"$run"
     echo "==> $backend $mode"
-    "$loadgen" run --mode "$mode" --url "http://127.0.0.1:$port/simple_send/" --token "$token" \
+    "$loadgen" run --mode "$mode" --url "http://127.0.0.1:$port/simple_send/" --token="$token" \
       --concurrency "$concurrency" --batch "$batch" --seconds "$seconds" \
       | python3 -c "import json, sys; r = json.load(sys.stdin); r['backend'] = '$backend'; print(json.dumps(r))" >>"$results"
   done

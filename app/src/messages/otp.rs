@@ -99,8 +99,8 @@ pub async fn issue(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    drop(turn);
     touch_stream(db, route.stream_id, now).await?;
+    drop(turn);
     Ok(IssuedOtp {
         otp_id,
         expires_at,

@@ -68,10 +68,10 @@ pub async fn accept(
         outcomes.push(queue_one(&mut tx, route, message, now).await?);
     }
     tx.commit().await?;
-    drop(turn);
     if outcomes.iter().any(|o| matches!(o, Queued::New(_))) {
         touch_stream(db, route.stream_id, now).await?;
     }
+    drop(turn);
     Ok(outcomes)
 }
 
