@@ -143,14 +143,15 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Counts `n` outbound messages in `status`; inbound ones are not counted.
     pub fn add(&mut self, status: MessageStatus, n: i64) {
-        self.sent += n;
         match status {
+            MessageStatus::Received => return,
             MessageStatus::Delivered => self.delivered += n,
             MessageStatus::Queued | MessageStatus::Sent => self.in_flight += n,
-            MessageStatus::Received => self.sent -= n,
             _ => self.failed += n,
         }
+        self.sent += n;
     }
 }
 

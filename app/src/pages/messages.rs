@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::{hooks::use_query_map, params::ParamsMap};
 
+use crate::components::DataTable;
+
 use super::{empty_state::EmptyState, page_header::PageHeader, pagination::Pagination};
 use crate::{
     messages::{MessageFilter, MessageRow, MessageStatus, api::list_messages},
@@ -202,21 +204,8 @@ fn MessageFilters(filter: MessageFilter, streams: Vec<(String, String)>) -> impl
 
 #[component]
 fn MessagesTable(messages: Vec<MessageRow>) -> impl IntoView {
-    let th = "px-4 py-3 font-semibold";
     view! {
-        <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white">
-            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="messages-table">
-                <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
-                    <tr>
-                        <th scope="col" class=th>"Time"</th>
-                        <th scope="col" class=th>"Stream"</th>
-                        <th scope="col" class=th>"From → To"</th>
-                        <th scope="col" class=th>"Message"</th>
-                        <th scope="col" class=th>"Status"</th>
-                        <th scope="col" class=th>"Parts"</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-100">
+        <DataTable testid="messages-table" headers=&["Time", "Stream", "From → To", "Message", "Status", "Parts"]>
                     {messages.into_iter().map(|message| {
                         let arrow = if message.direction == "inbound" { "← " } else { "→ " };
                         view! {
@@ -237,9 +226,7 @@ fn MessagesTable(messages: Vec<MessageRow>) -> impl IntoView {
                             </tr>
                         }
                     }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
     }
 }
 

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::components::DataTable;
+
 use super::{empty_state::EmptyState, page_header::PageHeader};
 use crate::messages::{LiveSnapshot, LiveStream, api::realtime_snapshot};
 
@@ -231,22 +233,8 @@ fn LiveBoard(
                     </EmptyState>
                 }.into_any();
             }
-            let th = "px-4 py-3 font-semibold";
-            view! {
-                <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white">
-                    <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="realtime-table">
-                        <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
-                            <tr>
-                                <th scope="col" class=th>"Stream"</th>
-                                <th scope="col" class=th>"Status"</th>
-                                <th scope="col" class=th>"Per minute"</th>
-                                <th scope="col" class=th>"Delivered"</th>
-                                <th scope="col" class=th>"Failed"</th>
-                                <th scope="col" class=th>"In flight"</th>
-                                <th scope="col" class=th>"Last minute"</th>
-                            </tr>
-                        </thead>
-                        <tbody class="divide-y divide-slate-100">
+                    view! {
+                <DataTable testid="realtime-table" headers=&["Stream", "Status", "Per minute", "Delivered", "Failed", "In flight", "Last minute"]>
                             {streams.into_iter().map(|stream| {
                                 let id = stream.id.clone();
                                 let line = move || sparkline(&history.get().get(&id).cloned().unwrap_or_default(), 120.0, 24.0);
@@ -266,9 +254,7 @@ fn LiveBoard(
                                     </tr>
                                 }
                             }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                </DataTable>
             }.into_any()
         }}
     }

@@ -487,16 +487,22 @@ pub async fn reset_token(
 
 /// The stream a token belongs to, whichever account owns it.
 pub async fn find_by_token(db: &Db, token: &str) -> Result<Option<(String, Stream)>, sqlx::Error> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("select account_id, id from streams where token_hash = $1")
-            .bind(sha256_hex(token))
-            .fetch_optional(db.pool())
-            .await?;
-    let Some((account_id, id)) = row else {
-        return Ok(None);
-    };
-    Ok(get(db, &account_id, &id)
+    // One look-up by the hash, on the API's hot path, rather than an id look-up and a `get`.
+    let sql = format!(
+        "select s.account_id, {} from streams s
+         left join sender_ids d on d.id = s.default_sender_id
+         where s.token_hash = $1",
+        stream_columns()
+    );
+    let row = sqlx::query(&sql)
+        .bind(sha256_hex(token))
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let account_id: String = row.get("account_id");
+    Ok(with_tags_and_ips(db, vec![stream_from_row(&row)])
         .await?
+        .pop()
         .map(|stream| (account_id, stream)))
 }
 

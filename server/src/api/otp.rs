@@ -13,7 +13,7 @@ use super::{
     caller::{Caller, authenticate},
     error::{ApiError, storage},
     parse_body,
-    send::{Draft, allowed_recipients, check, wrong_type},
+    send::{Draft, allowed_recipients, check, receipt_json, wrong_type},
 };
 use crate::{delivery::Delivery, http::ClientInfo};
 use app::{
@@ -196,12 +196,7 @@ pub async fn auth(
         "status": true,
         "otp_id": issued.otp_id,
         "expires_at": rfc3339(issued.expires_at),
-        "message": {
-            "message_uuid": issued.receipt.message_uuid,
-            "status": issued.receipt.status.as_str(),
-            "encoding": issued.receipt.encoding,
-            "segments": issued.receipt.segments,
-        },
+        "message": receipt_json(&issued.receipt),
     })))
 }
 

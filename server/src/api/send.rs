@@ -22,7 +22,7 @@ use crate::{delivery::Delivery, http::ClientInfo};
 use app::{
     messages::{
         measure,
-        store::{self as messages, NewMessage, Queued, Route},
+        store::{self as messages, NewMessage, Queued, Receipt, Route},
     },
     state::AppState,
     streams::{
@@ -236,24 +236,14 @@ async fn send(
             let outcome = match result {
                 Ok(_) => queued.next().map(|q| match q {
                     Queued::New(receipt) | Queued::Replay(receipt) => Ok(receipt),
-                    Queued::Conflict => Err(ApiError::new(
-                        StatusCode::CONFLICT,
-                        "idempotency_conflict",
-                        "This internal_id was already used for a different message.",
-                    )),
+                    Queued::Conflict => Err(idempotency_conflict()),
                 }),
                 Err(error) => Some(Err(error)),
             };
             match outcome {
                 Some(Ok(receipt)) => {
                     accepted = true;
-                    json!({
-                        "internal_id": receipt.internal_id,
-                        "message_uuid": receipt.message_uuid,
-                        "status": receipt.status.as_str(),
-                        "encoding": receipt.encoding,
-                        "segments": receipt.segments,
-                    })
+                    receipt_json(&receipt)
                 }
                 Some(Err(error)) => {
                     first_error.get_or_insert(error.status);
@@ -290,31 +280,57 @@ pub async fn allowed_recipients(
     Ok(Some(recipients.into_iter().collect()))
 }
 
+/// The caller's id for a message: 1 to 100 characters once trimmed, or none.
+pub fn parse_internal_id(internal_id: Option<String>) -> Result<Option<String>, ApiError> {
+    match internal_id.map(|id| id.trim().to_string()) {
+        Some(id) if id.is_empty() || id.len() > 100 => Err(ApiError::unprocessable(
+            "invalid_internal_id",
+            "internal_id must be 1 to 100 characters.",
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Refuses a recipient a restricted stream may not send to.
+pub fn ensure_allowed(allowed: Option<&HashSet<String>>, recipient: &str) -> Result<(), ApiError> {
+    match allowed {
+        Some(allowed) if !allowed.contains(recipient) => Err(ApiError::forbidden(
+            "recipient_not_allowed",
+            format!("This stream is restricted and {recipient} is not one of its test recipients."),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub fn idempotency_conflict() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "idempotency_conflict",
+        "This internal_id was already used for a different message.",
+    )
+}
+
+/// How every answer shows a queued message.
+pub fn receipt_json(receipt: &Receipt) -> Value {
+    json!({
+        "internal_id": receipt.internal_id,
+        "message_uuid": receipt.message_uuid,
+        "status": receipt.status.as_str(),
+        "encoding": receipt.encoding,
+        "segments": receipt.segments,
+    })
+}
+
 /// One message's checks, in the order a caller would fix them.
 pub fn check(
     draft: Draft,
     default_sender: Option<&str>,
     allowed: Option<&HashSet<String>>,
 ) -> Result<NewMessage, ApiError> {
-    let internal_id = match draft.internal_id.map(|id| id.trim().to_string()) {
-        Some(id) if id.is_empty() || id.len() > 100 => {
-            return Err(ApiError::unprocessable(
-                "invalid_internal_id",
-                "internal_id must be 1 to 100 characters.",
-            ));
-        }
-        other => other,
-    };
+    let internal_id = parse_internal_id(draft.internal_id)?;
     let recipient = parse_phone("recipient_phone", &draft.recipient)
         .map_err(|error| ApiError::unprocessable("invalid_recipient", error.message))?;
-    if let Some(allowed) = allowed
-        && !allowed.contains(&recipient)
-    {
-        return Err(ApiError::forbidden(
-            "recipient_not_allowed",
-            format!("This stream is restricted and {recipient} is not one of its test recipients."),
-        ));
-    }
+    ensure_allowed(allowed, &recipient)?;
     let sender = match draft
         .sender
         .as_deref()

@@ -16,7 +16,10 @@ use super::{
     caller::{Caller, authenticate},
     error::{ApiError, storage},
     parse_body,
-    send::{allowed_recipients, wrong_type},
+    send::{
+        allowed_recipients, ensure_allowed, idempotency_conflict, parse_internal_id, receipt_json,
+        wrong_type,
+    },
 };
 use crate::{delivery::Delivery, http::ClientInfo};
 use app::{
@@ -99,14 +102,10 @@ async fn address(
             .map_err(storage)?;
     let recipient = parse_phone("recipient_phone", phone)
         .map_err(|error| ApiError::unprocessable("invalid_recipient", error.message))?;
-    if let Some(allowed) = allowed_recipients(state, caller).await?
-        && !allowed.contains(&recipient)
-    {
-        return Err(ApiError::forbidden(
-            "recipient_not_allowed",
-            format!("This stream is restricted and {recipient} is not one of its test recipients."),
-        ));
-    }
+    ensure_allowed(
+        allowed_recipients(state, caller).await?.as_ref(),
+        &recipient,
+    )?;
     let phone_number_id = match sender.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) if settings.phone_number_ids.iter().any(|known| known == id) => id.to_string(),
         Some(id) => {
@@ -122,16 +121,7 @@ async fn address(
             )
         })?,
     };
-    let internal_id = internal_id.map(|id| id.trim().to_string());
-    if internal_id
-        .as_ref()
-        .is_some_and(|id| id.is_empty() || id.len() > 100)
-    {
-        return Err(ApiError::unprocessable(
-            "invalid_internal_id",
-            "internal_id must be 1 to 100 characters.",
-        ));
-    }
+    let internal_id = parse_internal_id(internal_id)?;
     Ok((
         Addressed {
             internal_id,
@@ -173,23 +163,11 @@ async fn queue(
         .map_err(storage)?;
     let receipt = match queued.into_iter().next() {
         Some(Queued::New(receipt) | Queued::Replay(receipt)) => receipt,
-        Some(Queued::Conflict) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_conflict",
-                "This internal_id was already used for a different message.",
-            ));
-        }
+        Some(Queued::Conflict) => return Err(idempotency_conflict()),
         None => return Err(ApiError::internal()),
     };
     delivery.wake();
-    let body = json!({ "status": true, "messages": [{
-        "internal_id": receipt.internal_id,
-        "message_uuid": receipt.message_uuid,
-        "status": receipt.status.as_str(),
-        "encoding": receipt.encoding,
-        "segments": receipt.segments,
-    }]});
+    let body = json!({ "status": true, "messages": [receipt_json(&receipt)] });
     Ok(Json(body).into_response())
 }
 

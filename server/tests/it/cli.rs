@@ -1,7 +1,5 @@
-use std::process::Command;
-
 use crate::{
-    helpers::{Backend, PASSWORD, TestApp, TestDatabase, location},
+    helpers::{Backend, PASSWORD, TestApp, TestDatabase, location, sluice},
     on_both_backends,
 };
 
@@ -9,14 +7,6 @@ on_both_backends!(
     user_create_makes_an_owner_who_can_sign_in,
     stream_create_prints_a_token_that_finds_the_stream,
 );
-
-fn sluice(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(args)
-        .env_remove("SLUICE_DATABASE_URL")
-        .output()
-        .unwrap()
-}
 
 async fn user_create_makes_an_owner_who_can_sign_in(backend: Backend) {
     let database = TestDatabase::new(backend).await;

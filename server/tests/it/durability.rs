@@ -11,7 +11,7 @@ use app::db::Db;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, PASSWORD, TestApp, TestDatabase},
+    helpers::{Backend, PASSWORD, TestApp, TestDatabase, sluice},
     on_both_backends,
 };
 
@@ -113,10 +113,7 @@ fn stream_token(database: &TestDatabase) -> String {
         data_dir.as_str(),
     ];
     let run = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args([args, &common[..]].concat())
-            .output()
-            .unwrap();
+        let output = sluice(&[args, &common[..]].concat());
         assert!(
             output.status.success(),
             "{}",

@@ -255,6 +255,15 @@ impl Drop for TestApp {
     }
 }
 
+/// Runs the `sluice` binary with `args`, as an operator would.
+pub fn sluice(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(args)
+        .env_remove("SLUICE_DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
 /// The `Location` header of a redirect.
 pub fn location(response: &reqwest::Response) -> String {
     response

@@ -4,7 +4,10 @@ use super::{
     chips_input::ChipsInput,
     state::{CUSTOMIZED, NEW_SENDER, WizardState},
 };
-use crate::streams::{parse_cidr, parse_tag};
+use crate::{
+    components::{Field, INPUT, TextField, error_of},
+    streams::{parse_cidr, parse_tag},
+};
 
 /// Step 1: name, description, IP ACL, tags, default sender, demo sending.
 #[component]
@@ -13,31 +16,12 @@ pub fn DetailsStep(
     tags: Vec<String>,
     sender_ids: Vec<String>,
 ) -> impl IntoView {
-    let input = "block w-full rounded-md border border-slate-300 px-3 py-2 text-sm aria-invalid:border-red-400";
-    let error_under = move |field: &'static str| {
-        move || {
-            state
-                .field_error(field)
-                .map(|message| view! { <p class="mt-1 text-sm text-red-700">{message}</p> })
-        }
-    };
     view! {
         <div class="space-y-5">
-            <div>
-                <label for="name" class="mb-1 block text-sm font-medium text-slate-700">"Stream API name"</label>
-                <input
-                    id="name"
-                    bind:value=state.name
-                    class=input
-                    aria-invalid=move || state.field_error("name").is_some().then_some("true")
-                />
-                {error_under("name")}
-            </div>
-            <div>
-                <label for="description" class="mb-1 block text-sm font-medium text-slate-700">"Stream API description"</label>
-                <textarea id="description" rows="3" bind:value=state.description class=input></textarea>
-                {error_under("description")}
-            </div>
+            <TextField id="name" label="Stream API name" value=state.name error=state.error field="name" />
+            <Field id="description" label="Stream API description" error=error_of(state.error, "description")>
+                <textarea id="description" rows="3" bind:value=state.description class=INPUT></textarea>
+            </Field>
             <div class="rounded-lg border border-slate-200 p-4">
                 <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
                     <input type="checkbox" bind:checked=state.ip_acl_enabled class="h-4 w-4" />
@@ -54,7 +38,7 @@ pub fn DetailsStep(
                             placeholder="203.0.113.7 or 10.0.0.0/8"
                             values=state.allowed_ips
                             parse=|text| parse_cidr(text).map(|net| net.to_string())
-                            server_error=Signal::derive(move || state.field_error("allowed_ips"))
+                            server_error=error_of(state.error, "allowed_ips")
                         />
                     </div>
                 </Show>
@@ -68,13 +52,12 @@ pub fn DetailsStep(
                 values=state.tags
                 parse=parse_tag
                 suggestions=tags
-                server_error=Signal::derive(move || state.field_error("tags"))
+                server_error=error_of(state.error, "tags")
             />
-            <div>
-                <label for="default-sender" class="mb-1 block text-sm font-medium text-slate-700">"Default sender"</label>
+            <Field id="default-sender" label="Default sender" error=error_of(state.error, "sender")>
                 <select
                     id="default-sender"
-                    class=input
+                    class=INPUT
                     on:change=move |event| state.sender_choice.set(event_target_value(&event))
                     prop:value=move || state.sender_choice.get()
                 >
@@ -87,10 +70,9 @@ pub fn DetailsStep(
                 </select>
                 <Show when=move || state.sender_choice.get() == NEW_SENDER>
                     <label for="new-sender" class="mt-3 mb-1 block text-sm font-medium text-slate-700">"New sender ID"</label>
-                    <input id="new-sender" bind:value=state.new_sender placeholder="Acme or 447700900123" class=input />
+                    <input id="new-sender" bind:value=state.new_sender placeholder="Acme or 447700900123" class=INPUT />
                 </Show>
-                {error_under("sender")}
-            </div>
+            </Field>
             <label class="flex items-start gap-2 rounded-lg border border-slate-200 p-4 text-sm">
                 <input type="checkbox" bind:checked=state.demo class="mt-0.5 h-4 w-4" />
                 <span>

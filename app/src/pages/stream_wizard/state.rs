@@ -132,14 +132,6 @@ impl WizardState {
             default_sender: self.default_sender(),
         }
     }
-
-    /// The error of `field`, if the last save failed on it.
-    pub fn field_error(&self, field: &'static str) -> Option<String> {
-        self.error
-            .get()
-            .filter(|error| error.field.as_deref() == Some(field))
-            .map(|error| error.message)
-    }
 }
 
 /// The wizard's steps for a type: (key, label).

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::{filter::panel_url, row_actions::RowActions};
+use crate::components::DataTable;
 use crate::streams::{Stream, StreamFilter, StreamStatus};
 
 fn status_badge(status: StreamStatus) -> &'static str {
@@ -23,22 +24,8 @@ pub fn StreamsTable(
     filter: StreamFilter,
     refresh: Callback<()>,
 ) -> impl IntoView {
-    let th = "px-4 py-3 font-semibold";
     view! {
-        <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white">
-            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="streams-table">
-                <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
-                    <tr>
-                        <th scope="col" class=th>"Name"</th>
-                        <th scope="col" class=th>"Status"</th>
-                        <th scope="col" class=th>"Tags"</th>
-                        <th scope="col" class=th>"Type"</th>
-                        <th scope="col" class=th>"Allowed IPs"</th>
-                        <th scope="col" class=th>"Last Activity"</th>
-                        <th scope="col" class=th><span class="sr-only">"Action"</span></th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-100">
+        <DataTable testid="streams-table" headers=&["Name", "Status", "Tags", "Type", "Allowed IPs", "Last Activity", "~Action"]>
                     {streams
                         .into_iter()
                         .map(|stream| {
@@ -81,9 +68,7 @@ pub fn StreamsTable(
                             .into_any()
                         })
                         .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        </DataTable>
     }
 }
 
