@@ -8,6 +8,8 @@ use sqlx::{
     migrate::{MigrateError, Migrator},
 };
 
+use crate::messages::store::Outbox;
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -54,6 +56,8 @@ pub struct Db {
     /// SQLite takes one writer at a time; hot writers queue here instead of in SQLite's
     /// sleeping busy handler.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Messages waiting for a group commit.
+    outbox: Arc<Outbox>,
 }
 
 /// The turn of a hot writer (held until dropped); nothing on Postgres, which locks rows.
@@ -89,6 +93,7 @@ impl Db {
             pool,
             backend,
             writer: Arc::default(),
+            outbox: Arc::default(),
         })
     }
 
@@ -113,6 +118,10 @@ impl Db {
             Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
             Backend::Postgres => None,
         }
+    }
+
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -156,6 +165,14 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_millis() as i64)
         .unwrap_or_default()
+}
+
+/// `count` numbered parameters from `$first`, comma-separated: `$3, $4, $5`.
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A new random id with a readable prefix, such as `acc_5f0c…`.

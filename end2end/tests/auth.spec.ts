@@ -1,6 +1,4 @@
-import { expect, test } from "@playwright/test";
-
-import { PASSWORD, newEmail, signOut, signUp } from "./helpers";
+import { PASSWORD, newEmail, signOut, signUp, test, expect } from "./helpers";
 
 test("a new user signs up and lands on an empty Streams page", async ({ page }) => {
   const email = newEmail("new");

@@ -1,6 +1,4 @@
-import { expect, test } from "@playwright/test";
-
-import { createStream, newEmail, signUp } from "./helpers";
+import { createStream, newEmail, signUp, test, expect } from "./helpers";
 
 test("messages sent through the API appear in the log, turn delivered live, and filter", async ({ page }) => {
   await signUp(page, newEmail("messages"));
@@ -81,6 +79,41 @@ test("Test stream API sends through the real API and follows the status live", a
   await page.goto("/messages");
   await expect(page.getByTestId("messages-total")).toHaveText("Total: 2 messages");
   await expect(page.getByTestId("message-row").first()).toContainText("Your verification code is");
+});
+
+test("Test stream API starts a WhatsApp conversation with one of the stream's templates", async ({ page }) => {
+  await signUp(page, newEmail("wa-tester"));
+  const id = await createStream(page, "whatsapp", "Chat");
+  const configured = await page.request.post("/api/streams/whatsapp/save", {
+    data: { id, input: { business_account_id: "102290129340398", phone_number_ids: ["106540352242922"] } },
+  });
+  expect(configured.ok()).toBeTruthy();
+  for (const template of [
+    { name: "hello_world", language: "en_US", body: "Hello from Acme!" },
+    { name: "order_update", language: "en_GB", body: "Order {{1}} arrives on {{2}}." },
+  ]) {
+    expect((await page.request.post("/api/streams/whatsapp/templates/add", { data: { id, template } })).ok()).toBeTruthy();
+  }
+  await page.goto("/streams");
+
+  await page.getByLabel("Actions for Chat").click();
+  await page.getByRole("menuitem", { name: "Test stream API" }).click();
+  const dialog = page.getByRole("dialog", { name: "Test Chat" });
+  await expect(dialog).toContainText("/whatsapp/template/");
+  await dialog.getByLabel("Recipient phone").fill("+447700900125");
+  await dialog.getByLabel("Template").selectOption({ label: "order_update (en_GB)" });
+  await expect(dialog.getByTestId("test-template-body")).toHaveText("Order {{1}} arrives on {{2}}.");
+  await dialog.getByLabel("Parameter {{1}}").fill("A-1001");
+  await dialog.getByRole("button", { name: "Send test" }).click();
+  // Every parameter is required: the API's own error is shown.
+  await expect(dialog.getByTestId("test-result")).toContainText("HTTP 422");
+  await dialog.getByLabel("Parameter {{2}}").fill("Friday");
+  await dialog.getByRole("button", { name: "Send test" }).click();
+  await expect(dialog.getByTestId("test-status")).toHaveText("delivered", { timeout: 15_000 });
+  await dialog.getByRole("button", { name: "Close" }).click();
+
+  await page.goto("/messages");
+  await expect(page.getByTestId("message-row").first()).toContainText("Order A-1001 arrives on Friday.");
 });
 
 test("the Realtime page follows streams live over Server-Sent Events and filters them", async ({ page }) => {

@@ -1,6 +1,4 @@
-import { expect, test } from "@playwright/test";
-
-import { createStream, newEmail, signUp, streamRow } from "./helpers";
+import { createStream, newEmail, signUp, test, streamRow, expect } from "./helpers";
 
 test("the side panel opens on a name, deep-links its tabs and moves with the arrow keys", async ({ page }) => {
   await signUp(page, newEmail("panel"));
@@ -47,11 +45,16 @@ test("the Info tab edits details in place and the table follows", async ({ page 
   await panel.getByRole("button", { name: "Save details" }).click();
   await expect(panel.getByText("Enter a name for the stream.")).toBeVisible();
   await panel.getByLabel("Stream API name").fill("Summer sale");
+  await panel.getByLabel("Throughput limit (messages per second)").fill("0");
+  await panel.getByRole("button", { name: "Save details" }).click();
+  await expect(panel.getByText("Enter a whole number of messages per second from 1 to 10000")).toBeVisible();
+  await panel.getByLabel("Throughput limit (messages per second)").fill("25");
   await panel.getByLabel("Tags", { exact: true }).fill("seasonal");
   await panel.getByRole("button", { name: "Add tag" }).click();
   await panel.getByRole("button", { name: "Save details" }).click();
   await expect(page.getByTestId("toast")).toContainText("Stream details saved.");
   await expect(page.getByRole("dialog", { name: "Summer sale" })).toBeVisible();
+  await expect(panel.getByTestId("stream-facts")).toContainText("25 messages/s");
   await expect(streamRow(page, "Summer sale")).toContainText("seasonal");
 });
 

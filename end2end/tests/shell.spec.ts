@@ -1,6 +1,4 @@
-import { expect, test } from "@playwright/test";
-
-import { newEmail, signUp } from "./helpers";
+import { newEmail, signUp, test, expect } from "./helpers";
 
 const sections: { link: string; path: string; heading: string; filled?: string }[] = [
   { link: "Streams API", path: "/streams", heading: "Streams API" },

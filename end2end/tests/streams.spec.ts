@@ -1,6 +1,6 @@
-import { expect, test, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 
-import { createStream, newEmail, signUp, streamRow } from "./helpers";
+import { createStream, newEmail, signUp, test, streamRow, expect } from "./helpers";
 
 type StreamType = {
   value: string;

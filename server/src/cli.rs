@@ -98,6 +98,9 @@ pub enum StreamCommand {
         /// Tag the stream (repeatable)
         #[arg(long = "tag", value_name = "TAG")]
         tags: Vec<String>,
+        /// Hand at most this many messages a second to the channel
+        #[arg(long = "max-rate", value_name = "PER_SECOND")]
+        max_rate: Option<u32>,
         /// Print {"id":…,"token":…} instead of text
         #[arg(long)]
         json: bool,
@@ -155,6 +158,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             demo,
             allow_ips,
             tags,
+            max_rate,
             json,
         }) => {
             let key = config.secret_key()?;
@@ -169,6 +173,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 allowed_ips: allow_ips,
                 tags,
                 demo,
+                max_rate,
                 ..StreamInput::default()
             };
             let (stream, token) =

@@ -1,14 +1,20 @@
 //! Messages in the database: accepting a batch in one transaction, looking them up, and the
 //! workers' claim-and-advance cycle.
 
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+};
+
 use sqlx::{Any, Row, Transaction, any::AnyRow};
+use tokio::sync::oneshot;
 
 use super::{
     Counts, LiveSnapshot, LiveStream, MessageFilter, MessagePage, MessageRow, MessageStatus,
     StreamStats, TextSize,
 };
 use crate::{
-    db::{Backend, Db, now_ms},
+    db::{Backend, Db, now_ms, placeholders},
     time::parse_date,
 };
 
@@ -54,29 +60,165 @@ pub struct Route<'a> {
     pub validity_ms: i64,
 }
 
-/// Queues `messages` in one transaction: after it commits every one of them is durable.
+/// A queueing request waiting for a group commit.
+struct Job {
+    account_id: String,
+    stream_id: String,
+    channel: String,
+    validity_ms: i64,
+    messages: Vec<NewMessage>,
+    done: oneshot::Sender<Result<Vec<Queued>, AcceptError>>,
+}
+
+impl Job {
+    fn route(&self) -> Route<'_> {
+        Route {
+            account_id: &self.account_id,
+            stream_id: &self.stream_id,
+            channel: &self.channel,
+            validity_ms: self.validity_ms,
+        }
+    }
+}
+
+/// Why messages could not be queued; shared by every request of a failed group commit.
+pub type AcceptError = Arc<sqlx::Error>;
+
+/// Requests that accept messages concurrently share transactions (group commit): each adds
+/// its messages to `pending`; whoever holds `turn` takes everything pending and commits it in
+/// one transaction, then answers each request.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    pending: Mutex<Vec<Job>>,
+    turn: tokio::sync::Mutex<()>,
+    /// When each stream's Last Activity was last written, to write it at most once a second.
+    touched: Mutex<HashMap<String, i64>>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("stream_id", &self.stream_id)
+            .field("messages", &self.messages.len())
+            .finish()
+    }
+}
+
+/// Queues `messages`: when this answers, every one of them is durable.
 pub async fn accept(
     db: &Db,
     route: Route<'_>,
-    messages: &[NewMessage],
-) -> Result<Vec<Queued>, sqlx::Error> {
-    let now = now_ms();
-    let turn = db.write_turn().await;
-    let mut tx = db.pool().begin().await?;
-    let mut outcomes = Vec::with_capacity(messages.len());
-    for message in messages {
-        outcomes.push(queue_one(&mut tx, route, message, now).await?);
+    messages: Vec<NewMessage>,
+) -> Result<Vec<Queued>, AcceptError> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
     }
-    tx.commit().await?;
-    if outcomes.iter().any(|o| matches!(o, Queued::New(_))) {
-        touch_stream(db, route.stream_id, now).await?;
+    let (done, answer) = oneshot::channel();
+    let outbox = db.outbox();
+    lock(&outbox.pending).push(Job {
+        account_id: route.account_id.to_string(),
+        stream_id: route.stream_id.to_string(),
+        channel: route.channel.to_string(),
+        validity_ms: route.validity_ms,
+        messages,
+        done,
+    });
+    {
+        let _turn = outbox.turn.lock().await;
+        // Usually an earlier holder of the turn already committed this request's messages.
+        let jobs = std::mem::take(&mut *lock(&outbox.pending));
+        if !jobs.is_empty() {
+            commit_group(db, jobs).await;
+        }
     }
-    drop(turn);
-    Ok(outcomes)
+    answer
+        .await
+        .unwrap_or_else(|_| Err(Arc::new(sqlx::Error::WorkerCrashed)))
 }
 
-/// Records that the stream just sent: its Last Activity. After the messages' commit and at most
-/// once a second, so concurrent requests of one stream never queue behind its row.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Commits `jobs` together and answers each. If the shared transaction fails, each job is
+/// tried alone, so that one request's failure is not every request's.
+async fn commit_group(db: &Db, jobs: Vec<Job>) {
+    let now = now_ms();
+    let result = {
+        let _turn = db.write_turn().await;
+        commit_jobs(db, &jobs, now).await
+    };
+    let answers = match result {
+        Ok(answers) => answers,
+        Err(error) if jobs.len() > 1 => {
+            tracing::warn!(%error, jobs = jobs.len(), "group commit failed; committing one by one");
+            for job in jobs {
+                let result = {
+                    let _turn = db.write_turn().await;
+                    commit_jobs(db, std::slice::from_ref(&job), now).await
+                };
+                let answer = result.map(|mut all| all.remove(0)).map_err(Arc::new);
+                touch_streams(db, std::slice::from_ref(&job), now).await;
+                let _ = job.done.send(answer);
+            }
+            return;
+        }
+        Err(error) => {
+            let error = Arc::new(error);
+            for job in jobs {
+                let _ = job.done.send(Err(error.clone()));
+            }
+            return;
+        }
+    };
+    touch_streams(db, &jobs, now).await;
+    for (job, answer) in jobs.into_iter().zip(answers) {
+        let _ = job.done.send(Ok(answer));
+    }
+}
+
+async fn commit_jobs(db: &Db, jobs: &[Job], now: i64) -> Result<Vec<Vec<Queued>>, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let entries: Vec<(Route<'_>, &NewMessage)> = jobs
+        .iter()
+        .flat_map(|job| job.messages.iter().map(move |m| (job.route(), m)))
+        .collect();
+    let mut queued = queue_all(&mut tx, &entries, now).await?.into_iter();
+    tx.commit().await?;
+    Ok(jobs
+        .iter()
+        .map(|job| queued.by_ref().take(job.messages.len()).collect())
+        .collect())
+}
+
+/// Records the streams' Last Activity after their messages' commit, at most once a second
+/// per stream, so concurrent requests never queue behind a stream's row. Best effort: a
+/// failure here loses a timestamp, never a message.
+async fn touch_streams(db: &Db, jobs: &[Job], now: i64) {
+    let due: Vec<&str> = {
+        let mut touched = lock(&db.outbox().touched);
+        jobs.iter()
+            .map(|job| job.stream_id.as_str())
+            .filter(|id| {
+                let last = touched.entry((*id).to_string()).or_insert(i64::MIN);
+                let due = *last < now - 1_000;
+                if due {
+                    *last = now;
+                }
+                due
+            })
+            .collect()
+    };
+    for stream_id in due {
+        if let Err(error) = touch_stream(db, stream_id, now).await {
+            tracing::warn!(%error, stream_id, "recording Last Activity failed");
+        }
+    }
+}
+
+/// Records that the stream just sent: its Last Activity.
 pub(super) async fn touch_stream(db: &Db, stream_id: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update streams set last_activity_at = $1
@@ -90,61 +232,106 @@ pub(super) async fn touch_stream(db: &Db, stream_id: &str, now: i64) -> Result<(
     Ok(())
 }
 
+/// Rows per insert statement: 13 parameters each stays under both backends' limits.
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// Queues one message inside `tx`.
 pub(super) async fn queue_one(
     tx: &mut Transaction<'static, Any>,
     route: Route<'_>,
     message: &NewMessage,
     now: i64,
 ) -> Result<Queued, sqlx::Error> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let inserted = sqlx::query(
-        "insert into messages (id, account_id, stream_id, internal_id, direction, channel, sender,
-             recipient, content, encoding, segments, status, attempts, next_at, expires_at,
-             created_at, updated_at, payload)
-         values ($1, $2, $3, $4, 'outbound', $5, $6, $7, $8, $9, $10, 'queued', 0, $11, $12, $11,
-             $11, $13)
-         on conflict (stream_id, internal_id) do nothing",
-    )
-    .bind(&id)
-    .bind(route.account_id)
-    .bind(route.stream_id)
-    .bind(&message.internal_id)
-    .bind(route.channel)
-    .bind(&message.sender)
-    .bind(&message.recipient)
-    .bind(&message.content)
-    .bind(message.size.encoding.as_str())
-    .bind(message.size.segments as i64)
-    .bind(now)
-    .bind(now + route.validity_ms)
-    .bind(&message.payload)
-    .execute(&mut **tx)
-    .await?;
-    if inserted.rows_affected() == 1 {
-        record(&mut **tx, &id, MessageStatus::Queued, now, None).await?;
-        return Ok(Queued::New(Receipt {
-            message_uuid: id,
-            internal_id: message.internal_id.clone(),
-            status: MessageStatus::Queued,
-            encoding: message.size.encoding.as_str().into(),
-            segments: message.size.segments as i64,
-        }));
+    let mut queued = queue_all(tx, &[(route, message)], now).await?;
+    Ok(queued.remove(0))
+}
+
+/// Queues messages inside `tx` with multi-row inserts; a message whose `internal_id` its stream
+/// already has is a replay (same recipient and text) or a conflict.
+async fn queue_all(
+    tx: &mut Transaction<'static, Any>,
+    entries: &[(Route<'_>, &NewMessage)],
+    now: i64,
+) -> Result<Vec<Queued>, sqlx::Error> {
+    let ids: Vec<String> = entries
+        .iter()
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect();
+    let mut inserted = HashSet::with_capacity(entries.len());
+    for (chunk, chunk_ids) in entries
+        .chunks(ROWS_PER_INSERT)
+        .zip(ids.chunks(ROWS_PER_INSERT))
+    {
+        let rows = (0..chunk.len())
+            .map(|n| {
+                let p = |k: usize| format!("${}", 2 + n * 12 + k);
+                format!(
+                    "({}, {}, {}, {}, 'outbound', {}, {}, {}, {}, {}, {}, 'queued', 0, $1, {}, $1, $1, {})",
+                    p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "insert into messages (id, account_id, stream_id, internal_id, direction, channel,
+                 sender, recipient, content, encoding, segments, status, attempts, next_at,
+                 expires_at, created_at, updated_at, payload)
+             values {rows}
+             on conflict (stream_id, internal_id) do nothing
+             returning id"
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for ((route, message), id) in chunk.iter().zip(chunk_ids) {
+            query = query
+                .bind(id)
+                .bind(route.account_id)
+                .bind(route.stream_id)
+                .bind(&message.internal_id)
+                .bind(route.channel)
+                .bind(&message.sender)
+                .bind(&message.recipient)
+                .bind(&message.content)
+                .bind(message.size.encoding.as_str())
+                .bind(message.size.segments as i64)
+                .bind(now + route.validity_ms)
+                .bind(&message.payload);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            inserted.insert(row.get::<String, _>(0));
+        }
     }
-    let existing = sqlx::query(
-        "select id, internal_id, status, encoding, segments, recipient, content from messages
-         where stream_id = $1 and internal_id = $2",
-    )
-    .bind(route.stream_id)
-    .bind(&message.internal_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    let same = existing.get::<String, _>("recipient") == message.recipient
-        && existing.get::<String, _>("content") == message.content;
-    Ok(if same {
-        Queued::Replay(receipt_from_row(&existing))
-    } else {
-        Queued::Conflict
-    })
+    let new_ids: Vec<&String> = ids.iter().filter(|id| inserted.contains(*id)).collect();
+    record_all(tx, &new_ids, MessageStatus::Queued, now, None).await?;
+
+    let mut outcomes = Vec::with_capacity(entries.len());
+    for ((route, message), id) in entries.iter().zip(ids) {
+        if inserted.contains(&id) {
+            outcomes.push(Queued::New(Receipt {
+                message_uuid: id,
+                internal_id: message.internal_id.clone(),
+                status: MessageStatus::Queued,
+                encoding: message.size.encoding.as_str().into(),
+                segments: message.size.segments as i64,
+            }));
+            continue;
+        }
+        let existing = sqlx::query(
+            "select id, internal_id, status, encoding, segments, recipient, content from messages
+             where stream_id = $1 and internal_id = $2",
+        )
+        .bind(route.stream_id)
+        .bind(&message.internal_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let same = existing.get::<String, _>("recipient") == message.recipient
+            && existing.get::<String, _>("content") == message.content;
+        outcomes.push(if same {
+            Queued::Replay(receipt_from_row(&existing))
+        } else {
+            Queued::Conflict
+        });
+    }
+    Ok(outcomes)
 }
 
 fn receipt_from_row(row: &AnyRow) -> Receipt {
@@ -155,25 +342,6 @@ fn receipt_from_row(row: &AnyRow) -> Receipt {
         encoding: row.get("encoding"),
         segments: row.get("segments"),
     }
-}
-
-pub(super) async fn record<'e>(
-    executor: impl sqlx::Executor<'e, Database = Any>,
-    message_id: &str,
-    status: MessageStatus,
-    at: i64,
-    detail: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into message_history (message_id, status, at, detail) values ($1, $2, $3, $4)",
-    )
-    .bind(message_id)
-    .bind(status.as_str())
-    .bind(at)
-    .bind(detail)
-    .execute(executor)
-    .await?;
-    Ok(())
 }
 
 /// One step of a message's history.
@@ -323,39 +491,49 @@ pub async fn advance(db: &Db, id: &str, outcome: Outcome<'_>) -> Result<bool, sq
     Ok(advance_all(db, &[(id, outcome)]).await?[0])
 }
 
-/// [`advance`] for a whole claimed batch in one transaction: one commit, not one per message.
+/// [`advance`] for a whole claimed batch in one transaction: one commit, not one per message,
+/// and one statement per distinct outcome (a batch mostly shares a few), not one per message.
 pub async fn advance_all(db: &Db, steps: &[(&str, Outcome<'_>)]) -> Result<Vec<bool>, sqlx::Error> {
     let now = now_ms();
+    let mut groups: Vec<(&Outcome<'_>, Vec<&str>)> = Vec::new();
+    for (id, outcome) in steps {
+        match groups.iter_mut().find(|(o, _)| *o == outcome) {
+            Some((_, ids)) => ids.push(id),
+            None => groups.push((outcome, vec![id])),
+        }
+    }
     let _turn = db.write_turn().await;
     let mut tx = db.pool().begin().await?;
-    let mut moved = Vec::with_capacity(steps.len());
-    for (id, outcome) in steps {
-        moved.push(advance_in(&mut tx, id, outcome, now).await?);
+    let mut moved = HashSet::with_capacity(steps.len());
+    for (outcome, ids) in groups {
+        for chunk in ids.chunks(ROWS_PER_INSERT) {
+            moved.extend(advance_group(&mut tx, chunk, outcome, now).await?);
+        }
     }
     tx.commit().await?;
-    Ok(moved)
+    Ok(steps.iter().map(|(id, _)| moved.contains(*id)).collect())
 }
 
-async fn advance_in(
+/// Moves the messages `ids` that may take `outcome`; answers those that moved.
+async fn advance_group(
     tx: &mut Transaction<'static, Any>,
-    id: &str,
+    ids: &[&str],
     outcome: &Outcome<'_>,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Vec<String>, sqlx::Error> {
     let from = if outcome.status == MessageStatus::Queued {
         // A retry keeps the message queued.
         vec![MessageStatus::Queued]
     } else {
         outcome.status.predecessors()
     };
-    let placeholders = (0..from.len())
-        .map(|n| format!("${}", n + 8))
-        .collect::<Vec<_>>()
-        .join(", ");
     let sql = format!(
         "update messages set status = $1, next_at = $2, lease_until = null, error_code = $3,
              error_message = $4, attempts = attempts + $5, updated_at = $6
-         where id = $7 and status in ({placeholders})"
+         where status in ({}) and id in ({})
+         returning id",
+        placeholders(7, from.len()),
+        placeholders(7 + from.len(), ids.len())
     );
     let mut query = sqlx::query(&sql)
         .bind(outcome.status.as_str())
@@ -363,23 +541,52 @@ async fn advance_in(
         .bind(outcome.error.map(|e| e.0))
         .bind(outcome.error.map(|e| e.1))
         .bind(i64::from(outcome.attempted))
-        .bind(now)
-        .bind(id);
+        .bind(now);
     for status in &from {
         query = query.bind(status.as_str());
     }
-    let moved = query.execute(&mut **tx).await?.rows_affected() == 1;
-    if moved {
-        record(
-            &mut **tx,
-            id,
-            outcome.status,
-            now,
-            outcome.error.map(|e| e.1),
-        )
-        .await?;
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let moved: Vec<String> = query
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    // A message waiting for its slot under the throughput limit has no new step to record.
+    let deferred = outcome.status == MessageStatus::Queued && outcome.error.is_none();
+    if !deferred {
+        record_all(tx, &moved, outcome.status, now, outcome.error.map(|e| e.1)).await?;
     }
     Ok(moved)
+}
+
+/// Appends the same step to the history of each of `ids`, in one statement.
+async fn record_all(
+    tx: &mut Transaction<'static, Any>,
+    ids: &[impl AsRef<str>],
+    status: MessageStatus,
+    at: i64,
+    detail: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(ROWS_PER_INSERT) {
+        let rows = (0..chunk.len())
+            .map(|n| format!("(${}, $1, $2, $3)", n + 4))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql =
+            format!("insert into message_history (message_id, status, at, detail) values {rows}");
+        let mut query = sqlx::query(&sql)
+            .bind(status.as_str())
+            .bind(at)
+            .bind(detail);
+        for id in chunk {
+            query = query.bind(id.as_ref());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// A query with the Messages filters bound as $1 to $8.
@@ -551,7 +758,7 @@ pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Erro
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    record(&mut *tx, &id, MessageStatus::Received, now, None).await?;
+    record_all(&mut tx, &[&id], MessageStatus::Received, now, None).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -34,6 +34,8 @@ pub struct Stream {
     pub tags: Vec<String>,
     /// `None` means "Customized": the sender is chosen in each request.
     pub default_sender: Option<String>,
+    /// At most this many messages a second go to the channel; `None` is no limit.
+    pub max_rate: Option<u32>,
     pub wizard_step: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -50,7 +52,13 @@ pub struct StreamInput {
     pub allowed_ips: Vec<String>,
     pub tags: Vec<String>,
     pub default_sender: Option<String>,
+    /// Messages per second, 1 to [`MAX_RATE`]; `None` is no limit.
+    #[serde(default)]
+    pub max_rate: Option<u32>,
 }
+
+/// The highest throughput limit a stream may set, in messages per second.
+pub const MAX_RATE: u32 = 10_000;
 
 /// The streams table's filters and page, as held in the URL query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use super::{
-    FieldError, SenderId, Stream, StreamFilter, StreamInput, StreamKind, StreamName, StreamPage,
-    StreamStatus, parse_cidr, parse_description, parse_tag,
+    FieldError, MAX_RATE, SenderId, Stream, StreamFilter, StreamInput, StreamKind, StreamName,
+    StreamPage, StreamStatus, parse_cidr, parse_description, parse_tag,
 };
 use crate::{
     crypto::{SecretKey, random_token, sha256_hex},
-    db::{Db, is_unique_violation, new_id, now_ms},
+    db::{Db, is_unique_violation, new_id, now_ms, placeholders},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +38,7 @@ struct ValidInput {
     allowed_ips: Vec<String>,
     tags: Vec<String>,
     default_sender: Option<SenderId>,
+    max_rate: Option<i64>,
 }
 
 impl ValidInput {
@@ -79,6 +80,19 @@ impl ValidInput {
                 .filter(|s| !s.trim().is_empty())
                 .map(SenderId::parse)
                 .transpose()?,
+            max_rate: match input.max_rate {
+                None => None,
+                Some(rate @ 1..=MAX_RATE) => Some(i64::from(rate)),
+                Some(_) => {
+                    return Err(FieldError {
+                        field: "max_rate",
+                        code: "invalid_max_rate",
+                        message: format!(
+                            "Enter a whole number of messages per second from 1 to {MAX_RATE}, or leave it empty for no limit."
+                        ),
+                    });
+                }
+            },
         })
     }
 }
@@ -110,8 +124,8 @@ pub async fn create(
     sqlx::query(
         "insert into streams (id, account_id, name, description, kind, status, wizard_step,
              restricted, demo, ip_acl_enabled, default_sender_id, token_sealed, token_hash,
-             created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, 'details', 0, $7, $8, $9, $10, $11, $12, $12)",
+             created_at, updated_at, max_rate)
+         values ($1, $2, $3, $4, $5, $6, 'details', 0, $7, $8, $9, $10, $11, $12, $12, $13)",
     )
     .bind(&id)
     .bind(account_id)
@@ -125,6 +139,7 @@ pub async fn create(
     .bind(key.seal(token.as_bytes()))
     .bind(sha256_hex(&token))
     .bind(now)
+    .bind(valid.max_rate)
     .execute(&mut *tx)
     .await?;
     write_tags_and_ips(&mut tx, account_id, &id, &valid).await?;
@@ -198,7 +213,7 @@ pub async fn update(
     };
     let updated = sqlx::query(
         "update streams set name = $1, description = $2, demo = $3, ip_acl_enabled = $4,
-             default_sender_id = $5, updated_at = $6
+             default_sender_id = $5, updated_at = $6, max_rate = $9
          where id = $7 and account_id = $8",
     )
     .bind(valid.name.as_str())
@@ -209,6 +224,7 @@ pub async fn update(
     .bind(now_ms())
     .bind(id)
     .bind(account_id)
+    .bind(valid.max_rate)
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
@@ -299,8 +315,8 @@ const EFFECTIVE_STATUS: &str = "case when s.status = 'ready' and exists (
 fn stream_columns() -> String {
     format!(
         "s.id, s.name, s.description, s.kind, {EFFECTIVE_STATUS} as status, s.wizard_step,
-         s.restricted, s.demo, s.ip_acl_enabled, d.value as default_sender, s.created_at,
-         s.updated_at, s.last_activity_at"
+         s.restricted, s.demo, s.ip_acl_enabled, d.value as default_sender, s.max_rate,
+         s.created_at, s.updated_at, s.last_activity_at"
     )
 }
 
@@ -396,6 +412,9 @@ fn stream_from_row(row: &AnyRow) -> Stream {
         allowed_ips: Vec::new(),
         tags: Vec::new(),
         default_sender: row.get("default_sender"),
+        max_rate: row
+            .get::<Option<i64>, _>("max_rate")
+            .and_then(|rate| u32::try_from(rate).ok()),
         wizard_step: row.get("wizard_step"),
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
@@ -408,10 +427,7 @@ async fn with_tags_and_ips(db: &Db, mut streams: Vec<Stream>) -> Result<Vec<Stre
     if streams.is_empty() {
         return Ok(streams);
     }
-    let placeholders = (1..=streams.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let placeholders = placeholders(1, streams.len());
     let lists = [
         format!(
             "select st.stream_id, t.name as item from stream_tags st join tags t on t.id = st.tag_id
@@ -485,7 +501,7 @@ pub async fn reset_token(
     Ok(token)
 }
 
-/// The stream a token belongs to, whichever account owns it.
+/// The stream a token belongs to, whichever account owns it, for the API: without its tags.
 pub async fn find_by_token(db: &Db, token: &str) -> Result<Option<(String, Stream)>, sqlx::Error> {
     // One look-up by the hash, on the API's hot path, rather than an id look-up and a `get`.
     let sql = format!(
@@ -499,11 +515,43 @@ pub async fn find_by_token(db: &Db, token: &str) -> Result<Option<(String, Strea
         .fetch_optional(db.pool())
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let account_id: String = row.get("account_id");
-    Ok(with_tags_and_ips(db, vec![stream_from_row(&row)])
+    let mut stream = stream_from_row(&row);
+    // The API needs the allow-list only when it is on, and never the tags: they stay empty.
+    if stream.ip_acl_enabled {
+        stream.allowed_ips =
+            sqlx::query_scalar("select cidr from stream_ips where stream_id = $1 order by cidr")
+                .bind(&stream.id)
+                .fetch_all(db.pool())
+                .await?;
+    }
+    Ok(Some((row.get("account_id"), stream)))
+}
+
+/// The throughput limits of those of `stream_ids` that have one.
+pub async fn max_rates(db: &Db, stream_ids: &[&str]) -> Result<HashMap<String, u32>, sqlx::Error> {
+    let mut ids: Vec<&str> = stream_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "select id, max_rate from streams where max_rate is not null and id in ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    Ok(query
+        .fetch_all(db.pool())
         .await?
-        .pop()
-        .map(|stream| (account_id, stream)))
+        .iter()
+        .filter_map(|row| {
+            let rate = u32::try_from(row.get::<i64, _>("max_rate")).ok()?;
+            Some((row.get("id"), rate))
+        })
+        .collect())
 }
 
 /// Pauses (`false`) or resumes (`true`) a finished stream.

@@ -220,11 +220,12 @@ async fn send(
         channel: delivery.channel_for(stream),
         validity_ms: delivery.validity_ms(),
     };
-    let mut queued = messages::accept(&state.db, route, &valid)
+    let any_valid = !valid.is_empty();
+    let mut queued = messages::accept(&state.db, route, valid)
         .await
         .map_err(storage)?
         .into_iter();
-    if !valid.is_empty() {
+    if any_valid {
         delivery.wake();
     }
 

@@ -158,7 +158,7 @@ async fn queue(
         channel: delivery.channel_for(&caller.stream),
         validity_ms: delivery.validity_ms(),
     };
-    let queued = messages::accept(&state.db, route, std::slice::from_ref(&message))
+    let queued = messages::accept(&state.db, route, vec![message])
         .await
         .map_err(storage)?;
     let receipt = match queued.into_iter().next() {

@@ -1,11 +1,12 @@
 //! The demo channel: nothing leaves the machine. A queued message is "sent" at once and
 //! reported delivered (or, for `demo_failure_ratio` of them, undelivered) after `demo_delay_ms`.
+//! `demo_transient_ratio` of send attempts fail transiently, to exercise retries.
 
 use rand::Rng;
 
 use super::DeliveryConfig;
 use app::{
-    db::{Db, now_ms},
+    db::Db,
     messages::{
         MessageStatus,
         store::{self, Claimed, Inbound, Outcome},
@@ -15,16 +16,34 @@ use app::{
 
 pub const NAME: &str = "demo";
 
-/// The next step of a demo message.
-pub fn step(config: &DeliveryConfig, message: &Claimed) -> Outcome<'static> {
-    match message.status {
-        MessageStatus::Queued => Outcome {
-            status: MessageStatus::Sent,
-            next_at: Some(now_ms() + i64::try_from(config.demo_delay_ms).unwrap_or(0)),
-            error: None,
-            attempted: true,
-        },
-        _ if rand::thread_rng().gen_bool(config.demo_failure_ratio.clamp(0.0, 1.0)) => Outcome {
+/// A failure worth another attempt later.
+#[derive(Debug, Clone, Copy)]
+pub struct Transient {
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+/// Hands a queued message to the demo "provider", which accepts it (and reports after
+/// `demo_delay_ms`) or, for `demo_transient_ratio` of attempts, is busy.
+pub fn send(config: &DeliveryConfig, now: i64) -> Result<Outcome<'static>, Transient> {
+    if rand::thread_rng().gen_bool(config.demo_transient_ratio.clamp(0.0, 1.0)) {
+        return Err(Transient {
+            code: "provider_busy",
+            message: "The demo provider was busy and asked to try again later (simulated).",
+        });
+    }
+    Ok(Outcome {
+        status: MessageStatus::Sent,
+        next_at: Some(now + i64::try_from(config.demo_delay_ms).unwrap_or(0)),
+        error: None,
+        attempted: true,
+    })
+}
+
+/// The delivery report of a sent message.
+pub fn report(config: &DeliveryConfig) -> Outcome<'static> {
+    if rand::thread_rng().gen_bool(config.demo_failure_ratio.clamp(0.0, 1.0)) {
+        return Outcome {
             status: MessageStatus::Undelivered,
             next_at: None,
             error: Some((
@@ -32,13 +51,13 @@ pub fn step(config: &DeliveryConfig, message: &Claimed) -> Outcome<'static> {
                 "The demo handset did not acknowledge the message (simulated).",
             )),
             attempted: false,
-        },
-        _ => Outcome {
-            status: MessageStatus::Delivered,
-            next_at: None,
-            error: None,
-            attempted: false,
-        },
+        };
+    }
+    Outcome {
+        status: MessageStatus::Delivered,
+        next_at: None,
+        error: None,
+        attempted: false,
     }
 }
 

@@ -136,6 +136,8 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
         "::1",
         "--tag",
         "ops",
+        "--max-rate",
+        "40",
         "--json",
     ]);
     let unknown_owner = run(&[
@@ -179,7 +181,12 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
     let printed: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     let token = printed["token"].as_str().unwrap();
     let app = TestApp::spawn_on(database).await;
-    let (_, stream) = app::streams::store::find_by_token(&app.db, token)
+    let (account_id, found) = app::streams::store::find_by_token(&app.db, token)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.allowed_ips, vec!["10.0.0.0/8", "::1/128"]);
+    let stream = app::streams::store::get(&app.db, &account_id, &found.id)
         .await
         .unwrap()
         .unwrap();
@@ -188,6 +195,7 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
     assert!(stream.demo && stream.ip_acl_enabled);
     assert_eq!(stream.allowed_ips, vec!["10.0.0.0/8", "::1/128"]);
     assert_eq!(stream.tags, vec!["ops"]);
+    assert_eq!(stream.max_rate, Some(40));
     assert!(String::from_utf8_lossy(&unknown_owner.stderr).contains("no user with the email"));
     assert!(String::from_utf8_lossy(&bad_type.stderr).contains("is not a stream type"));
     assert!(String::from_utf8_lossy(&bad_ip.stderr).contains("is not an IPv4 or IPv6 address"));

@@ -53,6 +53,7 @@ async fn a_created_stream_lists_with_normalised_ips_tags_and_sender(backend: Bac
         ],
         tags: vec!["auth".into(), "web".into(), "auth".into()],
         default_sender: Some("AcmeShop".into()),
+        max_rate: Some(50),
     };
 
     let (created, token) = store::create(&app.db, &key, &acme, StreamKind::SmsOtp, &details, false)
@@ -71,6 +72,7 @@ async fn a_created_stream_lists_with_normalised_ips_tags_and_sender(backend: Bac
     assert_eq!(created.allowed_ips, vec!["10.0.0.0/8", "203.0.113.7/32"]);
     assert_eq!(created.tags, vec!["auth", "web"]);
     assert_eq!(created.default_sender.as_deref(), Some("AcmeShop"));
+    assert_eq!(created.max_rate, Some(50));
     assert_eq!(
         store::sender_ids(&app.db, &acme).await.unwrap(),
         vec!["AcmeShop"]
@@ -263,8 +265,8 @@ async fn drafts_only_allow_edit_and_delete(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        (edited.name.as_str(), edited.status),
-        ("Nearly done", StreamStatus::Draft)
+        (edited.name.as_str(), edited.status, edited.max_rate),
+        ("Nearly done", StreamStatus::Draft, None)
     );
     store::delete(&app.db, &acme, &draft.id).await.unwrap();
 
@@ -363,7 +365,7 @@ async fn invalid_input_is_refused_and_writes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let key = SecretKey::generate();
     let acme = account(&app.db, "ann@acme.io").await;
-    let cases: [(Spoil, &str); 5] = [
+    let cases: [(Spoil, &str); 7] = [
         (|i| i.name = " ".into(), "name_required"),
         (|i| i.allowed_ips = vec!["10.0.0.300".into()], "invalid_ip"),
         (|i| i.ip_acl_enabled = true, "ip_required"),
@@ -372,6 +374,8 @@ async fn invalid_input_is_refused_and_writes_nothing(backend: Backend) {
             "invalid_sender_id",
         ),
         (|i| i.tags = vec!["a,b".into()], "invalid_tag"),
+        (|i| i.max_rate = Some(0), "invalid_max_rate"),
+        (|i| i.max_rate = Some(10_001), "invalid_max_rate"),
     ];
 
     for (spoil, code) in cases {

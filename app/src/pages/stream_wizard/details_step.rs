@@ -73,6 +73,16 @@ pub fn DetailsStep(
                     <input id="new-sender" bind:value=state.new_sender placeholder="Acme or 447700900123" class=INPUT />
                 </Show>
             </Field>
+            <TextField
+                id="max-rate"
+                label="Throughput limit (messages per second)"
+                value=state.max_rate
+                error=state.error
+                field="max_rate"
+                hint="Messages beyond it wait their turn in the queue. Empty: as fast as the channel takes them."
+                placeholder="No limit"
+                inputmode="numeric"
+            />
             <label class="flex items-start gap-2 rounded-lg border border-slate-200 p-4 text-sm">
                 <input type="checkbox" bind:checked=state.demo class="mt-0.5 h-4 w-4" />
                 <span>

@@ -60,6 +60,8 @@ pub struct WizardState {
     /// [`CUSTOMIZED`], [`NEW_SENDER`] or an existing sender ID.
     pub sender_choice: RwSignal<String>,
     pub new_sender: RwSignal<String>,
+    /// The throughput limit as typed; empty is no limit.
+    pub max_rate: RwSignal<String>,
     pub otp: OtpForm,
     pub webhook: WebhookForm,
     pub whatsapp: WhatsAppForm,
@@ -70,6 +72,11 @@ pub struct WizardState {
 impl WizardState {
     pub fn new(kind: StreamKind, existing: Option<Stream>, settings: StoredSettings) -> Self {
         let stream = existing.clone();
+        let max_rate = existing
+            .as_ref()
+            .and_then(|s| s.max_rate)
+            .map(|rate| rate.to_string())
+            .unwrap_or_default();
         let field = |get: fn(&Stream) -> String| {
             RwSignal::new(stream.as_ref().map(get).unwrap_or_default())
         };
@@ -101,6 +108,7 @@ impl WizardState {
                     .unwrap_or_else(|| CUSTOMIZED.to_string()),
             ),
             new_sender: RwSignal::new(String::new()),
+            max_rate: RwSignal::new(max_rate),
             otp: OtpForm::new(settings.otp),
             webhook: WebhookForm::new(settings.webhook),
             whatsapp: WhatsAppForm::new(&settings.whatsapp),
@@ -130,6 +138,11 @@ impl WizardState {
             },
             tags: self.tags.get_untracked(),
             default_sender: self.default_sender(),
+            // Text that is not a number becomes 0, which the server refuses with its message.
+            max_rate: self.max_rate.with_untracked(|text| {
+                let text = text.trim();
+                (!text.is_empty()).then(|| text.parse().unwrap_or(0))
+            }),
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::{
     components::{ConfirmDialog, Toasts, TokenDialog},
     error::AppError,
     streams::{
-        Stream, StreamKind, StreamStatus,
+        Stream, StreamStatus,
         api::{StreamAction, apply_stream_action, reset_token, show_token},
     },
 };
@@ -79,8 +79,6 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
         )
     };
     let restricted = stream.restricted;
-    // WhatsApp streams get their test once the WhatsApp requests exist.
-    let testable = stream.kind != StreamKind::Whatsapp;
     let restrict_item = move || {
         if restricted {
             view! {
@@ -107,11 +105,9 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
             <div role="menu" class="absolute right-0 z-20 mt-1 w-48 rounded-lg border border-slate-200 bg-white p-1 shadow-lg">
                 {(!is_draft).then(|| view! {
                     <button type="button" role="menuitem" class=item on:click=reveal>"Show token"</button>
-                    {testable.then(|| view! {
-                        <button type="button" role="menuitem" class=item on:click=move |_| { close_menu(); open.set(Some(Open::Test)); }>
-                            "Test stream API"
-                        </button>
-                    })}
+                    <button type="button" role="menuitem" class=item on:click=move |_| { close_menu(); open.set(Some(Open::Test)); }>
+                        "Test stream API"
+                    </button>
                     <button type="button" role="menuitem" class=item on:click=move |_| { close_menu(); open.set(Some(Open::ConfirmReset)); }>
                         "Reset token"
                     </button>

@@ -8,7 +8,9 @@ use crate::{
     components::{Dialog, Field, INPUT, TextField, Toasts},
     error::AppError,
     pages::stream_settings::{PRIMARY, SECONDARY},
-    streams::{Stream, StreamKind, api::show_token},
+    streams::{
+        Stream, StreamKind, api::show_token, settings::WhatsAppTemplate, settings_api::get_whatsapp,
+    },
 };
 
 /// Calls the public API like a customer's system would; answers the HTTP status and JSON.
@@ -45,22 +47,58 @@ async fn pause(ms: u32) {
     let _ = ms;
 }
 
-/// The request a test makes for a stream of `kind`.
-fn test_request(kind: StreamKind, phone: &str, sender: &str, text: &str) -> (&'static str, Value) {
-    let sender = (!sender.trim().is_empty()).then(|| sender.trim().to_string());
-    match kind {
-        StreamKind::SmsOtp => (
+/// What the person filled in, by the kind of request the stream's test makes.
+#[derive(Debug, Clone)]
+enum TestInput {
+    Sms {
+        sender: String,
+        text: String,
+    },
+    Otp {
+        sender: String,
+    },
+    Template {
+        template: WhatsAppTemplate,
+        variables: Vec<String>,
+    },
+}
+
+/// The endpoint and body of a test request to `phone`.
+fn test_request(phone: &str, input: TestInput) -> (&'static str, Value) {
+    let sender = |sender: String| (!sender.trim().is_empty()).then(|| sender.trim().to_string());
+    match input {
+        TestInput::Otp { sender: from } => (
             "/otp/auth",
-            json!({ "recipient_phone": phone, "sender": sender }),
+            json!({ "recipient_phone": phone, "sender": sender(from) }),
         ),
-        _ => (
+        TestInput::Sms { sender: from, text } => (
             "/simple_send/",
             json!({ "messages": [{
                 "recipient_phone": phone,
-                "sender": sender,
+                "sender": sender(from),
                 "message_content": text,
             }] }),
         ),
+        TestInput::Template {
+            template,
+            variables,
+        } => (
+            "/whatsapp/template/",
+            json!({
+                "recipient_phone": phone,
+                "template_name": template.name,
+                "language": template.language,
+                "template_variables": variables,
+            }),
+        ),
+    }
+}
+
+fn test_path(kind: StreamKind) -> &'static str {
+    match kind {
+        StreamKind::SmsOtp => "/otp/auth",
+        StreamKind::Whatsapp => "/whatsapp/template/",
+        _ => "/simple_send/",
     }
 }
 
@@ -82,27 +120,49 @@ enum Progress {
 pub fn TestStreamDialog(stream: Stream, on_close: Callback<()>) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let kind = stream.kind;
+    let id = StoredValue::new(stream.id.clone());
     let customized = stream.default_sender.is_none();
     let phone = RwSignal::new(String::new());
     let sender = RwSignal::new(String::new());
     let text = RwSignal::new("Hello from Sluice! This is a test message.".to_string());
+    // WhatsApp tests start a conversation with one of the stream's templates.
+    let templates = LocalResource::new(move || {
+        let id = id.get_value();
+        async move {
+            match kind {
+                StreamKind::Whatsapp => get_whatsapp(id).await.map(|settings| settings.templates),
+                _ => Ok(Vec::new()),
+            }
+        }
+    });
+    let template = RwSignal::new(None::<WhatsAppTemplate>);
+    let variables = RwSignal::new(Vec::<String>::new());
     let progress = RwSignal::new(Progress::Idle);
     let error = RwSignal::new(None::<AppError>);
-    let id = StoredValue::new(stream.id.clone());
 
     let run = move || {
         progress.set(Progress::Sending);
         spawn_local(async move {
             let outcome: Result<(), String> = async {
                 let token = show_token(id.get_value()).await.map_err(|e| e.message)?;
-                let (path, body) = test_request(
-                    kind,
-                    &phone.get_untracked(),
-                    &sender.get_untracked(),
-                    &text.get_untracked(),
-                );
+                let input = match kind {
+                    StreamKind::SmsOtp => TestInput::Otp {
+                        sender: sender.get_untracked(),
+                    },
+                    StreamKind::Whatsapp => TestInput::Template {
+                        template: template
+                            .get_untracked()
+                            .ok_or("Choose a template to send.")?,
+                        variables: variables.get_untracked(),
+                    },
+                    _ => TestInput::Sms {
+                        sender: sender.get_untracked(),
+                        text: text.get_untracked(),
+                    },
+                };
+                let (path, body) = test_request(&phone.get_untracked(), input);
                 let (status, answer) = call_api(path, &token, Some(body)).await?;
-                let message = if kind == StreamKind::SmsOtp {
+                let message = if path == "/otp/auth" {
                     answer["message"].clone()
                 } else {
                     answer["messages"][0].clone()
@@ -157,11 +217,9 @@ pub fn TestStreamDialog(stream: Stream, on_close: Callback<()>) -> impl IntoView
         });
     };
     let title = format!("Test {}", stream.name);
-    let path = if kind == StreamKind::SmsOtp {
-        "/otp/auth"
-    } else {
-        "/simple_send/"
-    };
+    let path = test_path(kind);
+    // WhatsApp streams name their sender (a phone-number ID) in their settings.
+    let customized = customized && kind != StreamKind::Whatsapp;
     view! {
         <Dialog title on_close wide=true>
             <p>
@@ -173,7 +231,10 @@ pub fn TestStreamDialog(stream: Stream, on_close: Callback<()>) -> impl IntoView
                 {customized.then(|| view! {
                     <TextField id="test-sender" label="Sender" hint="This stream's sender is Customized: name one." value=sender error field="sender" placeholder="Acme" />
                 })}
-                {(kind != StreamKind::SmsOtp).then(|| view! {
+                {(kind == StreamKind::Whatsapp).then(|| view! {
+                        <TemplatePicker templates template variables />
+                })}
+                {(!matches!(kind, StreamKind::SmsOtp | StreamKind::Whatsapp)).then(|| view! {
                     <Field id="test-text" label="Message" error=Signal::stored(None::<String>)>
                         <textarea id="test-text" rows="3" bind:value=text class=INPUT></textarea>
                     </Field>
@@ -203,5 +264,82 @@ pub fn TestStreamDialog(stream: Stream, on_close: Callback<()>) -> impl IntoView
                 }}
             </div>
         </Dialog>
+    }
+}
+
+/// The template a WhatsApp test sends and a field for each of its `{{n}}` parameters.
+#[component]
+fn TemplatePicker(
+    templates: LocalResource<Result<Vec<WhatsAppTemplate>, AppError>>,
+    template: RwSignal<Option<WhatsAppTemplate>>,
+    variables: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    let choose = move |list: &[WhatsAppTemplate], index: usize| {
+        let chosen = list.get(index).cloned();
+        variables.set(vec![
+            String::new();
+            chosen
+                .as_ref()
+                .map_or(0, WhatsAppTemplate::parameter_count)
+        ]);
+        template.set(chosen);
+    };
+    move || match templates.get() {
+        None => view! { <p class="text-slate-500">"Loading templates…"</p> }.into_any(),
+        Some(Err(error)) => {
+            view! { <p role="alert" class="text-red-700">{error.message}</p> }.into_any()
+        }
+        Some(Ok(list)) if list.is_empty() => view! {
+            <p role="alert" class="text-amber-700">
+                "This stream has no templates yet: add one in its WhatsApp tab, then test it."
+            </p>
+        }
+        .into_any(),
+        Some(Ok(list)) => {
+            if template.get_untracked().is_none() {
+                choose(&list, 0);
+            }
+            let options = list.clone();
+            view! {
+                <Field id="test-template" label="Template" error=Signal::stored(None::<String>)>
+                    <select
+                        id="test-template"
+                        class=INPUT
+                        on:change=move |event| {
+                            if let Ok(index) = event_target_value(&event).parse() {
+                                choose(&list, index);
+                            }
+                        }
+                    >
+                        {options.iter().enumerate().map(|(index, t)| view! {
+                            <option value=index.to_string()>{format!("{} ({})", t.name, t.language)}</option>
+                        }).collect_view()}
+                    </select>
+                </Field>
+                <p class="text-xs text-slate-500" data-testid="test-template-body">
+                    {move || template.get().map(|t| t.body)}
+                </p>
+                {move || (0..variables.with(Vec::len)).map(|n| {
+                    let id = format!("test-variable-{}", n + 1);
+                    view! {
+                        <div>
+                            <label for=id.clone() class="mb-1 block text-sm font-medium text-slate-700">
+                                {format!("Parameter {{{{{}}}}}", n + 1)}
+                            </label>
+                            <input
+                                id=id
+                                class=INPUT
+                                prop:value=move || variables.with(|v| v.get(n).cloned().unwrap_or_default())
+                                on:input=move |event| {
+                                    let value = event_target_value(&event);
+                                    variables.update(|v| if let Some(slot) = v.get_mut(n) { *slot = value; });
+                                }
+                            />
+                        </div>
+                    }
+                }).collect_view()}
+            }
+            .into_any()
+        }
     }
 }

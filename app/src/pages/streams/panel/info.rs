@@ -26,6 +26,12 @@ pub fn InfoTab(
         ("Created", when(Some(stream.created_at))),
         ("Last changed", when(Some(stream.updated_at))),
         ("Last activity", when(stream.last_activity_at)),
+        (
+            "Throughput limit",
+            stream
+                .max_rate
+                .map_or_else(|| "No limit".into(), |rate| format!("{rate} messages/s")),
+        ),
     ];
     view! {
         <dl class="mb-6 grid grid-cols-2 gap-x-4 gap-y-2 rounded-lg bg-slate-50 p-4 text-sm sm:grid-cols-3" data-testid="stream-facts">
