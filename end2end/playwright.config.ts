@@ -42,6 +42,8 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: "../target/site",
       SLUICE_DELIVERY__DEMO_DELAY_MS: "1500",
       SLUICE_DELIVERY__DEMO_FAILURE_RATIO: "0",
+      // Webhook tests post to a receiver on this machine.
+      SLUICE_WEBHOOKS__ALLOW_PRIVATE: "true",
     },
     reuseExistingServer: false,
     timeout: 60_000,

@@ -10,6 +10,7 @@ pub mod messages;
 mod pages;
 pub mod streams;
 pub mod time;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub mod crypto;

@@ -14,6 +14,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The public API's OpenAPI document, which the API docs page renders.
     pub api_document: Arc<serde_json::Value>,
+    /// Rings the webhook sender when an event is queued from the console.
+    pub webhook_wake: Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

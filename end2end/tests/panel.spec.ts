@@ -1,3 +1,6 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
 import { createStream, newEmail, signUp, test, streamRow, expect } from "./helpers";
 
 test("the side panel opens on a name, deep-links its tabs and moves with the arrow keys", async ({ page }) => {
@@ -208,4 +211,50 @@ test("dialogs and menus keep the keyboard inside and close on Escape", async ({ 
   await page.keyboard.press("Escape");
   await expect(dialog).toHaveCount(0);
   await expect(streamRow(page, "Keys")).toBeVisible();
+});
+
+test("the Webhooks tab sends a test event, logs each attempt and retries on demand", async ({ page }) => {
+  // The customer's endpoint: fails the first request, accepts the rest.
+  const received: string[] = [];
+  const answers = [500];
+  const receiver = http.createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      received.push(body);
+      const status = answers.shift() ?? 200;
+      response.writeHead(status, { "content-type": "text/plain" });
+      response.end(`answered ${status}`);
+    });
+  });
+  await new Promise<void>((listening) => receiver.listen(0, "127.0.0.1", listening));
+  const { port } = receiver.address() as AddressInfo;
+  try {
+    await signUp(page, newEmail("deliveries"));
+    const id = await createStream(page, "sms_two_way", "Replies");
+    const saved = await page.request.post("/api/streams/webhook/save", {
+      data: { id, input: { method: "POST", url: `http://127.0.0.1:${port}/hooks`, headers: [], enabled: true } },
+    });
+    expect(saved.ok()).toBeTruthy();
+    await page.goto(`/streams?stream=${id}&tab=webhooks`);
+    const panel = page.getByTestId("side-panel");
+    await expect(panel.getByTestId("webhook-deliveries")).toContainText("Nothing sent yet");
+
+    await panel.getByRole("button", { name: "Test webhook" }).click();
+    await expect(page.getByTestId("toast")).toContainText("Test event queued.");
+    const delivery = panel.getByTestId("webhook-delivery").first();
+    await expect(delivery).toContainText("webhook.test");
+    await expect(delivery.getByTestId("webhook-attempt").first()).toContainText("HTTP 500");
+    await expect(delivery).toContainText("answered 500");
+    await expect(delivery).toContainText("Pending");
+
+    await delivery.getByRole("button", { name: /^Retry delivery/ }).click();
+    await expect(delivery).toContainText("Delivered");
+    await expect(delivery.getByTestId("webhook-attempt")).toHaveCount(2);
+    await expect(delivery.getByTestId("webhook-attempt").nth(1)).toContainText("HTTP 200");
+    expect(received).toHaveLength(2);
+    expect(JSON.parse(received[0]).type).toBe("webhook.test");
+  } finally {
+    receiver.close();
+  }
 });

@@ -15,7 +15,7 @@ use figment::{
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::{cli::Overrides, delivery::DeliveryConfig};
+use crate::{cli::Overrides, delivery::DeliveryConfig, webhooks::WebhookConfig};
 
 /// The config file read when present and no --config is given.
 pub const DEFAULT_CONFIG_FILE: &str = "sluice.toml";
@@ -39,6 +39,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How messages are delivered (`[delivery]`).
     pub delivery: DeliveryConfig,
+    /// How customers' webhooks are called (`[webhooks]`).
+    pub webhooks: WebhookConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +72,7 @@ impl Default for Config {
             log_level: "info".into(),
             log_format: LogFormat::Pretty,
             delivery: DeliveryConfig::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }

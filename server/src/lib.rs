@@ -7,6 +7,7 @@ pub mod config;
 pub mod delivery;
 pub mod http;
 pub mod telemetry;
+pub mod webhooks;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -14,7 +15,7 @@ use app::{db::Db, state::AppState};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, delivery::Delivery};
+use crate::{config::Config, delivery::Delivery, webhooks::Sender};
 
 /// A bound, migrated, ready-to-serve Sluice.
 pub struct Application {
@@ -23,6 +24,7 @@ pub struct Application {
     state: AppState,
     trusted_proxies: Arc<[ipnet::IpNet]>,
     delivery: Delivery,
+    webhooks: Sender,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,8 @@ pub enum StartError {
     Config(#[from] config::ConfigError),
     #[error("database: {0}")]
     Db(#[from] app::db::DbError),
+    #[error("the webhook HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -41,7 +45,7 @@ pub enum StartError {
 impl Application {
     /// Connects to the database, applies migrations and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let secret_key = config.secret_key()?;
+        let secret_key = Arc::new(config.secret_key()?);
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
 
@@ -56,14 +60,22 @@ impl Application {
             source,
         })?;
 
+        let webhook_wake = Arc::default();
+        let webhooks = Sender::new(
+            db.clone(),
+            secret_key.clone(),
+            config.webhooks,
+            Arc::clone(&webhook_wake),
+        )?;
         let state = AppState {
             db,
-            secret_key: Arc::new(secret_key),
+            secret_key,
             leptos_options: leptos_options(addr),
             api_document: Arc::new(
                 serde_json::to_value(<api::ApiDoc as utoipa::OpenApi>::openapi())
                     .unwrap_or_default(),
             ),
+            webhook_wake,
         };
         Ok(Self {
             listener,
@@ -71,6 +83,7 @@ impl Application {
             state,
             trusted_proxies: config.trusted_proxies.into(),
             delivery: Delivery::new(config.delivery),
+            webhooks,
         })
     }
 
@@ -97,7 +110,14 @@ impl Application {
         let db = self.state.db.clone();
         let maintenance = tokio::spawn(maintenance(db.clone()));
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
-        let mut workers = self.delivery.spawn_workers(db.clone(), workers_stop);
+        let mut workers = self
+            .delivery
+            .spawn_workers(db.clone(), workers_stop.clone());
+        let sender = self.webhooks;
+        workers.spawn(async move {
+            // The sender stops between deliveries; an event it was sending keeps its lease.
+            let _ = sender.spawn(workers_stop).await;
+        });
         let router = http::router(self.state, self.trusted_proxies, self.delivery);
         tracing::info!(addr = %self.addr, backend = ?db.backend(), "sluice is serving");
         let served = axum::serve(

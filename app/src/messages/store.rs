@@ -759,6 +759,33 @@ pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Erro
     .execute(&mut *tx)
     .await?;
     record_all(&mut tx, &[&id], MessageStatus::Received, now, None).await?;
+    // The customer's webhook hears of it once the message is stored, not before.
+    let kind: Option<String> = sqlx::query_scalar("select kind from streams where id = $1")
+        .bind(inbound.stream_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let medium = match kind.as_deref() {
+        Some("whatsapp") => "whatsapp",
+        _ => "sms",
+    };
+    let event = serde_json::json!({
+        "type": "message.received",
+        "message_uuid": id,
+        "channel": medium,
+        "sender_phone": inbound.from,
+        "recipient": inbound.to.unwrap_or_default(),
+        "message_content": inbound.content,
+        "received_at": crate::time::rfc3339(now),
+    });
+    crate::webhooks::store::enqueue(
+        &mut tx,
+        inbound.account_id,
+        inbound.stream_id,
+        "message.received",
+        &event,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -158,7 +158,7 @@ pub async fn delete_sender_id(value: String) -> Result<(), AppError> {
 }
 
 #[cfg(feature = "ssr")]
-pub(super) mod ssr {
+pub(crate) mod ssr {
     use leptos::prelude::expect_context;
 
     use crate::{

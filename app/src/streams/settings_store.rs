@@ -46,7 +46,7 @@ impl Setting {
 }
 
 /// The stream's type, if the account owns it; refused when the setting does not apply.
-async fn owned(
+pub(crate) async fn owned(
     db: &Db,
     account_id: &str,
     stream_id: &str,

@@ -8,3 +8,4 @@ mod helpers;
 mod operations;
 mod settings;
 mod streams;
+mod webhooks;

@@ -5,6 +5,7 @@ mod events;
 mod info;
 mod otp;
 mod stats;
+mod webhook_log;
 mod webhooks;
 mod whatsapp;
 

@@ -1,5 +1,6 @@
 use leptos::{prelude::*, task::spawn_local};
 
+use super::webhook_log::WebhookLog;
 use crate::{
     components::{ConfirmDialog, CopyButton, Toasts},
     error::AppError,
@@ -100,6 +101,9 @@ fn WebhookEditor(
         <div class="mt-6">
             <WebhookRequestPreview kind method url />
         </div>
+        <Show when=move || exists.get()>
+            <WebhookLog id=stream_id.get_value() />
+        </Show>
         <Show when=move || confirming.get()>
             <ConfirmDialog
                 title="Remove the webhook?".to_string()

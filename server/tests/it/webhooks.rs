@@ -1,0 +1,367 @@
+//! Customer webhooks against a real receiver on port 0: inbound replies forwarded with
+//! Standard Webhooks signatures (checked by an independent implementation), retries until
+//! accepted, `Retry-After`, 410 Gone, the end of the schedule, GET requests and the SSRF guard.
+
+use std::{
+    collections::VecDeque,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use app::{
+    crypto::SecretKey,
+    streams::{
+        StreamInput, StreamKind,
+        settings::{WebhookHeader, WebhookInput, WebhookMethod},
+        settings_store, store,
+    },
+    webhooks::{Delivery, DeliveryStatus, store as deliveries},
+};
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{OriginalUri, State},
+    http::{HeaderMap, StatusCode},
+    response::IntoResponse,
+    routing::any,
+};
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, TestApp, TestDatabase},
+    on_both_backends,
+    streams::account,
+};
+
+on_both_backends!(
+    a_reply_reaches_the_webhook_signed_and_retried_until_accepted,
+    gone_switches_the_webhook_off_and_a_spent_schedule_fails,
+    get_webhooks_carry_the_event_as_query_parameters,
+    private_addresses_are_refused_unless_the_operator_allows_them,
+);
+
+/// What the receiver got: method, path and query, headers, body.
+type Received = Arc<Mutex<Vec<(String, String, HeaderMap, Bytes)>>>;
+
+/// A customer's endpoint: answers each request with the next scripted status (then 200),
+/// `Retry-After: 0` on 503.
+async fn receiver(script: &[u16]) -> (SocketAddr, Received) {
+    #[derive(Clone)]
+    struct Receiver {
+        script: Arc<Mutex<VecDeque<u16>>>,
+        received: Received,
+    }
+    async fn handle(
+        State(receiver): State<Receiver>,
+        method: axum::http::Method,
+        OriginalUri(uri): OriginalUri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> impl IntoResponse {
+        receiver.received.lock().unwrap().push((
+            method.to_string(),
+            uri.to_string(),
+            headers,
+            body,
+        ));
+        let status = receiver.script.lock().unwrap().pop_front().unwrap_or(200);
+        let status = StatusCode::from_u16(status).unwrap();
+        let retry_after = [("retry-after", "0")];
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            return (status, retry_after, "busy, come back").into_response();
+        }
+        (status, format!("answered {}", status.as_u16())).into_response()
+    }
+    let received = Received::default();
+    let state = Receiver {
+        script: Arc::new(Mutex::new(script.iter().copied().collect())),
+        received: received.clone(),
+    };
+    let app = Router::new().fallback(any(handle)).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, received)
+}
+
+async fn app_with(backend: Backend, allow_private: bool) -> TestApp {
+    TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
+        config.delivery.demo_reply_ratio = 1.0;
+        config.webhooks.allow_private = allow_private;
+        config.webhooks.retry_delays_ms = vec![50, 100, 100];
+        config.webhooks.poll_ms = 20;
+    })
+    .await
+}
+
+fn secret_key(app: &TestApp) -> SecretKey {
+    let hex = std::fs::read_to_string(app.data_dir().join("secret.key")).unwrap();
+    SecretKey::from_hex(&hex).unwrap()
+}
+
+/// A Two-way stream whose webhook is `url`: (account, stream id, token, signing secret).
+async fn two_way(
+    app: &TestApp,
+    method: WebhookMethod,
+    url: String,
+) -> (String, String, String, String) {
+    let key = secret_key(app);
+    let account = account(&app.db, "ann@acme.io").await;
+    let input = StreamInput {
+        name: "Bookings".into(),
+        default_sender: Some("Acme".into()),
+        ..StreamInput::default()
+    };
+    let (stream, token) = store::create(
+        &app.db,
+        &key,
+        &account,
+        StreamKind::SmsTwoWay,
+        &input,
+        false,
+    )
+    .await
+    .unwrap();
+    let webhook = WebhookInput {
+        method,
+        url,
+        headers: vec![WebhookHeader {
+            name: "X-Api-Key".into(),
+            value: "k-123".into(),
+        }],
+        enabled: true,
+    };
+    settings_store::save_webhook(&app.db, &key, &account, &stream.id, webhook)
+        .await
+        .unwrap();
+    let secret = settings_store::webhook_signing_secret(&app.db, &key, &account, &stream.id, false)
+        .await
+        .unwrap();
+    (account, stream.id, token, secret)
+}
+
+/// Waits until the stream's newest delivery is no longer pending.
+async fn settled(app: &TestApp, account: &str, stream_id: &str) -> Delivery {
+    for _ in 0..250 {
+        let log = deliveries::recent(&app.db, account, stream_id, 10)
+            .await
+            .unwrap();
+        if let Some(delivery) = log.first().filter(|d| d.status != DeliveryStatus::Pending) {
+            return delivery.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the delivery did not settle");
+}
+
+async fn a_reply_reaches_the_webhook_signed_and_retried_until_accepted(backend: Backend) {
+    let app = app_with(backend, true).await;
+    let (addr, received) = receiver(&[500, 503]).await;
+    let (account, stream_id, token, secret) = two_way(
+        &app,
+        WebhookMethod::Post,
+        format!("http://{addr}/hooks/sms"),
+    )
+    .await;
+
+    // A message out; the demo handset replies; the reply goes to the webhook.
+    let sent = app
+        .client
+        .post(app.url("/simple_send/"))
+        .header("authorization", &token)
+        .json(&json!({ "messages": [{ "recipient_phone": "+447700900123", "message_content": "Book?" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), reqwest::StatusCode::OK);
+    let delivery = settled(&app, &account, &stream_id).await;
+
+    assert_eq!(delivery.status, DeliveryStatus::Delivered);
+    assert_eq!(delivery.event, "message.received");
+    let codes: Vec<Option<u16>> = delivery.attempts.iter().map(|a| a.status_code).collect();
+    assert_eq!(codes, [Some(500), Some(503), Some(200)]);
+    assert_eq!(
+        delivery.attempts[1].response.as_deref(),
+        Some("busy, come back")
+    );
+
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 3);
+    let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
+    for (method, path, headers, body) in &received {
+        assert_eq!((method.as_str(), path.as_str()), ("POST", "/hooks/sms"));
+        assert_eq!(headers["x-api-key"], "k-123");
+        assert_eq!(headers["content-type"], "application/json");
+        assert_eq!(
+            headers["webhook-id"],
+            delivery.id.as_str(),
+            "one id for every attempt"
+        );
+        verifier
+            .verify(body, headers)
+            .expect("a valid Standard Webhooks signature");
+    }
+    // Tampering with the body breaks the signature.
+    let (_, _, headers, _) = &received[2];
+    assert!(verifier.verify(b"{\"forged\":true}", headers).is_err());
+
+    let event: Value = serde_json::from_slice(&received[2].3).unwrap();
+    assert_eq!(event["type"], "message.received");
+    assert_eq!(event["sender_phone"], "+447700900123");
+    assert_eq!(event["recipient"], "Acme");
+    assert_eq!(event["channel"], "sms");
+    let uuid = event["message_uuid"].as_str().unwrap();
+    let direction: String = sqlx::query_scalar("select direction from messages where id = $1")
+        .bind(uuid)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(direction, "inbound");
+    // The retry waits: at least 80 % of the schedule's 50 ms.
+    assert!(delivery.attempts[1].at - delivery.attempts[0].at >= 40);
+}
+
+async fn gone_switches_the_webhook_off_and_a_spent_schedule_fails(backend: Backend) {
+    let app = app_with(backend, true).await;
+    let (addr, received) = receiver(&[410]).await;
+    let (account, stream_id, _, _) =
+        two_way(&app, WebhookMethod::Post, format!("http://{addr}/gone")).await;
+    deliveries::enqueue_test(&app.db, &account, &stream_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let gone = settled(&app, &account, &stream_id).await;
+    assert_eq!(gone.status, DeliveryStatus::Failed);
+    assert_eq!(gone.attempts.len(), 1);
+    assert!(gone.last_error.unwrap().contains("410"));
+    let webhook = settings_store::webhook(&app.db, &account, &stream_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!webhook.input.enabled, "410 switches the webhook off");
+    // A switched-off webhook gets no more events.
+    assert_eq!(
+        deliveries::enqueue_test(&app.db, &account, &stream_id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(received.lock().unwrap().len(), 1);
+
+    // An endpoint that always fails is tried once plus once per scheduled wait, then failed.
+    let (addr, received) = receiver(&[500, 500, 500, 500]).await;
+    let key = secret_key(&app);
+    let url = format!("http://{addr}/down");
+    let input = WebhookInput {
+        url,
+        ..WebhookInput::default()
+    };
+    settings_store::save_webhook(&app.db, &key, &account, &stream_id, input)
+        .await
+        .unwrap();
+    let id = deliveries::enqueue_test(&app.db, &account, &stream_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let failed = settled(&app, &account, &stream_id).await;
+    assert_eq!(failed.id, id);
+    assert_eq!(failed.status, DeliveryStatus::Failed);
+    assert_eq!(failed.attempts.len(), 4);
+    assert!(
+        failed
+            .last_error
+            .unwrap()
+            .contains("Gave up after 4 attempts")
+    );
+    assert_eq!(received.lock().unwrap().len(), 4);
+
+    // *Retry* sends it again, and this time the endpoint accepts.
+    deliveries::retry(&app.db, &account, &stream_id, &id)
+        .await
+        .unwrap();
+    let retried = settled(&app, &account, &stream_id).await;
+    assert_eq!(retried.status, DeliveryStatus::Delivered);
+    assert_eq!(retried.attempts.len(), 5);
+}
+
+async fn get_webhooks_carry_the_event_as_query_parameters(backend: Backend) {
+    let app = app_with(backend, true).await;
+    let (addr, received) = receiver(&[]).await;
+    let (account, stream_id, _, secret) = two_way(
+        &app,
+        WebhookMethod::Get,
+        format!("http://{addr}/in?source=sluice"),
+    )
+    .await;
+    deliveries::enqueue_test(&app.db, &account, &stream_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        settled(&app, &account, &stream_id).await.status,
+        DeliveryStatus::Delivered
+    );
+    let (method, path, headers, body) = received.lock().unwrap()[0].clone();
+    assert_eq!(method, "GET");
+    let url = url::Url::parse(&format!("http://host{path}")).unwrap();
+    let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    assert!(query.contains(&("source".into(), "sluice".into())));
+    assert!(query.contains(&("type".into(), "webhook.test".into())));
+    assert!(query.contains(&("stream_id".into(), stream_id.clone())));
+    assert!(body.is_empty());
+    // A GET is signed over its (empty) body.
+    standardwebhooks::Webhook::new(&secret)
+        .unwrap()
+        .verify(b"", &headers)
+        .unwrap();
+}
+
+async fn private_addresses_are_refused_unless_the_operator_allows_them(backend: Backend) {
+    let app = app_with(backend, false).await;
+    let (addr, received) = receiver(&[]).await;
+    let (account, stream_id, _, _) =
+        two_way(&app, WebhookMethod::Post, format!("http://{addr}/in")).await;
+    let key = secret_key(&app);
+    for url in [
+        format!("http://{addr}/in"),
+        format!("http://localhost:{}/in", addr.port()),
+    ] {
+        let input = WebhookInput {
+            url,
+            ..WebhookInput::default()
+        };
+        settings_store::save_webhook(&app.db, &key, &account, &stream_id, input)
+            .await
+            .unwrap();
+        deliveries::enqueue_test(&app.db, &account, &stream_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut blocked = None;
+        for _ in 0..250 {
+            let log = deliveries::recent(&app.db, &account, &stream_id, 1)
+                .await
+                .unwrap();
+            if let Some(attempt) = log[0].attempts.first() {
+                blocked = Some(attempt.clone());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let attempt = blocked.expect("an attempt was made");
+        assert_eq!(attempt.status_code, None);
+        assert!(
+            attempt
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("private or reserved"),
+            "{attempt:?}"
+        );
+    }
+    assert!(
+        received.lock().unwrap().is_empty(),
+        "nothing reached the receiver"
+    );
+}
