@@ -5,6 +5,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     components::Toasts,
+    error::AppError,
     pages::stream_settings::SECONDARY,
     time::short_utc,
     webhooks::{
@@ -17,18 +18,25 @@ use crate::{
 pub fn WebhookLog(id: String) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let stream_id = StoredValue::new(id);
-    let log = LocalResource::new(move || webhook_deliveries(stream_id.get_value()));
+    // Loaded in the browser once the panel is up (an effect never runs on the server), and by
+    // the buttons: a plain signal, so no Suspense around the panel waits for it.
+    let log = RwSignal::new(None::<Result<Vec<Delivery>, AppError>>);
+    let load = move || {
+        spawn_local(async move {
+            log.set(Some(webhook_deliveries(stream_id.get_value()).await));
+        });
+    };
+    Effect::new(move |_| load());
     // While deliveries are pending, the log refreshes itself.
     #[cfg(feature = "hydrate")]
     {
         if let Ok(handle) = set_interval_with_handle(
             move || {
-                let pending = log
-                    .get_untracked()
-                    .and_then(Result::ok)
-                    .is_some_and(|list| list.iter().any(|d| d.status == DeliveryStatus::Pending));
+                let pending = log.with_untracked(|log| {
+                    matches!(log, Some(Ok(list)) if list.iter().any(|d| d.status == DeliveryStatus::Pending))
+                });
                 if pending {
-                    log.refetch();
+                    load();
                 }
             },
             std::time::Duration::from_secs(1),
@@ -41,7 +49,7 @@ pub fn WebhookLog(id: String) -> impl IntoView {
             match test_webhook(stream_id.get_value()).await {
                 Ok(_) => {
                     toasts.show("Test event queued.");
-                    log.refetch();
+                    load();
                 }
                 Err(error) => toasts.show(error.message),
             }
@@ -52,7 +60,7 @@ pub fn WebhookLog(id: String) -> impl IntoView {
             match retry_webhook_delivery(stream_id.get_value(), delivery).await {
                 Ok(()) => {
                     toasts.show("Delivery queued again.");
-                    log.refetch();
+                    load();
                 }
                 Err(error) => toasts.show(error.message),
             }
@@ -63,7 +71,7 @@ pub fn WebhookLog(id: String) -> impl IntoView {
             <div class="flex items-center justify-between gap-2">
                 <h3 id="deliveries-title" class="text-sm font-semibold text-slate-900">"Deliveries"</h3>
                 <div class="flex gap-2">
-                    <button type="button" class=SECONDARY on:click=move |_| log.refetch()>"Refresh"</button>
+                    <button type="button" class=SECONDARY on:click=move |_| load()>"Refresh"</button>
                     <button type="button" class=SECONDARY on:click=send_test>"Test webhook"</button>
                 </div>
             </div>
