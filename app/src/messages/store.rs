@@ -14,7 +14,7 @@ use super::{
     StreamStats, TextSize,
 };
 use crate::{
-    db::{Backend, Db, now_ms, placeholders},
+    db::{Backend, Db, now_ms, placeholders, positional},
     time::parse_date,
 };
 
@@ -264,23 +264,27 @@ async fn queue_all(
     {
         let rows = (0..chunk.len())
             .map(|n| {
-                let p = |k: usize| format!("${}", 2 + n * 12 + k);
+                let p = |k: usize| format!("${}", 1 + n * 15 + k);
                 format!(
-                    "({}, {}, {}, {}, 'outbound', {}, {}, {}, {}, {}, {}, 'queued', 0, $1, {}, $1, $1, {})",
-                    p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11)
+                    "({}, {}, {}, {}, 'outbound', {}, {}, {}, {}, {}, {}, 'queued', 0, {}, {}, {}, {}, {})",
+                    p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11),
+                    p(12), p(13), p(14)
                 )
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!(
-            "insert into messages (id, account_id, stream_id, internal_id, direction, channel,
-                 sender, recipient, content, encoding, segments, status, attempts, next_at,
-                 expires_at, created_at, updated_at, payload)
-             values {rows}
-             on conflict (stream_id, internal_id) do nothing
-             returning id"
+        let sql = positional(
+            tx,
+            &format!(
+                "insert into messages (id, account_id, stream_id, internal_id, direction, channel,
+                     sender, recipient, content, encoding, segments, status, attempts, next_at,
+                     expires_at, created_at, updated_at, payload)
+                 values {rows}
+                 on conflict (stream_id, internal_id) do nothing
+                 returning id"
+            ),
         );
-        let mut query = sqlx::query(&sql).bind(now);
+        let mut query = sqlx::query(&sql);
         for ((route, message), id) in chunk.iter().zip(chunk_ids) {
             query = query
                 .bind(id)
@@ -293,7 +297,10 @@ async fn queue_all(
                 .bind(&message.content)
                 .bind(message.size.encoding.as_str())
                 .bind(message.size.segments as i64)
+                .bind(now)
                 .bind(now + route.validity_ms)
+                .bind(now)
+                .bind(now)
                 .bind(&message.payload);
         }
         for row in query.fetch_all(&mut **tx).await? {
@@ -527,13 +534,16 @@ async fn advance_group(
     } else {
         outcome.status.predecessors()
     };
-    let sql = format!(
-        "update messages set status = $1, next_at = $2, lease_until = null, error_code = $3,
-             error_message = $4, attempts = attempts + $5, updated_at = $6
-         where status in ({}) and id in ({})
-         returning id",
-        placeholders(7, from.len()),
-        placeholders(7 + from.len(), ids.len())
+    let sql = positional(
+        tx,
+        &format!(
+            "update messages set status = $1, next_at = $2, lease_until = null, error_code = $3,
+                 error_message = $4, attempts = attempts + $5, updated_at = $6
+             where status in ({}) and id in ({})
+             returning id",
+            placeholders(7, from.len()),
+            placeholders(7 + from.len(), ids.len())
+        ),
     );
     let mut query = sqlx::query(&sql)
         .bind(outcome.status.as_str())
@@ -572,17 +582,28 @@ async fn record_all(
 ) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(ROWS_PER_INSERT) {
         let rows = (0..chunk.len())
-            .map(|n| format!("(${}, $1, $2, $3)", n + 4))
+            .map(|n| {
+                format!(
+                    "(${}, ${}, ${}, ${})",
+                    4 * n + 1,
+                    4 * n + 2,
+                    4 * n + 3,
+                    4 * n + 4
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
-        let sql =
-            format!("insert into message_history (message_id, status, at, detail) values {rows}");
-        let mut query = sqlx::query(&sql)
-            .bind(status.as_str())
-            .bind(at)
-            .bind(detail);
+        let sql = positional(
+            tx,
+            &format!("insert into message_history (message_id, status, at, detail) values {rows}"),
+        );
+        let mut query = sqlx::query(&sql);
         for id in chunk {
-            query = query.bind(id.as_ref());
+            query = query
+                .bind(id.as_ref())
+                .bind(status.as_str())
+                .bind(at)
+                .bind(detail);
         }
         query.execute(&mut **tx).await?;
     }

@@ -195,6 +195,7 @@ pub async fn finish(db: &Db, account_id: &str, id: &str) -> Result<Stream, Strea
     .bind(StreamStatus::Draft.as_str())
     .execute(db.pool())
     .await?;
+    db.tokens().clear();
     get(db, account_id, id).await?.ok_or(StreamError::NotFound)
 }
 
@@ -240,6 +241,7 @@ pub async fn update(
         .await?;
     write_tags_and_ips(&mut tx, account_id, id, &valid).await?;
     tx.commit().await?;
+    db.tokens().clear();
     get(db, account_id, id).await?.ok_or(StreamError::NotFound)
 }
 
@@ -498,7 +500,53 @@ pub async fn reset_token(
     if updated.rows_affected() == 0 {
         return Err(StreamError::NotFound);
     }
+    db.tokens().clear();
     Ok(token)
+}
+
+/// Streams the API recently found by token, so that a busy client's requests skip the
+/// look-up. Every change to a stream in this process empties it at once; an entry also
+/// expires after [`TOKEN_TTL`], which bounds how long another process's change (several
+/// servers on one Postgres) goes unseen.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<HashMap<String, (std::time::Instant, String, Stream)>>,
+}
+
+const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+/// Past this many entries the cache starts again empty.
+const TOKEN_CACHE_SIZE: usize = 10_000;
+
+impl TokenCache {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (std::time::Instant, String, Stream)>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, hash: &str) -> Option<(String, Stream)> {
+        let entries = self.lock();
+        let (at, account_id, stream) = entries.get(hash)?;
+        (at.elapsed() < TOKEN_TTL).then(|| (account_id.clone(), stream.clone()))
+    }
+
+    fn put(&self, hash: String, account_id: &str, stream: &Stream) {
+        let mut entries = self.lock();
+        if entries.len() >= TOKEN_CACHE_SIZE {
+            entries.clear();
+        }
+        entries.insert(
+            hash,
+            (std::time::Instant::now(), account_id.into(), stream.clone()),
+        );
+    }
+
+    /// Forgets every entry: a stream changed.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
 }
 
 /// The stream a token belongs to, whichever account owns it, for the API: without its tags.
@@ -510,8 +558,12 @@ pub async fn find_by_token(db: &Db, token: &str) -> Result<Option<(String, Strea
          where s.token_hash = $1",
         stream_columns()
     );
+    let hash = sha256_hex(token);
+    if let Some(found) = db.tokens().get(&hash) {
+        return Ok(Some(found));
+    }
     let row = sqlx::query(&sql)
-        .bind(sha256_hex(token))
+        .bind(&hash)
         .fetch_optional(db.pool())
         .await?;
     let Some(row) = row else { return Ok(None) };
@@ -524,7 +576,9 @@ pub async fn find_by_token(db: &Db, token: &str) -> Result<Option<(String, Strea
                 .fetch_all(db.pool())
                 .await?;
     }
-    Ok(Some((row.get("account_id"), stream)))
+    let account_id: String = row.get("account_id");
+    db.tokens().put(hash, &account_id, &stream);
+    Ok(Some((account_id, stream)))
 }
 
 /// The throughput limits of those of `stream_ids` that have one.
@@ -575,6 +629,7 @@ pub async fn set_enabled(
     .bind(id)
     .execute(db.pool())
     .await?;
+    db.tokens().clear();
     get(db, account_id, id).await?.ok_or(StreamError::NotFound)
 }
 
@@ -610,6 +665,7 @@ pub async fn set_restricted(
     .bind(id)
     .execute(db.pool())
     .await?;
+    db.tokens().clear();
     get(db, account_id, id).await?.ok_or(StreamError::NotFound)
 }
 
@@ -637,6 +693,7 @@ pub async fn delete(db: &Db, account_id: &str, id: &str) -> Result<(), StreamErr
     if deleted.rows_affected() == 0 {
         return Err(StreamError::NotFound);
     }
+    db.tokens().clear();
     Ok(())
 }
 
@@ -690,5 +747,6 @@ pub async fn delete_sender_id(db: &Db, account_id: &str, value: &str) -> Result<
     if deleted.rows_affected() == 0 {
         return Err(StreamError::NotFound);
     }
+    db.tokens().clear();
     Ok(())
 }
