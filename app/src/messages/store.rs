@@ -569,7 +569,58 @@ async fn advance_group(
     if !deferred {
         record_all(tx, &moved, outcome.status, now, outcome.error.map(|e| e.1)).await?;
     }
+    if outcome.status.rank() > 0 && !moved.is_empty() {
+        status_events(tx, &moved, outcome, now).await?;
+    }
     Ok(moved)
+}
+
+/// Queues a `message.status` event for each of `ids` whose stream has an enabled webhook, in the
+/// transaction that moved them.
+async fn status_events(
+    tx: &mut Transaction<'static, Any>,
+    ids: &[String],
+    outcome: &Outcome<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(ROWS_PER_INSERT) {
+        let sql = positional(
+            tx,
+            &format!(
+                "select m.id, m.account_id, m.stream_id, m.internal_id, m.recipient
+                 from messages m join webhooks w on w.stream_id = m.stream_id and w.enabled = 1
+                 where m.id in ({})",
+                placeholders(1, chunk.len())
+            ),
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let account_id: String = row.get("account_id");
+            let stream_id: String = row.get("stream_id");
+            let event = serde_json::json!({
+                "type": "message.status",
+                "message_uuid": row.get::<String, _>("id"),
+                "internal_id": row.get::<Option<String>, _>("internal_id"),
+                "recipient_phone": row.get::<String, _>("recipient"),
+                "status": outcome.status.as_str(),
+                "error": outcome.error.map(|(code, message)| serde_json::json!({ "code": code, "message": message })),
+                "at": crate::time::rfc3339(now),
+            });
+            crate::webhooks::store::enqueue(
+                tx,
+                &account_id,
+                &stream_id,
+                "message.status",
+                &event,
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Appends the same step to the history of each of `ids`, in one statement.

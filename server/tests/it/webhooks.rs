@@ -45,7 +45,7 @@ on_both_backends!(
 type Received = Arc<Mutex<Vec<(String, String, HeaderMap, Bytes)>>>;
 
 /// A customer's endpoint: answers each request with the next scripted status (then 200),
-/// `Retry-After: 0` on 503.
+/// `Retry-After: 0` on 503. Delivery-status events are always accepted and not scripted.
 async fn receiver(script: &[u16]) -> (SocketAddr, Received) {
     #[derive(Clone)]
     struct Receiver {
@@ -59,13 +59,17 @@ async fn receiver(script: &[u16]) -> (SocketAddr, Received) {
         headers: HeaderMap,
         body: Bytes,
     ) -> impl IntoResponse {
+        let scripted = !String::from_utf8_lossy(&body).contains("message.status");
         receiver.received.lock().unwrap().push((
             method.to_string(),
             uri.to_string(),
             headers,
             body,
         ));
-        let status = receiver.script.lock().unwrap().pop_front().unwrap_or(200);
+        let status = match scripted {
+            true => receiver.script.lock().unwrap().pop_front().unwrap_or(200),
+            false => 200,
+        };
         let status = StatusCode::from_u16(status).unwrap();
         let retry_after = [("retry-after", "0")];
         if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -141,13 +145,14 @@ async fn two_way(
     (account, stream.id, token, secret)
 }
 
-/// Waits until the stream's newest delivery is no longer pending.
+/// Waits until the stream's newest delivery, status events aside, is no longer pending.
 async fn settled(app: &TestApp, account: &str, stream_id: &str) -> Delivery {
     for _ in 0..250 {
         let log = deliveries::recent(&app.db, account, stream_id, 10)
             .await
             .unwrap();
-        if let Some(delivery) = log.first().filter(|d| d.status != DeliveryStatus::Pending) {
+        let newest = log.iter().find(|d| d.event != "message.status");
+        if let Some(delivery) = newest.filter(|d| d.status != DeliveryStatus::Pending) {
             return delivery.clone();
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -186,7 +191,12 @@ async fn a_reply_reaches_the_webhook_signed_and_retried_until_accepted(backend: 
         Some("busy, come back")
     );
 
-    let received = received.lock().unwrap().clone();
+    let (received, statuses): (Vec<_>, Vec<_>) = received
+        .lock()
+        .unwrap()
+        .clone()
+        .into_iter()
+        .partition(|(_, _, _, body)| !String::from_utf8_lossy(body).contains("message.status"));
     assert_eq!(received.len(), 3);
     let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
     for (method, path, headers, body) in &received {
@@ -218,6 +228,30 @@ async fn a_reply_reaches_the_webhook_signed_and_retried_until_accepted(backend: 
         .await
         .unwrap();
     assert_eq!(direction, "inbound");
+
+    // The message's own progress went to the same endpoint, signed alike.
+    let mut steps: Vec<(String, String)> = statuses
+        .iter()
+        .map(|(_, _, headers, body)| {
+            verifier.verify(body, headers).unwrap();
+            let event: Value = serde_json::from_slice(body).unwrap();
+            assert_eq!(event["recipient_phone"], "+447700900123");
+            (
+                event["status"].as_str().unwrap().to_string(),
+                event["message_uuid"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // Concurrent deliveries may arrive in either order.
+    steps.sort();
+    let sent_uuid = &steps[0].1;
+    assert_eq!(
+        steps,
+        [
+            ("delivered".to_string(), sent_uuid.clone()),
+            ("sent".to_string(), sent_uuid.clone())
+        ]
+    );
     // The retry waits: at least 80 % of the schedule's 50 ms.
     assert!(delivery.attempts[1].at - delivery.attempts[0].at >= 40);
 }
