@@ -62,7 +62,7 @@ test.describe("without JavaScript", () => {
   test("sign-in, a wrong password and sign-out all work", async ({ page, browser }) => {
     const email = newEmail("nojs");
     const setup = await browser.newPage({ javaScriptEnabled: false });
-    await signUp(setup, email);
+    await signUp(setup, email, "Acme Ltd", false);
     await setup.close();
 
     await page.goto("/streams");

@@ -6,20 +6,24 @@ export { expect };
  * Playwright's `test`, whose page waits after every load until the app has hydrated: before
  * that, server-rendered controls that need the app (menus' buttons, dialogs) do nothing yet.
  */
+/** Waits until the app has hydrated the current page (after a load the test did not start). */
+export async function hydrated(page: Page) {
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+}
+
 export const test = base.extend({
   page: async ({ page, javaScriptEnabled }, use) => {
     if (javaScriptEnabled !== false) {
-      const hydrated = () => page.locator("html[data-hydrated]").waitFor({ state: "attached" });
       const goto = page.goto.bind(page);
       const reload = page.reload.bind(page);
       page.goto = async (...args) => {
         const response = await goto(...args);
-        await hydrated();
+        await hydrated(page);
         return response;
       };
       page.reload = async (...args) => {
         const response = await reload(...args);
-        await hydrated();
+        await hydrated(page);
         return response;
       };
     }
@@ -34,13 +38,15 @@ export function newEmail(prefix = "user"): string {
   return `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 }
 
-export async function signUp(page: Page, email: string, accountName = "Acme Ltd") {
+export async function signUp(page: Page, email: string, accountName = "Acme Ltd", javaScript = true) {
   await page.goto("/sign-up");
   await page.getByLabel("Company or team").fill(accountName);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/streams$/);
+  // Signing up may load the Streams page anew.
+  if (javaScript) await hydrated(page);
 }
 
 export async function signOut(page: Page) {
