@@ -831,6 +831,27 @@ pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Erro
     .execute(&mut *tx)
     .await?;
     record_all(&mut tx, &[&id], MessageStatus::Received, now, None).await?;
+    match opt_keyword(inbound.content) {
+        Some(true) => {
+            sqlx::query(
+                "insert into opt_outs (stream_id, phone, created_at) values ($1, $2, $3)
+                 on conflict (stream_id, phone) do nothing",
+            )
+            .bind(inbound.stream_id)
+            .bind(inbound.from)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Some(false) => {
+            sqlx::query("delete from opt_outs where stream_id = $1 and phone = $2")
+                .bind(inbound.stream_id)
+                .bind(inbound.from)
+                .execute(&mut *tx)
+                .await?;
+        }
+        None => {}
+    }
     // The customer's webhook hears of it once the message is stored, not before.
     let kind: Option<String> = sqlx::query_scalar("select kind from streams where id = $1")
         .bind(inbound.stream_id)
@@ -860,6 +881,44 @@ pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Erro
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Whether a reply is an opt-out keyword (`Some(true)`), an opt-in one (`Some(false)`) or
+/// neither: the whole message, in any case, as carriers read them.
+pub fn opt_keyword(content: &str) -> Option<bool> {
+    let word = content
+        .trim()
+        .trim_end_matches(['.', '!'])
+        .to_ascii_uppercase();
+    match word.as_str() {
+        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" => Some(true),
+        "START" | "UNSTOP" => Some(false),
+        _ => None,
+    }
+}
+
+/// Those of `phones` that opted out of the stream.
+pub async fn opted_out(
+    db: &Db,
+    stream_id: &str,
+    phones: &[&str],
+) -> Result<HashSet<String>, sqlx::Error> {
+    if phones.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut conn = db.pool().acquire().await?;
+    let sql = positional(
+        &conn,
+        &format!(
+            "select phone from opt_outs where stream_id = $1 and phone in ({})",
+            placeholders(2, phones.len())
+        ),
+    );
+    let mut query = sqlx::query_scalar(&sql).bind(stream_id);
+    for phone in phones {
+        query = query.bind(*phone);
+    }
+    Ok(query.fetch_all(&mut *conn).await?.into_iter().collect())
 }
 
 /// Whether `phone` wrote to the stream since `since` (WhatsApp's customer-service window).

@@ -13,7 +13,7 @@ use super::{
     caller::{Caller, authenticate},
     error::{ApiError, storage},
     parse_body,
-    send::{Draft, allowed_recipients, check, receipt_json, wrong_type},
+    send::{Draft, allowed_recipients, check, ensure_subscribed, receipt_json, wrong_type},
 };
 use crate::{delivery::Delivery, http::ClientInfo};
 use app::{
@@ -176,6 +176,7 @@ pub async fn auth(
         caller.stream.default_sender.as_deref(),
         allowed.as_ref(),
     )?;
+    ensure_subscribed(&state, &caller.stream.id, &message.recipient).await?;
     within_limits(&state, &caller.stream.id, &message.recipient, &settings).await?;
     let route = Route {
         account_id: &caller.account_id,

@@ -81,7 +81,7 @@ pub struct Draft {
     responses(
         (status = 200, description = "At least one message was queued", body = super::openapi::SendAnswer),
         (status = 401, description = "No token, or not a stream's token", body = super::openapi::ErrorAnswer),
-        (status = 403, description = "IP not allowed, stream disabled or draft, wrong type, restricted recipient", body = super::openapi::ErrorAnswer),
+        (status = 403, description = "IP not allowed, stream disabled or draft, wrong type, restricted or opted-out recipient", body = super::openapi::ErrorAnswer),
         (status = 409, description = "Every message reused an internal_id for a different message", body = super::openapi::SendAnswer),
         (status = 413, description = "Body or batch too large", body = super::openapi::ErrorAnswer),
         (status = 422, description = "Nothing valid to queue", body = super::openapi::SendAnswer),
@@ -200,7 +200,7 @@ async fn send(
     let stream = &caller.stream;
     let allowed = allowed_recipients(state, caller).await?;
     let default_sender = event_sender.or_else(|| stream.default_sender.clone());
-    let checked: Vec<(Option<String>, Result<NewMessage, ApiError>)> = drafts
+    let mut checked: Vec<(Option<String>, Result<NewMessage, ApiError>)> = drafts
         .into_iter()
         .map(|draft| {
             let internal_id = draft.internal_id.clone();
@@ -210,6 +210,22 @@ async fn send(
             )
         })
         .collect();
+    let stopped = {
+        let phones: Vec<&str> = checked
+            .iter()
+            .filter_map(|(_, result)| result.as_ref().ok().map(|m| m.recipient.as_str()))
+            .collect();
+        messages::opted_out(&state.db, &stream.id, &phones)
+            .await
+            .map_err(storage)?
+    };
+    for (_, result) in &mut checked {
+        if let Ok(message) = result
+            && stopped.contains(&message.recipient)
+        {
+            *result = Err(opted_out(&message.recipient));
+        }
+    }
     let valid: Vec<NewMessage> = checked
         .iter()
         .filter_map(|(_, result)| result.as_ref().ok().cloned())
@@ -301,6 +317,30 @@ pub fn ensure_allowed(allowed: Option<&HashSet<String>>, recipient: &str) -> Res
         )),
         _ => Ok(()),
     }
+}
+
+/// Refuses a recipient who replied STOP to the stream (until they reply START).
+pub async fn ensure_subscribed(
+    state: &AppState,
+    stream_id: &str,
+    recipient: &str,
+) -> Result<(), ApiError> {
+    let stopped = messages::opted_out(&state.db, stream_id, &[recipient])
+        .await
+        .map_err(storage)?;
+    match stopped.is_empty() {
+        true => Ok(()),
+        false => Err(opted_out(recipient)),
+    }
+}
+
+fn opted_out(recipient: &str) -> ApiError {
+    ApiError::forbidden(
+        "recipient_opted_out",
+        format!(
+            "{recipient} replied STOP to this stream; it can send to them again after they reply START."
+        ),
+    )
 }
 
 pub fn idempotency_conflict() -> ApiError {

@@ -17,8 +17,8 @@ use super::{
     error::{ApiError, storage},
     parse_body,
     send::{
-        allowed_recipients, ensure_allowed, idempotency_conflict, parse_internal_id, receipt_json,
-        wrong_type,
+        allowed_recipients, ensure_allowed, ensure_subscribed, idempotency_conflict,
+        parse_internal_id, receipt_json, wrong_type,
     },
 };
 use crate::{delivery::Delivery, http::ClientInfo};
@@ -106,6 +106,7 @@ async fn address(
         allowed_recipients(state, caller).await?.as_ref(),
         &recipient,
     )?;
+    ensure_subscribed(state, &caller.stream.id, &recipient).await?;
     let phone_number_id = match sender.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) if settings.phone_number_ids.iter().any(|known| known == id) => id.to_string(),
         Some(id) => {

@@ -32,6 +32,7 @@ on_both_backends!(
     the_demo_channel_reports_failures_and_stale_messages_expire,
     transient_failures_retry_with_growing_waits_then_fail,
     a_stream_never_sends_faster_than_its_throughput_limit,
+    a_reply_of_stop_opts_the_number_out_until_start,
     otp_codes_are_sent_checked_once_and_limited,
     a_stream_with_messages_on_their_way_is_sending_and_counts_them,
     whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window,
@@ -681,6 +682,65 @@ async fn a_stream_never_sends_faster_than_its_throughput_limit(backend: Backend)
         steps_at(&app.db, &stream_id, "queued").await.len(),
         ids.len()
     );
+}
+
+async fn a_reply_of_stop_opts_the_number_out_until_start(backend: Backend) {
+    use app::messages::store::{Inbound, opt_keyword, receive};
+
+    assert_eq!(opt_keyword(" stop "), Some(true));
+    assert_eq!(opt_keyword("Unsubscribe."), Some(true));
+    assert_eq!(opt_keyword("START"), Some(false));
+    assert_eq!(opt_keyword("Please stop by tomorrow"), None);
+
+    let app = TestApp::spawn(backend).await;
+    let (account, stream_id, token) = stream_with(&app, StreamKind::SmsTwoWay, sms("Chat")).await;
+    let reply = |content: &'static str| Inbound {
+        account_id: &account,
+        stream_id: &stream_id,
+        channel: "demo",
+        from: "+447700900123",
+        to: Some("AcmeShop"),
+        content,
+    };
+    receive(&app.db, reply("STOP")).await.unwrap();
+
+    let batch = json!({ "messages": [
+        message("o-1", "+447700900123", "Offer"),
+        message("o-2", "+447700900124", "Offer"),
+    ] });
+    let (status, body) = call(&app, "/simple_send/", &token, batch).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["messages"][0]["error"]["code"], "recipient_opted_out");
+    assert_eq!(body["messages"][1]["status"], "queued");
+    let (status, body) = call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [message("o-3", "+447700900123", "Offer")] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["messages"][0]["error"]["code"], "recipient_opted_out");
+
+    // Another stream of the account is not affected; START opts back in.
+    let (_, _, other) = stream_with_account(&app, &account, StreamKind::SmsMarketing).await;
+    let (status, _) = call(
+        &app,
+        "/simple_send/",
+        &other,
+        json!({ "messages": [message("o-4", "+447700900123", "Hi")] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    receive(&app.db, reply("start")).await.unwrap();
+    let (status, _) = call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [message("o-5", "+447700900123", "Welcome back")] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 async fn otp_codes_are_sent_checked_once_and_limited(backend: Backend) {
