@@ -4,6 +4,7 @@ use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     AnyPool, Executor,
+    any::AnyRow,
     any::{AnyPoolOptions, install_default_drivers},
     migrate::{MigrateError, Migrator},
 };
@@ -124,6 +125,38 @@ impl Db {
             Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
             Backend::Postgres => None,
         }
+    }
+
+    /// Leases up to `limit` rows of an outbox `table` that are due (`next_at` passed, no live
+    /// lease) for `lease_ms`, answering their `returning` columns. Postgres lets several
+    /// processes claim at once (`skip locked`); on SQLite the writer's turn is the lock.
+    pub(crate) async fn lease_due(
+        &self,
+        table: &str,
+        returning: &str,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<AnyRow>, sqlx::Error> {
+        let now = now_ms();
+        let lock = match self.backend {
+            Backend::Postgres => "for update skip locked",
+            Backend::Sqlite => "",
+        };
+        let _turn = self.write_turn().await;
+        sqlx::query(&format!(
+            "update {table} set lease_until = $1
+             where id in (
+                 select id from {table}
+                 where next_at is not null and next_at <= $2
+                   and (lease_until is null or lease_until < $2)
+                 order by next_at limit $3 {lock})
+             returning {returning}"
+        ))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
     }
 
     pub(crate) fn outbox(&self) -> &Outbox {

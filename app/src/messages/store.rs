@@ -14,7 +14,7 @@ use super::{
     StreamStats, TextSize,
 };
 use crate::{
-    db::{Backend, Db, now_ms, placeholders, positional},
+    db::{Db, now_ms, placeholders, positional},
     time::parse_date,
 };
 
@@ -440,30 +440,17 @@ pub struct Claimed {
     pub expires_at: i64,
 }
 
-/// Claims up to `limit` messages that are due, leasing them for `lease_ms`. Postgres lets
-/// several workers claim at once (`skip locked`); SQLite has one writer, which is the lock.
+/// Claims up to `limit` messages that are due, leasing them for `lease_ms`.
 pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, sqlx::Error> {
-    let now = now_ms();
-    let lock = match db.backend() {
-        Backend::Postgres => "for update skip locked",
-        Backend::Sqlite => "",
-    };
-    let _turn = db.write_turn().await;
-    let rows = sqlx::query(&format!(
-        "update messages set lease_until = $1
-         where id in (
-             select id from messages
-             where next_at is not null and next_at <= $2
-               and (lease_until is null or lease_until < $2)
-             order by next_at limit $3 {lock})
-         returning id, account_id, stream_id, channel, status, sender, recipient, content,
-             attempts, expires_at"
-    ))
-    .bind(now + lease_ms)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
+    let rows = db
+        .lease_due(
+            "messages",
+            "id, account_id, stream_id, channel, status, sender, recipient, content, attempts,
+             expires_at",
+            limit,
+            lease_ms,
+        )
+        .await?;
     Ok(rows
         .iter()
         .map(|row| Claimed {

@@ -6,7 +6,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{Attempt, Delivery, DeliveryStatus, RESPONSE_EXCERPT};
 use crate::{
-    db::{Backend, Db, new_id, now_ms, placeholders},
+    db::{Db, new_id, now_ms, placeholders},
     streams::{
         settings::{WebhookHeader, WebhookMethod},
         settings_store::{Setting, owned},
@@ -59,28 +59,12 @@ pub struct Due {
 /// Claims up to `limit` due deliveries for `lease_ms`. A delivery whose webhook was removed
 /// fails here.
 pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Due>, sqlx::Error> {
-    let now = now_ms();
-    let lock = match db.backend() {
-        Backend::Postgres => "for update skip locked",
-        Backend::Sqlite => "",
-    };
-    let ids: Vec<String> = {
-        let _turn = db.write_turn().await;
-        sqlx::query_scalar(&format!(
-            "update webhook_deliveries set lease_until = $1
-             where id in (
-                 select id from webhook_deliveries
-                 where next_at is not null and next_at <= $2
-                   and (lease_until is null or lease_until < $2)
-                 order by next_at limit $3 {lock})
-             returning id"
-        ))
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(db.pool())
+    let ids: Vec<String> = db
+        .lease_due("webhook_deliveries", "id", limit, lease_ms)
         .await?
-    };
+        .iter()
+        .map(|row| row.get("id"))
+        .collect();
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -160,7 +160,12 @@ impl Worker {
     /// Decides each claimed message's next step and records them all in one transaction.
     async fn process(&self, claimed: &[Claimed]) -> Result<(), sqlx::Error> {
         let now = now_ms();
-        let stream_ids: Vec<&str> = claimed.iter().map(|m| m.stream_id.as_str()).collect();
+        // Only sending is paced; reports of sent messages need no limits.
+        let stream_ids: Vec<&str> = claimed
+            .iter()
+            .filter(|m| m.status == MessageStatus::Queued)
+            .map(|m| m.stream_id.as_str())
+            .collect();
         let rates = max_rates(&self.db, &stream_ids).await?;
         let steps: Vec<(&str, Outcome<'static>)> = claimed
             .iter()

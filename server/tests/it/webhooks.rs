@@ -145,6 +145,17 @@ async fn two_way(
     (account, stream.id, token, secret)
 }
 
+/// Points the stream's webhook (POST, no headers) at `url`.
+async fn point_webhook(app: &TestApp, account: &str, stream_id: &str, url: String) {
+    let input = WebhookInput {
+        url,
+        ..WebhookInput::default()
+    };
+    settings_store::save_webhook(&app.db, &secret_key(app), account, stream_id, input)
+        .await
+        .unwrap();
+}
+
 /// Waits until the stream's newest delivery, status events aside, is no longer pending.
 async fn settled(app: &TestApp, account: &str, stream_id: &str) -> Delivery {
     for _ in 0..250 {
@@ -285,15 +296,7 @@ async fn gone_switches_the_webhook_off_and_a_spent_schedule_fails(backend: Backe
 
     // An endpoint that always fails is tried once plus once per scheduled wait, then failed.
     let (addr, received) = receiver(&[500, 500, 500, 500]).await;
-    let key = secret_key(&app);
-    let url = format!("http://{addr}/down");
-    let input = WebhookInput {
-        url,
-        ..WebhookInput::default()
-    };
-    settings_store::save_webhook(&app.db, &key, &account, &stream_id, input)
-        .await
-        .unwrap();
+    point_webhook(&app, &account, &stream_id, format!("http://{addr}/down")).await;
     let id = deliveries::enqueue_test(&app.db, &account, &stream_id)
         .await
         .unwrap()
@@ -356,18 +359,11 @@ async fn private_addresses_are_refused_unless_the_operator_allows_them(backend: 
     let (addr, received) = receiver(&[]).await;
     let (account, stream_id, _, _) =
         two_way(&app, WebhookMethod::Post, format!("http://{addr}/in")).await;
-    let key = secret_key(&app);
     for url in [
         format!("http://{addr}/in"),
         format!("http://localhost:{}/in", addr.port()),
     ] {
-        let input = WebhookInput {
-            url,
-            ..WebhookInput::default()
-        };
-        settings_store::save_webhook(&app.db, &key, &account, &stream_id, input)
-            .await
-            .unwrap();
+        point_webhook(&app, &account, &stream_id, url).await;
         deliveries::enqueue_test(&app.db, &account, &stream_id)
             .await
             .unwrap()
