@@ -70,6 +70,23 @@ impl SecretKey {
     }
 }
 
+impl SecretKey {
+    /// A stable secret for `subject` (such as a stream's id) and `purpose`, derived from this
+    /// key: shown to customers for their providers' callbacks, never stored.
+    pub fn derive(&self, purpose: &str, subject: &str) -> String {
+        let mac = hmac_sha256(&self.0, format!("{purpose}\0{subject}").as_bytes());
+        URL_SAFE_NO_PAD.encode(&mac[..24])
+    }
+}
+
+/// HMAC-SHA256 of `data` under `key`.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretKey(<redacted>)")

@@ -3,6 +3,7 @@
 
 pub mod api_docs;
 pub mod auth;
+pub mod connections;
 mod components;
 pub mod error;
 mod layout;
@@ -18,6 +19,8 @@ pub mod crypto;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod whatsapp;
 
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};

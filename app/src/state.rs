@@ -16,6 +16,8 @@ pub struct AppState {
     pub api_document: Arc<serde_json::Value>,
     /// Rings the webhook sender when an event is queued from the console.
     pub webhook_wake: Arc<tokio::sync::Notify>,
+    /// Meta's Graph API, for WhatsApp streams.
+    pub graph: crate::whatsapp::GraphApi,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -7,7 +7,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use app::crypto::SecretKey;
+use app::{crypto::SecretKey, whatsapp::GraphConfig};
 use figment::{
     Figment,
     providers::{Env, Format, Serialized, Toml},
@@ -41,6 +41,8 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     /// How customers' webhooks are called (`[webhooks]`).
     pub webhooks: WebhookConfig,
+    /// Where Meta's Graph API is, for WhatsApp streams (`[whatsapp]`).
+    pub whatsapp: GraphConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +75,7 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
             delivery: DeliveryConfig::default(),
             webhooks: WebhookConfig::default(),
+            whatsapp: GraphConfig::default(),
         }
     }
 }

@@ -33,7 +33,7 @@ pub enum StartError {
     Config(#[from] config::ConfigError),
     #[error("database: {0}")]
     Db(#[from] app::db::DbError),
-    #[error("the webhook HTTP client: {0}")]
+    #[error("an HTTP client: {0}")]
     Http(#[from] reqwest::Error),
     #[error("could not listen on {addr}: {source}")]
     Bind {
@@ -60,6 +60,17 @@ impl Application {
             source,
         })?;
 
+        let graph = app::whatsapp::GraphApi::new(config.whatsapp)?;
+        let upstreams = delivery::upstream::Upstreams::new(
+            db.clone(),
+            secret_key.clone(),
+            webhooks::guard::client(
+                config.webhooks.allow_private,
+                Duration::from_millis(config.webhooks.timeout_ms.max(1)),
+                concat!("Sluice/", env!("CARGO_PKG_VERSION")),
+            )?,
+            graph.clone(),
+        );
         let webhook_wake = Arc::default();
         let webhooks = Sender::new(
             db.clone(),
@@ -76,13 +87,14 @@ impl Application {
                     .unwrap_or_default(),
             ),
             webhook_wake,
+            graph,
         };
         Ok(Self {
             listener,
             addr,
             state,
             trusted_proxies: config.trusted_proxies.into(),
-            delivery: Delivery::new(config.delivery),
+            delivery: Delivery::new(config.delivery, upstreams),
             webhooks,
         })
     }

@@ -57,6 +57,8 @@ pub struct Route<'a> {
     pub account_id: &'a str,
     pub stream_id: &'a str,
     pub channel: &'a str,
+    /// The upstream connection of an `http` message.
+    pub connection_id: Option<&'a str>,
     pub validity_ms: i64,
 }
 
@@ -65,6 +67,7 @@ struct Job {
     account_id: String,
     stream_id: String,
     channel: String,
+    connection_id: Option<String>,
     validity_ms: i64,
     messages: Vec<NewMessage>,
     done: oneshot::Sender<Result<Vec<Queued>, AcceptError>>,
@@ -76,6 +79,7 @@ impl Job {
             account_id: &self.account_id,
             stream_id: &self.stream_id,
             channel: &self.channel,
+            connection_id: self.connection_id.as_deref(),
             validity_ms: self.validity_ms,
         }
     }
@@ -119,6 +123,7 @@ pub async fn accept(
         account_id: route.account_id.to_string(),
         stream_id: route.stream_id.to_string(),
         channel: route.channel.to_string(),
+        connection_id: route.connection_id.map(str::to_string),
         validity_ms: route.validity_ms,
         messages,
         done,
@@ -232,7 +237,7 @@ pub(super) async fn touch_stream(db: &Db, stream_id: &str, now: i64) -> Result<(
     Ok(())
 }
 
-/// Rows per insert statement: 13 parameters each stays under both backends' limits.
+/// Rows per insert statement: 16 parameters each stays under both backends' limits.
 const ROWS_PER_INSERT: usize = 1_000;
 
 /// Queues one message inside `tx`.
@@ -264,11 +269,11 @@ async fn queue_all(
     {
         let rows = (0..chunk.len())
             .map(|n| {
-                let p = |k: usize| format!("${}", 1 + n * 15 + k);
+                let p = |k: usize| format!("${}", 1 + n * 16 + k);
                 format!(
-                    "({}, {}, {}, {}, 'outbound', {}, {}, {}, {}, {}, {}, 'queued', 0, {}, {}, {}, {}, {})",
+                    "({}, {}, {}, {}, 'outbound', {}, {}, {}, {}, {}, {}, 'queued', 0, {}, {}, {}, {}, {}, {})",
                     p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11),
-                    p(12), p(13), p(14)
+                    p(12), p(13), p(14), p(15)
                 )
             })
             .collect::<Vec<_>>()
@@ -278,7 +283,7 @@ async fn queue_all(
             &format!(
                 "insert into messages (id, account_id, stream_id, internal_id, direction, channel,
                      sender, recipient, content, encoding, segments, status, attempts, next_at,
-                     expires_at, created_at, updated_at, payload)
+                     expires_at, created_at, updated_at, payload, connection_id)
                  values {rows}
                  on conflict (stream_id, internal_id) do nothing
                  returning id"
@@ -301,7 +306,8 @@ async fn queue_all(
                 .bind(now + route.validity_ms)
                 .bind(now)
                 .bind(now)
-                .bind(&message.payload);
+                .bind(&message.payload)
+                .bind(route.connection_id);
         }
         for row in query.fetch_all(&mut **tx).await? {
             inserted.insert(row.get::<String, _>(0));
@@ -438,6 +444,9 @@ pub struct Claimed {
     pub content: String,
     pub attempts: i64,
     pub expires_at: i64,
+    pub connection_id: Option<String>,
+    /// The channel's request body (WhatsApp), as JSON.
+    pub payload: Option<String>,
 }
 
 /// Claims up to `limit` messages that are due, leasing them for `lease_ms`.
@@ -446,7 +455,7 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, s
         .lease_due(
             "messages",
             "id, account_id, stream_id, channel, status, sender, recipient, content, attempts,
-             expires_at",
+             expires_at, connection_id, payload",
             limit,
             lease_ms,
         )
@@ -464,32 +473,37 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, s
             content: row.get("content"),
             attempts: row.get("attempts"),
             expires_at: row.get("expires_at"),
+            connection_id: row.get("connection_id"),
+            payload: row.get("payload"),
         })
         .collect())
 }
 
 /// What a worker decided for a claimed message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome<'a> {
+pub struct Outcome {
     pub status: MessageStatus,
     /// When to act on it again (a delivery report due, a retry), or never.
     pub next_at: Option<i64>,
-    pub error: Option<(&'a str, &'a str)>,
+    /// A stable code and a message for people.
+    pub error: Option<(&'static str, String)>,
     /// Whether this step was a delivery attempt.
     pub attempted: bool,
+    /// The id the upstream gave the message, for its delivery reports.
+    pub provider_id: Option<String>,
 }
 
 /// Moves a message to `outcome.status` and releases its lease. Answers false, changing
 /// nothing, when the message already moved past it: statuses never go backwards.
-pub async fn advance(db: &Db, id: &str, outcome: Outcome<'_>) -> Result<bool, sqlx::Error> {
+pub async fn advance(db: &Db, id: &str, outcome: Outcome) -> Result<bool, sqlx::Error> {
     Ok(advance_all(db, &[(id, outcome)]).await?[0])
 }
 
 /// [`advance`] for a whole claimed batch in one transaction: one commit, not one per message,
 /// and one statement per distinct outcome (a batch mostly shares a few), not one per message.
-pub async fn advance_all(db: &Db, steps: &[(&str, Outcome<'_>)]) -> Result<Vec<bool>, sqlx::Error> {
+pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>, sqlx::Error> {
     let now = now_ms();
-    let mut groups: Vec<(&Outcome<'_>, Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(&Outcome, Vec<&str>)> = Vec::new();
     for (id, outcome) in steps {
         match groups.iter_mut().find(|(o, _)| *o == outcome) {
             Some((_, ids)) => ids.push(id),
@@ -512,7 +526,7 @@ pub async fn advance_all(db: &Db, steps: &[(&str, Outcome<'_>)]) -> Result<Vec<b
 async fn advance_group(
     tx: &mut Transaction<'static, Any>,
     ids: &[&str],
-    outcome: &Outcome<'_>,
+    outcome: &Outcome,
     now: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     let from = if outcome.status == MessageStatus::Queued {
@@ -525,20 +539,22 @@ async fn advance_group(
         tx,
         &format!(
             "update messages set status = $1, next_at = $2, lease_until = null, error_code = $3,
-                 error_message = $4, attempts = attempts + $5, updated_at = $6
+                 error_message = $4, attempts = attempts + $5, updated_at = $6,
+                 provider_id = coalesce($7, provider_id)
              where status in ({}) and id in ({})
              returning id",
-            placeholders(7, from.len()),
-            placeholders(7 + from.len(), ids.len())
+            placeholders(8, from.len()),
+            placeholders(8 + from.len(), ids.len())
         ),
     );
     let mut query = sqlx::query(&sql)
         .bind(outcome.status.as_str())
         .bind(outcome.next_at)
-        .bind(outcome.error.map(|e| e.0))
-        .bind(outcome.error.map(|e| e.1))
+        .bind(outcome.error.as_ref().map(|e| e.0))
+        .bind(outcome.error.as_ref().map(|e| e.1.as_str()))
         .bind(i64::from(outcome.attempted))
-        .bind(now);
+        .bind(now)
+        .bind(outcome.provider_id.as_deref());
     for status in &from {
         query = query.bind(status.as_str());
     }
@@ -554,7 +570,14 @@ async fn advance_group(
     // A message waiting for its slot under the throughput limit has no new step to record.
     let deferred = outcome.status == MessageStatus::Queued && outcome.error.is_none();
     if !deferred {
-        record_all(tx, &moved, outcome.status, now, outcome.error.map(|e| e.1)).await?;
+        record_all(
+            tx,
+            &moved,
+            outcome.status,
+            now,
+            outcome.error.as_ref().map(|e| e.1.as_str()),
+        )
+        .await?;
     }
     if outcome.status.rank() > 0 && !moved.is_empty() {
         status_events(tx, &moved, outcome, now).await?;
@@ -567,7 +590,7 @@ async fn advance_group(
 async fn status_events(
     tx: &mut Transaction<'static, Any>,
     ids: &[String],
-    outcome: &Outcome<'_>,
+    outcome: &Outcome,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(ROWS_PER_INSERT) {
@@ -593,7 +616,7 @@ async fn status_events(
                 "internal_id": row.get::<Option<String>, _>("internal_id"),
                 "recipient_phone": row.get::<String, _>("recipient"),
                 "status": outcome.status.as_str(),
-                "error": outcome.error.map(|(code, message)| serde_json::json!({ "code": code, "message": message })),
+                "error": outcome.error.as_ref().map(|(code, message)| serde_json::json!({ "code": code, "message": message })),
                 "at": crate::time::rfc3339(now),
             });
             crate::webhooks::store::enqueue(
@@ -792,18 +815,107 @@ pub struct Inbound<'a> {
     /// The stream's sender it was written to.
     pub to: Option<&'a str>,
     pub content: &'a str,
+    /// The upstream's id of the message, when it has one.
+    pub provider_id: Option<&'a str>,
 }
 
-/// Stores an inbound message; answers its uuid.
+/// Stores an inbound message; answers its uuid. A message the upstream already delivered
+/// (the same `provider_id`) is stored once: the repeat answers the first one's uuid.
 pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let id = receive_in(&mut tx, &inbound).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One part of a long inbound message, as its upstream numbers them.
+#[derive(Debug, Clone, Copy)]
+pub struct Part<'a> {
+    pub reference: &'a str,
+    pub total: i64,
+    /// From 1.
+    pub number: i64,
+}
+
+/// Stores one part of a long inbound message; once every part is in, the whole message is
+/// stored (once, whatever repeats) and its uuid answered.
+pub async fn receive_part(
+    db: &Db,
+    inbound: Inbound<'_>,
+    part: Part<'_>,
+) -> Result<Option<String>, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "insert into inbound_parts (stream_id, sender, reference, total, seq, content, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (stream_id, sender, reference, seq) do nothing",
+    )
+    .bind(inbound.stream_id)
+    .bind(inbound.from)
+    .bind(part.reference)
+    .bind(part.total)
+    .bind(part.number)
+    .bind(inbound.content)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    let parts: Vec<String> = sqlx::query_scalar(
+        "select content from inbound_parts
+         where stream_id = $1 and sender = $2 and reference = $3 order by seq",
+    )
+    .bind(inbound.stream_id)
+    .bind(inbound.from)
+    .bind(part.reference)
+    .fetch_all(&mut *tx)
+    .await?;
+    if i64::try_from(parts.len()).unwrap_or(i64::MAX) < part.total {
+        tx.commit().await?;
+        return Ok(None);
+    }
+    sqlx::query("delete from inbound_parts where stream_id = $1 and sender = $2 and reference = $3")
+        .bind(inbound.stream_id)
+        .bind(inbound.from)
+        .bind(part.reference)
+        .execute(&mut *tx)
+        .await?;
+    let whole = parts.concat();
+    let id = receive_in(
+        &mut tx,
+        &Inbound {
+            content: &whole,
+            ..inbound
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
+async fn receive_in(
+    tx: &mut Transaction<'static, Any>,
+    inbound: &Inbound<'_>,
+) -> Result<String, sqlx::Error> {
+    if let Some(provider_id) = inbound.provider_id {
+        let seen: Option<String> = sqlx::query_scalar(
+            "select id from messages
+             where stream_id = $1 and direction = 'inbound' and provider_id = $2",
+        )
+        .bind(inbound.stream_id)
+        .bind(provider_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(id) = seen {
+            return Ok(id);
+        }
+    }
     let now = now_ms();
     let id = uuid::Uuid::new_v4().to_string();
     let size = super::measure(inbound.content);
-    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "insert into messages (id, account_id, stream_id, direction, channel, sender, recipient,
-             content, encoding, segments, status, attempts, expires_at, created_at, updated_at)
-         values ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, 'received', 0, $10, $10, $10)",
+             content, encoding, segments, status, attempts, expires_at, created_at, updated_at,
+             provider_id)
+         values ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, 'received', 0, $10, $10, $10, $11)",
     )
     .bind(&id)
     .bind(inbound.account_id)
@@ -815,9 +927,10 @@ pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Erro
     .bind(size.encoding.as_str())
     .bind(size.segments as i64)
     .bind(now)
-    .execute(&mut *tx)
+    .bind(inbound.provider_id)
+    .execute(&mut **tx)
     .await?;
-    record_all(&mut tx, &[&id], MessageStatus::Received, now, None).await?;
+    record_all(tx, &[&id], MessageStatus::Received, now, None).await?;
     match opt_keyword(inbound.content) {
         Some(true) => {
             sqlx::query(
@@ -827,14 +940,14 @@ pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Erro
             .bind(inbound.stream_id)
             .bind(inbound.from)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         Some(false) => {
             sqlx::query("delete from opt_outs where stream_id = $1 and phone = $2")
                 .bind(inbound.stream_id)
                 .bind(inbound.from)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         None => {}
@@ -842,7 +955,7 @@ pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Erro
     // The customer's webhook hears of it once the message is stored, not before.
     let kind: Option<String> = sqlx::query_scalar("select kind from streams where id = $1")
         .bind(inbound.stream_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
     let medium = match kind.as_deref() {
         Some("whatsapp") => "whatsapp",
@@ -858,7 +971,7 @@ pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Erro
         "received_at": crate::time::rfc3339(now),
     });
     crate::webhooks::store::enqueue(
-        &mut tx,
+        tx,
         inbound.account_id,
         inbound.stream_id,
         "message.received",
@@ -866,8 +979,39 @@ pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Erro
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
+}
+
+/// The outbound message of a stream the upstream knows by `provider_id`.
+pub async fn by_provider_id(
+    db: &Db,
+    stream_id: &str,
+    provider_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select id from messages where stream_id = $1 and direction = 'outbound' and provider_id = $2",
+    )
+    .bind(stream_id)
+    .bind(provider_id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// The upstream's id of one of the stream's messages, such as the inbound message a WhatsApp
+/// reply answers.
+pub async fn provider_id_of(
+    db: &Db,
+    stream_id: &str,
+    message_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_scalar(
+        "select provider_id from messages where stream_id = $1 and id = $2",
+    )
+    .bind(stream_id)
+    .bind(message_id)
+    .fetch_optional(db.pool())
+    .await?
+    .flatten())
 }
 
 /// Whether a reply is an opt-out keyword (`Some(true)`), an opt-in one (`Some(false)`) or

@@ -36,6 +36,9 @@ pub struct Stream {
     pub default_sender: Option<String>,
     /// At most this many messages a second go to the channel; `None` is no limit.
     pub max_rate: Option<u32>,
+    /// The upstream connection its SMS go through; `None`: the account's default.
+    #[serde(default)]
+    pub connection_id: Option<String>,
     pub wizard_step: String,
     pub created_at: i64,
     pub updated_at: i64,

@@ -130,6 +130,38 @@ pub async fn delete_whatsapp_template(
         .map_err(stream_error)
 }
 
+/// Reads the Business Account's approved templates from Meta into the stream's list; answers
+/// how many were added or changed.
+#[server(prefix = "/api", endpoint = "streams/whatsapp/templates/sync", input = server_fn::codec::Json)]
+pub async fn sync_whatsapp_templates(id: String) -> Result<usize, AppError> {
+    let (state, user) = context()?;
+    let settings = store::whatsapp_settings(&state.db, &user.account_id, &id)
+        .await
+        .map_err(stream_error)?;
+    let (token, _) = store::whatsapp_secrets(&state.db, &state.secret_key, &user.account_id, &id)
+        .await
+        .map_err(stream_error)?;
+    let (Some(token), false) = (token, settings.business_account_id.is_empty()) else {
+        return Err(AppError::new(
+            "whatsapp_not_configured",
+            "Save the Business Account ID and access token first.",
+        ));
+    };
+    let templates = state
+        .graph
+        .templates(&settings.business_account_id, &token)
+        .await
+        .map_err(|error| {
+            AppError::new(
+                "meta_error",
+                format!("Meta refused to list the templates: {error}"),
+            )
+        })?;
+    store::merge_whatsapp_templates(&state.db, &user.account_id, &id, &templates)
+        .await
+        .map_err(stream_error)
+}
+
 #[server(prefix = "/api", endpoint = "streams/recipients", input = server_fn::codec::Json)]
 pub async fn list_test_recipients(id: String) -> Result<Vec<String>, AppError> {
     let (state, user) = context()?;

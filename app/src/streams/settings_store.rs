@@ -508,6 +508,37 @@ pub async fn delete_whatsapp_template(
     Ok(())
 }
 
+/// Adds the Business Account's templates that are not listed yet and updates the bodies of
+/// those that are; answers how many were added or changed. Templates added by hand stay.
+pub async fn merge_whatsapp_templates(
+    db: &Db,
+    account_id: &str,
+    stream_id: &str,
+    templates: &[WhatsAppTemplate],
+) -> Result<usize, StreamError> {
+    owned(db, account_id, stream_id, Some(Setting::WhatsApp)).await?;
+    let mut tx = db.pool().begin().await?;
+    let mut changed = 0;
+    for template in templates {
+        let done = sqlx::query(
+            "insert into whatsapp_templates (stream_id, name, language, body, created_at)
+             values ($1, $2, $3, $4, $5)
+             on conflict (stream_id, name, language) do update set body = excluded.body
+             where whatsapp_templates.body <> excluded.body",
+        )
+        .bind(stream_id)
+        .bind(&template.name)
+        .bind(&template.language)
+        .bind(&template.body)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        changed += usize::try_from(done.rows_affected()).unwrap_or(0);
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
 /// The numbers a restricted stream may send to.
 pub async fn test_recipients(
     db: &Db,

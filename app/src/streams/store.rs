@@ -318,7 +318,7 @@ fn stream_columns() -> String {
     format!(
         "s.id, s.name, s.description, s.kind, {EFFECTIVE_STATUS} as status, s.wizard_step,
          s.restricted, s.demo, s.ip_acl_enabled, d.value as default_sender, s.max_rate,
-         s.created_at, s.updated_at, s.last_activity_at"
+         s.connection_id, s.created_at, s.updated_at, s.last_activity_at"
     )
 }
 
@@ -417,6 +417,7 @@ fn stream_from_row(row: &AnyRow) -> Stream {
         max_rate: row
             .get::<Option<i64>, _>("max_rate")
             .and_then(|rate| u32::try_from(rate).ok()),
+        connection_id: row.get("connection_id"),
         wizard_step: row.get("wizard_step"),
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
@@ -579,6 +580,19 @@ pub async fn find_by_token(db: &Db, token: &str) -> Result<Option<(String, Strea
     let account_id: String = row.get("account_id");
     db.tokens().put(hash, &account_id, &stream);
     Ok(Some((account_id, stream)))
+}
+
+/// A stream and its account by the stream's id alone, for upstream callbacks that name it in
+/// their URL (and prove themselves with a key derived from it): without tags or IPs.
+pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<(String, Stream)>, sqlx::Error> {
+    let sql = format!(
+        "select s.account_id, {} from streams s
+         left join sender_ids d on d.id = s.default_sender_id
+         where s.id = $1",
+        stream_columns()
+    );
+    let row = sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?;
+    Ok(row.map(|row| (row.get("account_id"), stream_from_row(&row))))
 }
 
 /// The throughput limits of those of `stream_ids` that have one.

@@ -3,6 +3,7 @@
 
 mod caller;
 mod error;
+mod inbound;
 mod openapi;
 mod otp;
 mod send;
@@ -25,7 +26,7 @@ use app::state::AppState;
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
-    let routes: [(&str, MethodRouter<AppState>); 8] = [
+    let routes: [(&str, MethodRouter<AppState>); 10] = [
         ("/simple_send", post(send::simple_send)),
         ("/event_send", post(send::event_send)),
         ("/otp/auth", post(otp::auth)),
@@ -36,6 +37,14 @@ pub fn router() -> Router<AppState> {
         (
             "/status",
             axum::routing::get(status::status_get).post(status::status_post),
+        ),
+        (
+            "/inbound/sms/{stream}",
+            axum::routing::get(inbound::sms).post(inbound::sms),
+        ),
+        (
+            "/inbound/whatsapp/{stream}",
+            axum::routing::get(inbound::whatsapp_verify).post(inbound::whatsapp_notify),
         ),
     ];
     let mut router = Router::new();

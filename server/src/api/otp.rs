@@ -178,10 +178,15 @@ pub async fn auth(
     )?;
     ensure_subscribed(&state, &caller.stream.id, &message.recipient).await?;
     within_limits(&state, &caller.stream.id, &message.recipient, &settings).await?;
+    let channel = delivery
+        .channel_for(&state.db, &caller.account_id, &caller.stream)
+        .await
+        .map_err(storage)?;
     let route = Route {
         account_id: &caller.account_id,
         stream_id: &caller.stream.id,
-        channel: delivery.channel_for(&caller.stream),
+        channel: channel.name,
+        connection_id: channel.connection_id.as_deref(),
         validity_ms: i64::from(settings.ttl_seconds) * 1000,
     };
     let new_otp = NewOtp {

@@ -17,19 +17,19 @@ use app::{
 pub const NAME: &str = "demo";
 
 /// A failure worth another attempt later.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Transient {
     pub code: &'static str,
-    pub message: &'static str,
+    pub message: String,
 }
 
 /// Hands a queued message to the demo "provider", which accepts it (and reports after
 /// `demo_delay_ms`) or, for `demo_transient_ratio` of attempts, is busy.
-pub fn send(config: &DeliveryConfig, now: i64) -> Result<Outcome<'static>, Transient> {
+pub fn send(config: &DeliveryConfig, now: i64) -> Result<Outcome, Transient> {
     if rand::thread_rng().gen_bool(config.demo_transient_ratio.clamp(0.0, 1.0)) {
         return Err(Transient {
             code: "provider_busy",
-            message: "The demo provider was busy and asked to try again later (simulated).",
+            message: "The demo provider was busy and asked to try again later (simulated).".into(),
         });
     }
     Ok(Outcome {
@@ -37,20 +37,22 @@ pub fn send(config: &DeliveryConfig, now: i64) -> Result<Outcome<'static>, Trans
         next_at: Some(now + i64::try_from(config.demo_delay_ms).unwrap_or(0)),
         error: None,
         attempted: true,
+        provider_id: None,
     })
 }
 
 /// The delivery report of a sent message.
-pub fn report(config: &DeliveryConfig) -> Outcome<'static> {
+pub fn report(config: &DeliveryConfig) -> Outcome {
     if rand::thread_rng().gen_bool(config.demo_failure_ratio.clamp(0.0, 1.0)) {
         return Outcome {
             status: MessageStatus::Undelivered,
             next_at: None,
             error: Some((
                 "undelivered",
-                "The demo handset did not acknowledge the message (simulated).",
+                "The demo handset did not acknowledge the message (simulated).".into(),
             )),
             attempted: false,
+            provider_id: None,
         };
     }
     Outcome {
@@ -58,6 +60,7 @@ pub fn report(config: &DeliveryConfig) -> Outcome<'static> {
         next_at: None,
         error: None,
         attempted: false,
+        provider_id: None,
     }
 }
 
@@ -99,6 +102,7 @@ pub async fn maybe_reply(
                 from: &message.recipient,
                 to: message.sender.as_deref(),
                 content: reply,
+                provider_id: None,
             },
         )
         .await?;

@@ -2,20 +2,24 @@
 
 mod demo;
 mod pace;
+pub mod upstream;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
 use tokio::{sync::Notify, task::JoinSet};
 
-use self::pace::{Backoff, Pacer};
+use self::{
+    pace::{Backoff, Pacer},
+    upstream::{Sent, Upstreams},
+};
 use app::{
     db::{Db, now_ms},
     messages::{
         MessageStatus,
         store::{self, Claimed, Outcome},
     },
-    streams::{Stream, store::max_rates},
+    streams::{Stream, StreamKind, store::max_rates},
 };
 
 /// Delivery settings (`[delivery]` in `sluice.toml`).
@@ -68,26 +72,67 @@ impl Default for DeliveryConfig {
     }
 }
 
+/// Upstream sends a worker makes at once.
+const SEND_CONCURRENCY: usize = 32;
+
 /// The handle the API uses: which channel a stream sends through, and waking the workers.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     config: Arc<DeliveryConfig>,
     wake: Arc<Notify>,
     pacer: Arc<Pacer>,
+    upstreams: Arc<Upstreams>,
+}
+
+/// The channel (and connection) a stream's messages are queued for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub name: &'static str,
+    pub connection_id: Option<String>,
 }
 
 impl Delivery {
-    pub fn new(config: DeliveryConfig) -> Self {
+    pub fn new(config: DeliveryConfig, upstreams: Upstreams) -> Self {
         Self {
             config: Arc::new(config),
             wake: Arc::new(Notify::new()),
             pacer: Arc::default(),
+            upstreams: Arc::new(upstreams),
         }
     }
 
-    /// Until upstream connections exist, every stream sends through the demo channel.
-    pub fn channel_for(&self, _stream: &Stream) -> &'static str {
-        demo::NAME
+    /// Demo streams use the demo channel; WhatsApp streams Meta's Cloud API; SMS streams the
+    /// connection they chose or the account's default, and the demo channel when the account
+    /// has none.
+    pub async fn channel_for(
+        &self,
+        db: &Db,
+        account_id: &str,
+        stream: &Stream,
+    ) -> Result<Channel, sqlx::Error> {
+        let demo = Channel {
+            name: demo::NAME,
+            connection_id: None,
+        };
+        if stream.demo {
+            return Ok(demo);
+        }
+        if stream.kind == StreamKind::Whatsapp {
+            return Ok(Channel {
+                name: upstream::WHATSAPP,
+                connection_id: None,
+            });
+        }
+        let route =
+            app::connections::store::route(db, account_id, stream.connection_id.as_deref())
+                .await?;
+        Ok(match route {
+            Some(id) => Channel {
+                name: upstream::HTTP,
+                connection_id: Some(id),
+            },
+            None => demo,
+        })
     }
 
     pub fn validity_ms(&self) -> i64 {
@@ -108,6 +153,7 @@ impl Delivery {
                 config: self.config.clone(),
                 wake: self.wake.clone(),
                 pacer: self.pacer.clone(),
+                upstreams: self.upstreams.clone(),
             };
             workers.spawn(worker.run(stop.clone()));
         }
@@ -123,6 +169,14 @@ struct Worker {
     config: Arc<DeliveryConfig>,
     wake: Arc<Notify>,
     pacer: Arc<Pacer>,
+    upstreams: Arc<Upstreams>,
+}
+
+/// What a worker does with a claimed message.
+enum Step {
+    Decided(Outcome),
+    /// Hand it to its upstream now.
+    Send,
 }
 
 impl Worker {
@@ -157,7 +211,8 @@ impl Worker {
         }
     }
 
-    /// Decides each claimed message's next step and records them all in one transaction.
+    /// Decides each claimed message's next step, sends those due to their upstreams, and
+    /// records them all in one transaction.
     async fn process(&self, claimed: &[Claimed]) -> Result<(), sqlx::Error> {
         let now = now_ms();
         // Only sending is paced; reports of sent messages need no limits.
@@ -167,56 +222,107 @@ impl Worker {
             .map(|m| m.stream_id.as_str())
             .collect();
         let rates = max_rates(&self.db, &stream_ids).await?;
-        let steps: Vec<(&str, Outcome<'static>)> = claimed
+        let steps: Vec<Step> = claimed
             .iter()
-            .map(|message| (message.id.as_str(), self.decide(message, &rates, now)))
+            .map(|message| self.decide(message, &rates, now))
             .collect();
-        let moved = store::advance_all(&self.db, &steps).await?;
-        for ((message, (_, outcome)), moved) in claimed.iter().zip(&steps).zip(moved) {
-            if moved && outcome.status == MessageStatus::Delivered {
+        let due: Vec<&Claimed> = claimed
+            .iter()
+            .zip(&steps)
+            .filter(|(_, step)| matches!(step, Step::Send))
+            .map(|(message, _)| message)
+            .collect();
+        let mut sent: HashMap<&str, Outcome> = HashMap::with_capacity(due.len());
+        for chunk in due.chunks(SEND_CONCURRENCY) {
+            let mut calls = Vec::with_capacity(chunk.len());
+            for message in chunk {
+                calls.push(self.send(message));
+            }
+            sent.extend(futures_util::future::join_all(calls).await);
+        }
+        let outcomes: Vec<(&str, Outcome)> = claimed
+            .iter()
+            .zip(steps)
+            .filter_map(|(message, step)| {
+                let outcome = match step {
+                    Step::Decided(outcome) => outcome,
+                    Step::Send => sent.remove(message.id.as_str())?,
+                };
+                Some((message.id.as_str(), outcome))
+            })
+            .collect();
+        let moved = store::advance_all(&self.db, &outcomes).await?;
+        for ((message, (_, outcome)), moved) in claimed.iter().zip(&outcomes).zip(moved) {
+            if moved && outcome.status == MessageStatus::Delivered && message.channel == demo::NAME
+            {
                 demo::maybe_reply(&self.db, &self.config, message).await?;
             }
         }
         Ok(())
     }
 
-    fn decide(
-        &self,
-        message: &Claimed,
-        rates: &HashMap<String, u32>,
-        now: i64,
-    ) -> Outcome<'static> {
+    fn decide(&self, message: &Claimed, rates: &HashMap<String, u32>, now: i64) -> Step {
         if message.status != MessageStatus::Queued {
-            return demo::report(&self.config);
+            return Step::Decided(demo::report(&self.config));
         }
         if now >= message.expires_at {
-            return Outcome {
+            return Step::Decided(Outcome {
                 status: MessageStatus::Expired,
                 next_at: None,
                 error: Some((
                     "expired",
-                    "The message waited longer than its validity period.",
+                    "The message waited longer than its validity period.".into(),
                 )),
                 attempted: false,
-            };
+                provider_id: None,
+            });
         }
         if let Some(&rate) = rates.get(&message.stream_id)
             && let Some(at) = self.pacer.slot(&message.stream_id, &message.id, rate, now)
         {
             // Over the stream's throughput limit: it waits for its slot, still queued.
-            return Outcome {
+            return Step::Decided(Outcome {
                 status: MessageStatus::Queued,
                 next_at: Some(at),
                 error: None,
                 attempted: false,
-            };
+                provider_id: None,
+            });
         }
-        demo::send(&self.config, now).unwrap_or_else(|error| self.retry(message, error, now))
+        if message.channel != demo::NAME {
+            return Step::Send;
+        }
+        Step::Decided(
+            demo::send(&self.config, now).unwrap_or_else(|error| self.retry(message, error, now)),
+        )
+    }
+
+    /// Sends a message to its upstream: sent (its delivery report comes from the upstream),
+    /// failed, or retried later.
+    async fn send<'m>(&self, message: &'m Claimed) -> (&'m str, Outcome) {
+        let outcome = match self.upstreams.send(message).await {
+            Sent::Accepted(provider_id) => Outcome {
+                status: MessageStatus::Sent,
+                next_at: None,
+                error: None,
+                attempted: true,
+                provider_id,
+            },
+            Sent::Refused(refused) => Outcome {
+                status: MessageStatus::SentFailed,
+                next_at: None,
+                error: Some((refused.code, refused.message)),
+                attempted: true,
+                provider_id: None,
+            },
+            Sent::Transient(error) => self.retry(message, error, now_ms()),
+        };
+        (message.id.as_str(), outcome)
     }
 
     /// After a transient failure: queued again after a backoff, or failed once the attempts
     /// are spent.
-    fn retry(&self, message: &Claimed, error: demo::Transient, now: i64) -> Outcome<'static> {
+    fn retry(&self, message: &Claimed, error: demo::Transient, now: i64) -> Outcome {
         let attempt = message.attempts + 1;
         if attempt >= self.config.max_attempts {
             return Outcome {
@@ -224,6 +330,7 @@ impl Worker {
                 next_at: None,
                 error: Some((error.code, error.message)),
                 attempted: true,
+                provider_id: None,
             };
         }
         let backoff = Backoff {
@@ -239,6 +346,7 @@ impl Worker {
             next_at: Some(now.saturating_add(i64::try_from(wait).unwrap_or(i64::MAX))),
             error: Some((error.code, error.message)),
             attempted: true,
+            provider_id: None,
         }
     }
 }

@@ -74,6 +74,21 @@ pub fn check_url(url: &url::Url, allow_private: bool) -> Result<(), String> {
     }
 }
 
+/// An HTTP client for URLs customers give (webhooks, SMS providers): it never follows
+/// redirects and connects only to public addresses unless `allow_private`.
+pub fn client(
+    allow_private: bool,
+    timeout: std::time::Duration,
+    user_agent: &'static str,
+) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .dns_resolver(std::sync::Arc::new(GuardedResolver { allow_private }))
+        .user_agent(user_agent)
+        .build()
+}
+
 /// A resolver that drops non-public addresses (unless the operator allows them).
 #[derive(Debug, Clone, Copy)]
 pub struct GuardedResolver {

@@ -2,7 +2,7 @@
 //! Webhooks), retried on a schedule of about a day with jitter, `Retry-After` honoured, 410 Gone
 //! switching the webhook off, timeouts enforced and private addresses refused.
 
-mod guard;
+pub(crate) mod guard;
 mod sign;
 
 use std::{sync::Arc, time::Duration};
@@ -27,7 +27,8 @@ use app::{
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct WebhookConfig {
-    /// Let webhooks reach loopback and private addresses: for local development and tests only.
+    /// Let webhooks and HTTP SMS connections reach loopback and private addresses: for local
+    /// development and tests only.
     pub allow_private: bool,
     /// How long an endpoint has to answer, in milliseconds.
     pub timeout_ms: u64,
@@ -73,14 +74,11 @@ impl Sender {
         config: WebhookConfig,
         wake: Arc<Notify>,
     ) -> reqwest::Result<Self> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_millis(config.timeout_ms.max(1)))
-            .dns_resolver(Arc::new(guard::GuardedResolver {
-                allow_private: config.allow_private,
-            }))
-            .user_agent(concat!("Sluice-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let client = guard::client(
+            config.allow_private,
+            Duration::from_millis(config.timeout_ms.max(1)),
+            concat!("Sluice-Webhooks/", env!("CARGO_PKG_VERSION")),
+        )?;
         Ok(Self {
             db,
             key,

@@ -701,6 +701,7 @@ async fn a_reply_of_stop_opts_the_number_out_until_start(backend: Backend) {
         from: "+447700900123",
         to: Some("AcmeShop"),
         content,
+        provider_id: None,
     };
     receive(&app.db, reply("STOP")).await.unwrap();
 

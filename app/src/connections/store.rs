@@ -1,0 +1,287 @@
+//! Connections in the database. Every console query is scoped by account; the channel's
+//! look-ups go by the id a queued message carries.
+
+use sqlx::{Any, Row, Transaction, any::AnyRow};
+
+use super::{Connection, ConnectionInput, Health, HttpSettings};
+use crate::{
+    crypto::SecretKey,
+    db::{Db, is_unique_violation, new_id, now_ms},
+    streams::{FieldError, StreamKind, store::StreamError},
+};
+
+const COLUMNS: &str = "id, name, settings, secret_sealed, is_default, health, health_detail,
+    health_at, created_at";
+
+fn from_row(row: &AnyRow) -> Connection {
+    Connection {
+        id: row.get("id"),
+        name: row.get("name"),
+        settings: serde_json::from_str(row.get("settings")).unwrap_or_default(),
+        has_secret: row.get::<Option<String>, _>("secret_sealed").is_some(),
+        is_default: row.get::<i64, _>("is_default") != 0,
+        health: Health::parse(row.get("health")),
+        health_detail: row.get("health_detail"),
+        health_at: row.get("health_at"),
+        created_at: row.get("created_at"),
+    }
+}
+
+/// The account's connections, the default first.
+pub async fn list(db: &Db, account_id: &str) -> Result<Vec<Connection>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "select {COLUMNS} from connections where account_id = $1
+         order by is_default desc, name"
+    ))
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+fn name_taken() -> StreamError {
+    StreamError::Invalid(FieldError::new(
+        "name",
+        "name_taken",
+        "Another connection already has this name.",
+    ))
+}
+
+/// Adds a connection (`id: None`) or replaces one; the first connection, or one saved as
+/// default, becomes the account's default.
+pub async fn save(
+    db: &Db,
+    key: &SecretKey,
+    account_id: &str,
+    id: Option<&str>,
+    input: ConnectionInput,
+) -> Result<Connection, StreamError> {
+    let input = input.validate()?;
+    let settings = serde_json::to_string(&input.settings).unwrap_or_default();
+    let sealed = input.secret.as_ref().map(|s| key.seal(s.as_bytes()));
+    let now = now_ms();
+    let mut tx = db.pool().begin().await?;
+    let others: i64 =
+        sqlx::query_scalar("select count(*) from connections where account_id = $1 and id <> $2")
+            .bind(account_id)
+            .bind(id.unwrap_or_default())
+            .fetch_one(&mut *tx)
+            .await?;
+    let is_default = input.is_default || others == 0;
+    if is_default {
+        sqlx::query("update connections set is_default = 0 where account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let written = match id {
+        None => {
+            let id = new_id("conn");
+            sqlx::query(
+                "insert into connections (id, account_id, name, kind, settings, secret_sealed,
+                     is_default, created_at, updated_at)
+                 values ($1, $2, $3, 'http', $4, $5, $6, $7, $7)",
+            )
+            .bind(&id)
+            .bind(account_id)
+            .bind(&input.name)
+            .bind(&settings)
+            .bind(&sealed)
+            .bind(i64::from(is_default))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map(|_| id)
+        }
+        Some(id) => sqlx::query(
+            "update connections set name = $1, settings = $2,
+                 secret_sealed = coalesce($3, secret_sealed), is_default = $4, updated_at = $5
+             where account_id = $6 and id = $7",
+        )
+        .bind(&input.name)
+        .bind(&settings)
+        .bind(&sealed)
+        .bind(i64::from(is_default))
+        .bind(now)
+        .bind(account_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .and_then(|done| {
+            if done.rows_affected() == 0 {
+                Err(sqlx::Error::RowNotFound)
+            } else {
+                Ok(id.to_string())
+            }
+        }),
+    };
+    let id = match written {
+        Ok(id) => id,
+        Err(sqlx::Error::RowNotFound) => return Err(StreamError::NotFound),
+        Err(error) if is_unique_violation(&error) => return Err(name_taken()),
+        Err(error) => return Err(error.into()),
+    };
+    ensure_default(&mut tx, account_id).await?;
+    tx.commit().await?;
+    let row = sqlx::query(&format!("select {COLUMNS} from connections where id = $1"))
+        .bind(&id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(from_row(&row))
+}
+
+/// Deletes a connection; streams that chose it fall back to the default, and if it was the
+/// default, the oldest remaining connection takes its place.
+pub async fn delete(db: &Db, account_id: &str, id: &str) -> Result<(), StreamError> {
+    let mut tx = db.pool().begin().await?;
+    let deleted = sqlx::query("delete from connections where account_id = $1 and id = $2")
+        .bind(account_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(StreamError::NotFound);
+    }
+    sqlx::query("update streams set connection_id = null where connection_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    ensure_default(&mut tx, account_id).await?;
+    tx.commit().await?;
+    db.tokens().clear();
+    Ok(())
+}
+
+/// Makes the oldest connection the default when the account has connections but no default.
+async fn ensure_default(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update connections set is_default = 1
+         where id = (select id from connections where account_id = $1
+                     order by created_at, id limit 1)
+           and not exists (select 1 from connections where account_id = $1 and is_default = 1)",
+    )
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Chooses the connection a stream's SMS go through (`None`: the account's default).
+pub async fn set_stream_connection(
+    db: &Db,
+    account_id: &str,
+    stream_id: &str,
+    connection_id: Option<&str>,
+) -> Result<(), StreamError> {
+    let kind = crate::streams::settings_store::owned(db, account_id, stream_id, None).await?;
+    if kind == StreamKind::Whatsapp {
+        return Err(StreamError::WrongKind(
+            "WhatsApp streams send through the WhatsApp Cloud API, not an SMS connection.",
+        ));
+    }
+    if let Some(connection_id) = connection_id {
+        let known: Option<String> =
+            sqlx::query_scalar("select id from connections where account_id = $1 and id = $2")
+                .bind(account_id)
+                .bind(connection_id)
+                .fetch_optional(db.pool())
+                .await?;
+        if known.is_none() {
+            return Err(StreamError::Invalid(FieldError::new(
+                "connection_id",
+                "unknown_connection",
+                "Choose one of this account's connections.",
+            )));
+        }
+    }
+    sqlx::query("update streams set connection_id = $1, updated_at = $2 where id = $3")
+        .bind(connection_id)
+        .bind(now_ms())
+        .bind(stream_id)
+        .execute(db.pool())
+        .await?;
+    db.tokens().clear();
+    Ok(())
+}
+
+/// The connection a stream's SMS go through: the one it chose, else the account's default.
+pub async fn route(
+    db: &Db,
+    account_id: &str,
+    chosen: Option<&str>,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select id from connections
+         where account_id = $1 and (id = $2 or ($2 is null and is_default = 1))",
+    )
+    .bind(account_id)
+    .bind(chosen)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// What a channel needs to send through a connection: its settings and decrypted secret.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    pub id: String,
+    pub settings: HttpSettings,
+    pub secret: Option<String>,
+}
+
+/// A connection by id, for the channel; `None` once deleted.
+pub async fn upstream(db: &Db, key: &SecretKey, id: &str) -> Result<Option<Upstream>, StreamError> {
+    let row = sqlx::query("select settings, secret_sealed from connections where id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let secret = row
+        .get::<Option<String>, _>("secret_sealed")
+        .map(|sealed| key.open(&sealed))
+        .transpose()?
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    Ok(Some(Upstream {
+        id: id.to_string(),
+        settings: serde_json::from_str(row.get("settings")).unwrap_or_default(),
+        secret,
+    }))
+}
+
+/// The inbound fields of the connection a stream's SMS go through, for `/inbound/sms/`.
+pub async fn inbound_settings(
+    db: &Db,
+    account_id: &str,
+    chosen: Option<&str>,
+) -> Result<HttpSettings, sqlx::Error> {
+    let Some(id) = route(db, account_id, chosen).await? else {
+        return Ok(HttpSettings::default());
+    };
+    let settings: Option<String> =
+        sqlx::query_scalar("select settings from connections where id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(settings
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default())
+}
+
+/// Records what a call through the connection saw.
+pub async fn record_health(
+    db: &Db,
+    id: &str,
+    health: Health,
+    detail: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update connections set health = $1, health_detail = $2, health_at = $3 where id = $4")
+        .bind(health.as_str())
+        .bind(detail)
+        .bind(now_ms())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

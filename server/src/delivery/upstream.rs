@@ -1,0 +1,329 @@
+//! Channels that leave the machine: an account's HTTP SMS provider and Meta's WhatsApp Cloud
+//! API. Each send is one HTTP call; the answer says whether the message is on its way (with the
+//! upstream's id, which its delivery reports name), refused for good, or worth another try.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+use super::demo::Transient;
+use app::{
+    connections::{
+        BodyFormat, Fill, Health, form_escape, json_escape,
+        store::{self as connections, Upstream},
+    },
+    crypto::SecretKey,
+    db::Db,
+    messages::store::{self as messages, Claimed},
+    streams::settings::WebhookMethod,
+    whatsapp::GraphApi,
+};
+
+pub const HTTP: &str = "http";
+pub const WHATSAPP: &str = "whatsapp";
+
+/// How long settings and secrets read for sending are reused.
+const CACHE_TTL: Duration = Duration::from_secs(5);
+/// How often an unchanged health is written again.
+const HEALTH_EVERY: Duration = Duration::from_secs(30);
+/// How much of a provider's answer an error message quotes.
+const EXCERPT: usize = 200;
+
+/// A send that will not succeed by trying again.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// What one send came to.
+#[derive(Debug)]
+pub enum Sent {
+    /// Accepted, with the upstream's id when it gave one.
+    Accepted(Option<String>),
+    Refused(Refused),
+    Transient(Transient),
+}
+
+#[derive(Debug)]
+pub struct Upstreams {
+    db: Db,
+    key: Arc<SecretKey>,
+    http: reqwest::Client,
+    graph: GraphApi,
+    connections: Mutex<HashMap<String, (Instant, Option<Arc<Upstream>>)>>,
+    tokens: Mutex<HashMap<String, (Instant, Option<String>)>>,
+    health: Mutex<HashMap<String, (Instant, Health)>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A cached value younger than [`CACHE_TTL`].
+fn fresh<T: Clone>(cache: &Mutex<HashMap<String, (Instant, T)>>, key: &str) -> Option<T> {
+    let cache = lock(cache);
+    let (at, value) = cache.get(key)?;
+    (at.elapsed() < CACHE_TTL).then(|| value.clone())
+}
+
+impl Upstreams {
+    pub fn new(db: Db, key: Arc<SecretKey>, http: reqwest::Client, graph: GraphApi) -> Self {
+        Self {
+            db,
+            key,
+            http,
+            graph,
+            connections: Mutex::default(),
+            tokens: Mutex::default(),
+            health: Mutex::default(),
+        }
+    }
+
+    /// Sends one queued message through its channel.
+    pub async fn send(&self, message: &Claimed) -> Sent {
+        match message.channel.as_str() {
+            HTTP => self.send_http(message).await,
+            WHATSAPP => self.send_whatsapp(message).await,
+            other => Sent::Refused(Refused {
+                code: "no_routes",
+                message: format!("This server has no channel named {other}."),
+            }),
+        }
+    }
+
+    async fn connection(&self, id: &str) -> Result<Option<Arc<Upstream>>, Transient> {
+        if let Some(found) = fresh(&self.connections, id) {
+            return Ok(found);
+        }
+        let found = connections::upstream(&self.db, &self.key, id)
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, connection = id, "reading a connection failed");
+                storage_busy()
+            })?
+            .map(Arc::new);
+        lock(&self.connections).insert(id.into(), (Instant::now(), found.clone()));
+        Ok(found)
+    }
+
+    async fn send_http(&self, message: &Claimed) -> Sent {
+        let upstream = match message.connection_id.as_deref() {
+            Some(id) => match self.connection(id).await {
+                Ok(found) => found,
+                Err(transient) => return Sent::Transient(transient),
+            },
+            None => None,
+        };
+        let Some(upstream) = upstream else {
+            return Sent::Refused(Refused {
+                code: "no_routes",
+                message: "The connection this message was queued for was deleted.".into(),
+            });
+        };
+        let sent = self.call_provider(&upstream, message).await;
+        let health = match &sent {
+            Sent::Accepted(_) => (Health::Up, None),
+            Sent::Refused(refused) => (Health::Up, Some(refused.message.clone())),
+            Sent::Transient(transient) => (Health::Down, Some(transient.message.to_string())),
+        };
+        self.record_health(&upstream.id, health.0, health.1.as_deref())
+            .await;
+        sent
+    }
+
+    async fn call_provider(&self, upstream: &Upstream, message: &Claimed) -> Sent {
+        let settings = &upstream.settings;
+        let fill = Fill {
+            to: &message.recipient,
+            from: message.sender.as_deref().unwrap_or_default(),
+            text: &message.content,
+            message_id: &message.id,
+        };
+        let url = fill.apply(&settings.url, form_escape);
+        let mut request = match settings.method {
+            WebhookMethod::Get => self.http.get(url),
+            WebhookMethod::Post => {
+                let (body, kind) = match settings.body_format {
+                    BodyFormat::Json => (
+                        fill.apply(&settings.body_template, json_escape),
+                        "application/json",
+                    ),
+                    BodyFormat::Form => (
+                        fill.apply(&settings.body_template, form_escape),
+                        "application/x-www-form-urlencoded",
+                    ),
+                };
+                self.http
+                    .post(url)
+                    .header("content-type", kind)
+                    .body(body)
+            }
+        };
+        if let (false, Some(secret)) = (settings.auth_header.is_empty(), &upstream.secret) {
+            request = request.header(settings.auth_header.as_str(), secret.as_str());
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                return Sent::Transient(Transient {
+                    code: "provider_unreachable",
+                    message: if error.is_timeout() {
+                        "The SMS provider did not answer in time.".into()
+                    } else {
+                        format!("The SMS provider could not be reached: {}", chain(&error))
+                    },
+                });
+            }
+        };
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if status.is_success() {
+            let id = (!settings.id_pointer.is_empty())
+                .then(|| serde_json::from_str::<Value>(&text).ok())
+                .flatten()
+                .and_then(|body| body.pointer(&settings.id_pointer).cloned())
+                .and_then(|id| match id {
+                    Value::String(id) => Some(id),
+                    Value::Number(id) => Some(id.to_string()),
+                    _ => None,
+                });
+            return Sent::Accepted(id);
+        }
+        let message = format!(
+            "The SMS provider answered HTTP {}: {}",
+            status.as_u16(),
+            excerpt(&text)
+        );
+        if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
+            Sent::Transient(Transient {
+                code: "provider_busy",
+                message,
+            })
+        } else {
+            Sent::Refused(Refused {
+                code: "provider_rejected",
+                message,
+            })
+        }
+    }
+
+    async fn access_token(&self, message: &Claimed) -> Result<Option<String>, Transient> {
+        if let Some(token) = fresh(&self.tokens, &message.stream_id) {
+            return Ok(token);
+        }
+        let (token, _) = app::streams::settings_store::whatsapp_secrets(
+            &self.db,
+            &self.key,
+            &message.account_id,
+            &message.stream_id,
+        )
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, stream = %message.stream_id, "reading a WhatsApp token failed");
+            storage_busy()
+        })?;
+        lock(&self.tokens).insert(
+            message.stream_id.clone(),
+            (Instant::now(), token.clone()),
+        );
+        Ok(token)
+    }
+
+    async fn send_whatsapp(&self, message: &Claimed) -> Sent {
+        let token = match self.access_token(message).await {
+            Ok(Some(token)) => token,
+            Ok(None) => {
+                return Sent::Refused(Refused {
+                    code: "whatsapp_not_configured",
+                    message: "The stream has no WhatsApp access token: add it in the WhatsApp tab."
+                        .into(),
+                });
+            }
+            Err(transient) => return Sent::Transient(transient),
+        };
+        let Some(mut body) = message
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+        else {
+            return Sent::Refused(Refused {
+                code: "invalid_payload",
+                message: "The message has no WhatsApp request body.".into(),
+            });
+        };
+        // A reply names the message it answers by our uuid; Meta knows it by its own id.
+        if let Some(uuid) = body.pointer("/context/message_id").and_then(Value::as_str) {
+            match messages::provider_id_of(&self.db, &message.stream_id, uuid).await {
+                Ok(Some(wamid)) => body["context"]["message_id"] = Value::String(wamid),
+                Ok(None) => {
+                    if let Some(object) = body.as_object_mut() {
+                        object.remove("context");
+                    }
+                }
+                Err(_) => return Sent::Transient(storage_busy()),
+            }
+        }
+        let phone_number_id = message.sender.as_deref().unwrap_or_default();
+        match self.graph.send(phone_number_id, &token, &body).await {
+            Ok(wamid) => Sent::Accepted(Some(wamid)),
+            Err(error) if error.transient => Sent::Transient(Transient {
+                code: "provider_busy",
+                message: error.to_string(),
+            }),
+            Err(error) => Sent::Refused(Refused {
+                code: "provider_rejected",
+                message: error.to_string(),
+            }),
+        }
+    }
+
+    /// Writes a connection's health when it changed, or every [`HEALTH_EVERY`].
+    async fn record_health(&self, id: &str, health: Health, detail: Option<&str>) {
+        {
+            let mut seen = lock(&self.health);
+            if let Some((at, last)) = seen.get(id)
+                && *last == health
+                && at.elapsed() < HEALTH_EVERY
+            {
+                return;
+            }
+            seen.insert(id.into(), (Instant::now(), health));
+        }
+        if let Err(error) = connections::record_health(&self.db, id, health, detail).await {
+            tracing::warn!(%error, connection = id, "recording a connection's health failed");
+        }
+    }
+}
+
+fn storage_busy() -> Transient {
+    Transient {
+        code: "storage_busy",
+        message: "The message's settings could not be read; it will be tried again.".into(),
+    }
+}
+
+/// The start of a provider's answer, on one line.
+fn excerpt(text: &str) -> String {
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(EXCERPT) {
+        Some((end, _)) => format!("{}…", &line[..end]),
+        None if line.is_empty() => "(no body)".into(),
+        None => line,
+    }
+}
+
+/// An error with its causes.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
