@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use app::{
-    crypto::SecretKey,
     db::Db,
     streams::{
         StreamInput, StreamKind,
@@ -46,7 +45,7 @@ async fn stream_with(
     kind: StreamKind,
     input: StreamInput,
 ) -> (String, String, String) {
-    let key = secret_key(app);
+    let key = app.secret_key();
     let account = account(&app.db, "ann@acme.io").await;
     let (stream, token) = store::create(&app.db, &key, &account, kind, &input, false)
         .await
@@ -54,11 +53,6 @@ async fn stream_with(
     (account, stream.id, token)
 }
 
-/// The server's own key, so tokens it seals open with it.
-fn secret_key(app: &TestApp) -> SecretKey {
-    let hex = std::fs::read_to_string(app.data_dir().join("secret.key")).unwrap();
-    SecretKey::from_hex(&hex).unwrap()
-}
 
 fn sms(name: &str) -> StreamInput {
     StreamInput {
@@ -288,7 +282,7 @@ async fn tokens_ip_lists_and_stream_status_gate_every_request(backend: Backend) 
     let (status, _) = call(&app, "/simple_send/", &token, send.clone()).await;
     assert_eq!(status, StatusCode::OK);
 
-    let key = secret_key(&app);
+    let key = app.secret_key();
     let new_token = store::reset_token(&app.db, &key, &account, &id)
         .await
         .unwrap();
@@ -898,7 +892,7 @@ async fn stream_with_account(
 ) -> (String, String, String) {
     let (stream, token) = store::create(
         &app.db,
-        &secret_key(app),
+        &app.secret_key(),
         account,
         kind,
         &sms("Another"),
@@ -966,7 +960,7 @@ async fn whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window
     })
     .await;
     let (account, id, token) = stream_with(&app, StreamKind::Whatsapp, sms("Chat")).await;
-    let key = secret_key(&app);
+    let key = app.secret_key();
     settings_store::save_whatsapp_settings(
         &app.db,
         &key,
@@ -1124,7 +1118,7 @@ async fn whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window
 /// What the console shows customers to copy must work as shown.
 async fn the_console_request_previews_are_accepted_by_the_api(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let key = secret_key(&app);
+    let key = app.secret_key();
     let account = account(&app.db, "ann@acme.io").await;
     for kind in StreamKind::ALL {
         let (stream, token) = store::create(&app.db, &key, &account, kind, &sms("Preview"), false)

@@ -174,6 +174,12 @@ impl TestApp {
         &self.database.as_ref().unwrap().data_dir
     }
 
+    /// The server's own key, so that what tests seal the server opens.
+    pub fn secret_key(&self) -> app::crypto::SecretKey {
+        let hex = std::fs::read_to_string(self.data_dir().join("secret.key")).unwrap();
+        app::crypto::SecretKey::from_hex(&hex).unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

@@ -2,6 +2,7 @@
 
 mod api;
 mod auth;
+mod channels;
 mod cli;
 mod durability;
 mod helpers;

@@ -10,7 +10,6 @@ use std::{
 };
 
 use app::{
-    crypto::SecretKey,
     streams::{
         StreamInput, StreamKind,
         settings::{WebhookHeader, WebhookInput, WebhookMethod},
@@ -99,10 +98,6 @@ async fn app_with(backend: Backend, allow_private: bool) -> TestApp {
     .await
 }
 
-fn secret_key(app: &TestApp) -> SecretKey {
-    let hex = std::fs::read_to_string(app.data_dir().join("secret.key")).unwrap();
-    SecretKey::from_hex(&hex).unwrap()
-}
 
 /// A Two-way stream whose webhook is `url`: (account, stream id, token, signing secret).
 async fn two_way(
@@ -110,7 +105,7 @@ async fn two_way(
     method: WebhookMethod,
     url: String,
 ) -> (String, String, String, String) {
-    let key = secret_key(app);
+    let key = app.secret_key();
     let account = account(&app.db, "ann@acme.io").await;
     let input = StreamInput {
         name: "Bookings".into(),
@@ -151,7 +146,7 @@ async fn point_webhook(app: &TestApp, account: &str, stream_id: &str, url: Strin
         url,
         ..WebhookInput::default()
     };
-    settings_store::save_webhook(&app.db, &secret_key(app), account, stream_id, input)
+    settings_store::save_webhook(&app.db, &app.secret_key(), account, stream_id, input)
         .await
         .unwrap();
 }

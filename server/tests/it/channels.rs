@@ -1,0 +1,650 @@
+//! Upstream channels against real HTTP servers on port 0: an SMS provider (sends, its errors,
+//! timeouts, delivery reports and inbound messages at `/inbound/sms/`) and a Graph-API-compatible
+//! server that checks the exact WhatsApp Cloud API shapes (sends, rate limits, signed status and
+//! message notifications at `/inbound/whatsapp/`, template sync).
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use app::{
+    connections::{
+        ConnectionInput, Health, HttpSettings,
+        api::ssr::{inbound_key, verify_token},
+        store as connections,
+    },
+    crypto::hmac_sha256,
+    streams::{
+        StreamInput, StreamKind,
+        settings::{WebhookMethod, WhatsAppInput},
+        settings_store, store,
+    },
+};
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{OriginalUri, State},
+    http::{HeaderMap, Method, StatusCode},
+    response::IntoResponse,
+    routing::any,
+};
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, TestApp, TestDatabase},
+    on_both_backends,
+    streams::account,
+};
+
+on_both_backends!(
+    an_http_provider_sends_retries_and_reports_delivery,
+    a_provider_refusal_or_silence_fails_or_retries_the_message,
+    inbound_sms_are_stored_once_reassembled_and_opt_out,
+    whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications,
+    whatsapp_templates_sync_from_the_business_account,
+);
+
+/// One request a peer received.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    uri: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Seen {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+/// A peer's answer: status, JSON body, and how long it waits first.
+type Reply = (u16, Value, u64);
+type Respond = Arc<dyn Fn(&Seen, usize) -> Reply + Send + Sync>;
+
+/// An HTTP server on port 0 that records every request and answers with `respond(request, n)`,
+/// `n` counting requests from 0.
+async fn peer(respond: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
+    #[derive(Clone)]
+    struct Peer {
+        seen: Arc<Mutex<Vec<Seen>>>,
+        respond: Respond,
+    }
+    async fn handle(
+        State(peer): State<Peer>,
+        method: Method,
+        OriginalUri(uri): OriginalUri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> impl IntoResponse {
+        let seen = Seen {
+            method: method.to_string(),
+            uri: uri.to_string(),
+            headers,
+            body,
+        };
+        let n = {
+            let mut all = peer.seen.lock().unwrap();
+            all.push(seen.clone());
+            all.len() - 1
+        };
+        let (status, body, delay) = (peer.respond)(&seen, n);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        (
+            StatusCode::from_u16(status).unwrap(),
+            [("content-type", "application/json")],
+            body.to_string(),
+        )
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let state = Peer {
+        seen: seen.clone(),
+        respond: Arc::new(respond),
+    };
+    let router = Router::new().fallback(any(handle)).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (addr, seen)
+}
+
+async fn app_with(backend: Backend, graph: Option<SocketAddr>) -> TestApp {
+    TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
+        config.webhooks.allow_private = true;
+        config.webhooks.timeout_ms = 500;
+        config.delivery.retry_base_ms = 50;
+        config.delivery.retry_max_ms = 100;
+        config.delivery.max_attempts = 3;
+        if let Some(graph) = graph {
+            config.whatsapp.base_url = format!("http://{graph}");
+        }
+    })
+    .await
+}
+
+/// An account with an HTTP connection to `provider` and a non-demo stream of `kind`:
+/// (account, stream id, token).
+async fn sms_stream(app: &TestApp, provider: SocketAddr, kind: StreamKind) -> (String, String, String) {
+    let key = app.secret_key();
+    let account = account(&app.db, "ann@acme.io").await;
+    let connection = ConnectionInput {
+        name: "Provider".into(),
+        settings: HttpSettings {
+            url: format!("http://{provider}/v1/sms"),
+            ..HttpSettings::default()
+        },
+        secret: Some("Bearer sk-live-1".into()),
+        is_default: false,
+    };
+    let saved = connections::save(&app.db, &key, &account, None, connection)
+        .await
+        .unwrap();
+    assert!(saved.is_default, "the first connection is the default");
+    let input = StreamInput {
+        name: "Alerts".into(),
+        default_sender: Some("AcmeShop".into()),
+        demo: false,
+        ..StreamInput::default()
+    };
+    let (stream, token) = store::create(&app.db, &key, &account, kind, &input, false)
+        .await
+        .unwrap();
+    (account, stream.id, token)
+}
+
+async fn send(app: &TestApp, token: &str, messages: &[(&str, &str)]) -> (StatusCode, Value) {
+    let messages: Vec<Value> = messages
+        .iter()
+        .map(|(id, text)| json!({ "internal_id": id, "recipient_phone": "+447700900123", "message_content": text }))
+        .collect();
+    let response = app
+        .client
+        .post(app.url("/simple_send/"))
+        .header("authorization", token)
+        .json(&json!({ "messages": messages }))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+/// Polls `/status/` until the message has `status`, for at most five seconds.
+async fn status_becomes(app: &TestApp, token: &str, internal_id: &str, status: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        let response = app
+            .client
+            .get(app.url(&format!("/status?internal_ids={internal_id}")))
+            .header("authorization", token)
+            .send()
+            .await
+            .unwrap();
+        last = response.json::<Value>().await.unwrap()["messages"][0].clone();
+        if last["status"] == status {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{internal_id} did not become {status}: {last}");
+}
+
+async fn inbound(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
+    // The provider is busy once, then accepts each message with an id of its own.
+    let (provider, seen) = peer(|_, n| match n {
+        0 => (503, json!({ "error": "busy" }), 0),
+        n => (200, json!({ "id": format!("prov-{n}"), "accepted": true }), 0),
+    })
+    .await;
+    let app = app_with(backend, None).await;
+    let (account, stream_id, token) = sms_stream(&app, provider, StreamKind::SmsTwoWay).await;
+
+    send(&app, &token, &[("a-1", "Your table is ready \"now\"")]).await;
+    let sent = status_becomes(&app, &token, "a-1", "sent").await;
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2, "one busy answer, one retry");
+    let request = &requests[1];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.uri, "/v1/sms");
+    assert_eq!(request.headers["authorization"], "Bearer sk-live-1");
+    assert_eq!(request.headers["content-type"], "application/json");
+    assert_eq!(
+        request.json(),
+        json!({
+            "to": "+447700900123",
+            "from": "AcmeShop",
+            "text": "Your table is ready \"now\"",
+            "reference": sent["message_uuid"],
+        })
+    );
+    let steps: Vec<&str> = sent["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| step["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["queued", "queued", "sent"], "the busy answer is a retry step");
+
+    // Its delivery report comes back with the stream's key.
+    let key = inbound_key(&app.secret_key(), &stream_id);
+    let path = format!("/inbound/sms/{stream_id}?key={key}");
+    let (status, body) = inbound(&app, &path, json!({ "id": "prov-1", "status": "DELIVRD" })).await;
+    assert_eq!((status, body["recorded"].clone()), (StatusCode::OK, json!(true)));
+    status_becomes(&app, &token, "a-1", "delivered").await;
+
+    // Interim words are accepted and change nothing; a report never moves a status back.
+    let (status, body) = inbound(&app, &path, json!({ "id": "prov-1", "status": "ENROUTE" })).await;
+    assert_eq!((status, body["recorded"].clone()), (StatusCode::OK, json!(false)));
+    let (_, body) = inbound(&app, &path, json!({ "id": "prov-1", "status": "UNDELIV" })).await;
+    assert_eq!(body["recorded"], false);
+
+    // An unknown id is answered 404 (the provider retries), a wrong key 401.
+    let (status, body) = inbound(&app, &path, json!({ "id": "prov-99", "status": "DELIVRD" })).await;
+    assert_eq!((status, body["error"]["code"].clone()), (StatusCode::NOT_FOUND, json!("unknown_message")));
+    let wrong = format!("/inbound/sms/{stream_id}?key=not-the-key");
+    let (status, body) = inbound(&app, &wrong, json!({ "id": "prov-1", "status": "DELIVRD" })).await;
+    assert_eq!((status, body["error"]["code"].clone()), (StatusCode::UNAUTHORIZED, json!("invalid_key")));
+
+    // A second message, reported undelivered through the header key and a form body.
+    send(&app, &token, &[("a-2", "Second")]).await;
+    status_becomes(&app, &token, "a-2", "sent").await;
+    let response = app
+        .client
+        .post(app.url(&format!("/inbound/sms/{stream_id}")))
+        .header("x-sluice-key", &key)
+        .form(&[("id", "prov-2"), ("status", "failed")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let failed = status_becomes(&app, &token, "a-2", "undelivered").await;
+    assert_eq!(failed["error"]["message"], "The provider reported the message failed.");
+
+    let health = &connections::list(&app.db, &account).await.unwrap()[0];
+    assert_eq!(health.health, Health::Up);
+}
+
+async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Backend) {
+    // GET with the message in the query; the provider refuses "bad", and never answers "slow"
+    // within the timeout.
+    let (provider, seen) = peer(|request, _| {
+        if request.uri.contains("text=bad") {
+            (400, json!({ "error": "invalid sender" }), 0)
+        } else {
+            (200, json!({ "messages": [{ "id": 42 }] }), 2_000)
+        }
+    })
+    .await;
+    let app = app_with(backend, None).await;
+    let (account, _, token) = sms_stream(&app, provider, StreamKind::SmsMarketing).await;
+    let get = ConnectionInput {
+        name: "Provider".into(),
+        settings: HttpSettings {
+            url: format!("http://{provider}/send?to={{to}}&from={{from}}&text={{text}}"),
+            method: WebhookMethod::Get,
+            id_pointer: "/messages/0/id".into(),
+            ..HttpSettings::default()
+        },
+        secret: None,
+        is_default: true,
+    };
+    let id = connections::list(&app.db, &account).await.unwrap()[0].id.clone();
+    connections::save(&app.db, &app.secret_key(), &account, Some(&id), get)
+        .await
+        .unwrap();
+
+    send(&app, &token, &[("r-1", "bad"), ("r-2", "slow")]).await;
+    let refused = status_becomes(&app, &token, "r-1", "sent_failed").await;
+    assert_eq!(refused["error"]["code"], "provider_rejected");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 400: {\"error\":\"invalid sender\"}"),
+        "{refused}"
+    );
+    let silent = status_becomes(&app, &token, "r-2", "sent_failed").await;
+    assert_eq!(silent["error"]["code"], "provider_unreachable");
+    assert_eq!(
+        silent["error"]["message"],
+        "The SMS provider did not answer in time."
+    );
+    let tries = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.uri.contains("text=slow"))
+        .count();
+    assert_eq!(tries, 3, "max_attempts tries in all");
+    assert!(seen.lock().unwrap()[0].uri.starts_with("/send?to=%2B447700900123&from=AcmeShop&text="));
+    let health = &connections::list(&app.db, &account).await.unwrap()[0];
+    assert_eq!(health.health, Health::Down);
+    assert_eq!(
+        health.health_detail.as_deref(),
+        Some("The SMS provider did not answer in time.")
+    );
+}
+
+async fn inbound_sms_are_stored_once_reassembled_and_opt_out(backend: Backend) {
+    let (provider, _) = peer(|_, n| (200, json!({ "id": format!("prov-{n}") }), 0)).await;
+    let app = app_with(backend, None).await;
+    let (_, stream_id, token) = sms_stream(&app, provider, StreamKind::SmsTwoWay).await;
+    let key = inbound_key(&app.secret_key(), &stream_id);
+    let path = format!("/inbound/sms/{stream_id}?key={key}");
+    let texts = || async {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "select sender, content from messages where direction = 'inbound' order by created_at",
+        )
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+        rows
+    };
+
+    // A reply without the +, sent twice by the provider: stored once.
+    let reply = json!({ "from": "447700900123", "to": "AcmeShop", "text": "Yes please", "message_id": "mo-1" });
+    let (status, first) = inbound(&app, &path, reply.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, again) = inbound(&app, &path, reply).await;
+    assert_eq!(first["message_uuid"], again["message_uuid"]);
+
+    // A long message in three parts, out of order and one repeated: stored once, whole.
+    let part = |n: u32, text: &str| {
+        json!({ "from": "+447700900124", "text": text, "concat_ref": "r7", "concat_total": 3, "concat_part": n })
+    };
+    let (_, body) = inbound(&app, &path, part(2, "the middle, ")).await;
+    assert_eq!(body["complete"], false);
+    inbound(&app, &path, part(1, "This is the start, ")).await;
+    inbound(&app, &path, part(2, "the middle, ")).await;
+    let (_, body) = inbound(&app, &path, part(3, "and the end.")).await;
+    assert_eq!(body["complete"], true);
+    assert_eq!(
+        texts().await,
+        [
+            ("+447700900123".to_string(), "Yes please".to_string()),
+            (
+                "+447700900124".to_string(),
+                "This is the start, the middle, and the end.".to_string()
+            ),
+        ]
+    );
+
+    // STOP opts the number out of the stream: sends to it are refused.
+    let (status, _) = inbound(&app, &path, json!({ "from": "+447700900123", "text": "STOP" })).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, answer) = send(&app, &token, &[("after-stop", "Offer")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(answer["messages"][0]["error"]["code"], "recipient_opted_out");
+
+    // Neither a report nor a message: a clear error.
+    let (status, body) = inbound(&app, &path, json!({ "hello": "world" })).await;
+    assert_eq!((status, body["error"]["code"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("unrecognised_callback")));
+}
+
+/// A Graph-API-compatible server: checks the path, token and body of each call and answers
+/// as Meta does. The first send is rate limited (130429).
+async fn graph() -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
+    peer(|request, n| {
+        if request.headers["authorization"] != "Bearer EAAG-token" {
+            return (401, json!({ "error": { "message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190 } }), 0);
+        }
+        if request.uri.starts_with("/v21.0/1234567890/message_templates") {
+            let page = if request.uri.contains("after=c1") {
+                json!({ "data": [
+                    { "name": "order_update", "language": "en_US", "status": "APPROVED",
+                      "components": [{ "type": "BODY", "text": "Order {{1}} is {{2}}." }] },
+                    { "name": "draft_promo", "language": "en_US", "status": "PENDING",
+                      "components": [{ "type": "BODY", "text": "Soon" }] },
+                ], "paging": { "cursors": { "before": "c1", "after": "c2" } } })
+            } else {
+                json!({ "data": [
+                    { "name": "welcome", "language": "en", "status": "APPROVED",
+                      "components": [{ "type": "HEADER", "format": "TEXT", "text": "Hi" },
+                                     { "type": "BODY", "text": "Welcome, {{1}}!" }] },
+                ], "paging": { "cursors": { "before": "c0", "after": "c1" }, "next": "https://graph.example/next" } })
+            };
+            return (200, page, 0);
+        }
+        if request.method != "POST" || request.uri != "/v21.0/10987654321/messages" {
+            return (404, json!({ "error": { "message": "Unknown path", "code": 100 } }), 0);
+        }
+        if n == 0 {
+            return (400, json!({ "error": { "message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429 } }), 0);
+        }
+        let body = request.json();
+        if body["messaging_product"] != "whatsapp" || body["to"] != "447700900123" {
+            return (400, json!({ "error": { "message": "bad shape", "code": 100 } }), 0);
+        }
+        (200, json!({
+            "messaging_product": "whatsapp",
+            "contacts": [{ "input": "447700900123", "wa_id": "447700900123" }],
+            "messages": [{ "id": format!("wamid.out{n}") }],
+        }), 0)
+    })
+    .await
+}
+
+/// A non-demo WhatsApp stream with its settings, token and app secret: (account, id, token).
+async fn whatsapp_stream(app: &TestApp) -> (String, String, String) {
+    let key = app.secret_key();
+    let account = account(&app.db, "ann@acme.io").await;
+    let input = StreamInput {
+        name: "Support".into(),
+        ..StreamInput::default()
+    };
+    let (stream, token) = store::create(&app.db, &key, &account, StreamKind::Whatsapp, &input, false)
+        .await
+        .unwrap();
+    let settings = WhatsAppInput {
+        business_account_id: "1234567890".into(),
+        phone_number_ids: vec!["10987654321".into()],
+        access_token: Some("EAAG-token".into()),
+        app_secret: Some("app-secret-1".into()),
+    };
+    settings_store::save_whatsapp_settings(&app.db, &key, &account, &stream.id, settings)
+        .await
+        .unwrap();
+    (account, stream.id, token)
+}
+
+/// Posts a notification to the stream's WhatsApp callback, signed with `secret`.
+async fn notify(app: &TestApp, stream_id: &str, secret: &str, body: &Value) -> (StatusCode, Value) {
+    let body = body.to_string();
+    let signature = hex::encode(hmac_sha256(secret.as_bytes(), body.as_bytes()));
+    let response = app
+        .client
+        .post(app.url(&format!("/inbound/whatsapp/{stream_id}")))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", format!("sha256={signature}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+fn change(value: Value) -> Value {
+    json!({ "object": "whatsapp_business_account", "entry": [{ "id": "1234567890", "changes": [{ "field": "messages", "value": value }] }] })
+}
+
+async fn whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications(backend: Backend) {
+    let (graph, seen) = graph().await;
+    let app = app_with(backend, Some(graph)).await;
+    let (_, stream_id, token) = whatsapp_stream(&app).await;
+
+    // Meta's handshake: the challenge comes back only with the stream's verify token.
+    let verify = verify_token(&app.secret_key(), &stream_id);
+    let response = app
+        .get(&format!("/inbound/whatsapp/{stream_id}?hub.mode=subscribe&hub.verify_token={verify}&hub.challenge=1158201444"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), "1158201444");
+    let response = app
+        .get(&format!("/inbound/whatsapp/{stream_id}?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1"))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // The customer writes first: a signed message notification; a bad signature is refused.
+    let inbound = change(json!({
+        "messaging_product": "whatsapp",
+        "metadata": { "display_phone_number": "15550001111", "phone_number_id": "10987654321" },
+        "contacts": [{ "profile": { "name": "Kim" }, "wa_id": "447700900123" }],
+        "messages": [{ "from": "447700900123", "id": "wamid.in1", "timestamp": "1763900000", "type": "text", "text": { "body": "Is my order shipped?" } }],
+    }));
+    let (status, body) = notify(&app, &stream_id, "wrong-secret", &inbound).await;
+    assert_eq!((status, body["error"]["code"].clone()), (StatusCode::UNAUTHORIZED, json!("invalid_signature")));
+    let (status, body) = notify(&app, &stream_id, "app-secret-1", &inbound).await;
+    assert_eq!((status, body["messages"].clone()), (StatusCode::OK, json!(1)));
+    let (_, body) = notify(&app, &stream_id, "app-secret-1", &inbound).await;
+    assert_eq!(body["messages"], 1, "a repeated notification is answered alike");
+    let (inbound_id, content): (String, String) = sqlx::query_as(
+        "select id, content from messages where direction = 'inbound'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(content, "Is my order shipped?");
+
+    // A reply to it: rate limited once (130429), then sent with Meta's id of the inbound message.
+    let response = app
+        .client
+        .post(app.url("/whatsapp/reply/"))
+        .header("authorization", &token)
+        .json(&json!({ "internal_id": "w-1", "recipient_phone": "+447700900123", "message_content": "Yes, today.", "reply_to": inbound_id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let sent = status_becomes(&app, &token, "w-1", "sent").await;
+    let sends: Vec<Seen> = seen.lock().unwrap().clone();
+    assert_eq!(sends.len(), 2, "a rate-limited try and the send");
+    assert_eq!(
+        sends[1].json(),
+        json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": "447700900123",
+            "type": "text",
+            "text": { "preview_url": false, "body": "Yes, today." },
+            "context": { "message_id": "wamid.in1" },
+        })
+    );
+    assert_eq!(sent["history"][1]["detail"], "(#130429) Rate limit hit (Meta error 130429)");
+
+    // Meta's status notifications move it on: delivered, then read (still delivered).
+    let status_of = |state: &str| {
+        change(json!({
+            "messaging_product": "whatsapp",
+            "metadata": { "phone_number_id": "10987654321" },
+            "statuses": [{ "id": "wamid.out1", "status": state, "timestamp": "1763900100", "recipient_id": "447700900123" }],
+        }))
+    };
+    let (_, body) = notify(&app, &stream_id, "app-secret-1", &status_of("delivered")).await;
+    assert_eq!(body["statuses"], 1);
+    status_becomes(&app, &token, "w-1", "delivered").await;
+    let (_, body) = notify(&app, &stream_id, "app-secret-1", &status_of("read")).await;
+    assert_eq!(body["statuses"], 0);
+
+    // A template message that Meta later fails.
+    let response = app
+        .client
+        .post(app.url("/whatsapp/template/"))
+        .header("authorization", &token)
+        .json(&json!({ "internal_id": "w-2", "recipient_phone": "+447700900123", "template_name": "welcome", "language": "en", "template_variables": ["Kim"] }))
+        .send()
+        .await
+        .unwrap();
+    // The stream has no such template listed yet.
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    settings_store::add_whatsapp_template(
+        &app.db,
+        &account_of(&app, &stream_id).await,
+        &stream_id,
+        app::streams::settings::WhatsAppTemplate {
+            name: "welcome".into(),
+            language: "en".into(),
+            body: "Welcome, {{1}}!".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let response = app
+        .client
+        .post(app.url("/whatsapp/template/"))
+        .header("authorization", &token)
+        .json(&json!({ "internal_id": "w-2", "recipient_phone": "+447700900123", "template_name": "welcome", "language": "en", "template_variables": ["Kim"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    status_becomes(&app, &token, "w-2", "sent").await;
+    let template = seen.lock().unwrap()[2].json();
+    assert_eq!(template["type"], "template");
+    assert_eq!(
+        template["template"],
+        json!({ "name": "welcome", "language": { "code": "en" }, "components": [{ "type": "body", "parameters": [{ "type": "text", "text": "Kim" }] }] })
+    );
+    let failed = change(json!({
+        "statuses": [{ "id": "wamid.out2", "status": "failed", "timestamp": "1763900200", "recipient_id": "447700900123",
+                       "errors": [{ "code": 131026, "title": "Message undeliverable", "message": "Message undeliverable" }] }],
+    }));
+    notify(&app, &stream_id, "app-secret-1", &failed).await;
+    let undelivered = status_becomes(&app, &token, "w-2", "undelivered").await;
+    assert_eq!(
+        undelivered["error"]["message"],
+        "WhatsApp could not deliver it: Message undeliverable (Meta error 131026)."
+    );
+}
+
+async fn account_of(app: &TestApp, stream_id: &str) -> String {
+    sqlx::query_scalar("select account_id from streams where id = $1")
+        .bind(stream_id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn whatsapp_templates_sync_from_the_business_account(backend: Backend) {
+    let (graph, seen) = graph().await;
+    let app = app_with(backend, Some(graph)).await;
+    let (_, stream_id, _) = whatsapp_stream(&app).await;
+    app.sign_in("ann@acme.io", crate::helpers::PASSWORD).await;
+
+    let (status, body) = app
+        .server_fn_json("/api/streams/whatsapp/templates/sync", &json!({ "id": stream_id }))
+        .await;
+    assert_eq!((status, body.clone()), (StatusCode::OK, json!(2)), "{body}");
+    let (_, settings) = app
+        .server_fn_json("/api/streams/whatsapp", &json!({ "id": stream_id }))
+        .await;
+    assert_eq!(
+        settings["templates"],
+        json!([
+            { "name": "order_update", "language": "en_US", "body": "Order {{1}} is {{2}}." },
+            { "name": "welcome", "language": "en", "body": "Welcome, {{1}}!" },
+        ])
+    );
+    let calls = seen.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2, "two pages");
+    assert!(calls[0].uri.contains("fields=name%2Clanguage%2Cstatus%2Ccomponents"), "{}", calls[0].uri);
+    assert!(calls[1].uri.contains("after=c1"));
+
+    // Syncing again changes nothing.
+    let (_, body) = app
+        .server_fn_json("/api/streams/whatsapp/templates/sync", &json!({ "id": stream_id }))
+        .await;
+    assert_eq!(body, json!(0));
+}
