@@ -33,7 +33,7 @@ use leptos_router::{
 use crate::{
     layout::ConsoleLayout,
     pages::{
-        AccountPage, ApiDocsPage, EditStreamPage, MessagesPage, NewStreamPage, NotFound,
+        AccountPage, ApiDocsPage, ConnectionsPage, EditStreamPage, MessagesPage, NewStreamPage, NotFound,
         RealtimePage, SenderIdsPage, SignInPage, SignUpPage, StreamsPage,
     },
 };
@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/realtime") view=RealtimePage />
                     <Route path=path!("/messages") view=MessagesPage />
                     <Route path=path!("/sender-ids") view=SenderIdsPage />
+                    <Route path=path!("/connections") view=ConnectionsPage />
                     <Route path=path!("/api-docs") view=ApiDocsPage />
                     <Route path=path!("/account") view=AccountPage />
                 </ParentRoute>

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 /// The console's sections, in sidebar order: (path, label, icon path data).
-const SECTIONS: [(&str, &str, &str); 5] = [
+const SECTIONS: [(&str, &str, &str); 6] = [
     ("/streams", "Streams API", "M4 6h16M4 12h16M4 18h10"),
     ("/realtime", "Realtime", "M3 12h4l3-8 4 16 3-8h4"),
     ("/messages", "Messages", "M4 5h16v11H8l-4 4z"),
@@ -10,6 +10,11 @@ const SECTIONS: [(&str, &str, &str); 5] = [
         "/sender-ids",
         "Sender IDs",
         "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8a7 7 0 0 1 14 0",
+    ),
+    (
+        "/connections",
+        "Connections",
+        "M7 7h10v4H7zm5 4v6m-4 0h8",
     ),
     (
         "/api-docs",

@@ -3,6 +3,7 @@
 mod account;
 mod api_docs;
 mod auth_form;
+mod connections;
 mod empty_state;
 mod messages;
 mod not_found;
@@ -19,6 +20,7 @@ mod streams;
 pub use self::{
     account::AccountPage,
     api_docs::ApiDocsPage,
+    connections::ConnectionsPage,
     messages::MessagesPage,
     not_found::NotFound,
     realtime::RealtimePage,

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 
-use super::{super::table::when, stats::StatsPanel};
+use super::{super::table::when, routing::RoutingSection, stats::StatsPanel};
 use crate::{
     components::Toasts,
+    connections::{Connection, api::InboundAddress},
     messages::StreamStats,
     pages::{
         stream_settings::{PRIMARY, submit},
@@ -18,8 +19,20 @@ pub fn InfoTab(
     tags: Vec<String>,
     sender_ids: Vec<String>,
     stats: StreamStats,
+    routing: Option<(Vec<Connection>, InboundAddress)>,
     changed: Callback<()>,
 ) -> impl IntoView {
+    let routing = routing.map(|(connections, inbound)| {
+        view! {
+            <RoutingSection
+                id=stream.id.clone()
+                demo=stream.demo
+                chosen=stream.connection_id.clone()
+                connections
+                inbound
+            />
+        }
+    });
     let facts = [
         ("Type", stream.kind.label().to_string()),
         ("Status", stream.status.label().to_string()),
@@ -44,6 +57,7 @@ pub fn InfoTab(
         </dl>
         <StatsPanel stats />
         <DetailsForm stream tags sender_ids changed />
+        {routing}
     }
 }
 

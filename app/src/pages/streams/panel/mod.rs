@@ -4,6 +4,7 @@
 mod events;
 mod info;
 mod otp;
+mod routing;
 mod stats;
 mod webhook_log;
 mod webhooks;
@@ -20,6 +21,10 @@ use super::filter::{panel_url, url};
 use crate::messages::{StreamStats, api::get_stream_stats};
 use crate::{
     components::SidePanel,
+    connections::{
+        Connection,
+        api::{InboundAddress, list_connections, stream_inbound},
+    },
     error::AppError,
     pages::stream_settings::RequestPreviewList,
     streams::{
@@ -103,10 +108,12 @@ enum TabData {
         tags: Vec<String>,
         sender_ids: Vec<String>,
         stats: StreamStats,
+        /// SMS streams: the account's connections and the stream's inbound address.
+        routing: Option<(Vec<Connection>, InboundAddress)>,
     },
     Settings(OtpSettings),
     Events(Vec<StreamEvent>),
-    WhatsApp(WhatsAppSettings),
+    WhatsApp(WhatsAppSettings, InboundAddress),
     Webhooks(Option<Webhook>),
     Requests,
 }
@@ -118,11 +125,15 @@ impl TabData {
             Tab::Info => TabData::Info {
                 tags: list_tags().await?,
                 sender_ids: list_sender_ids().await?,
-                stats: get_stream_stats(id).await?,
+                stats: get_stream_stats(id.clone()).await?,
+                routing: match stream.kind {
+                    StreamKind::Whatsapp => None,
+                    _ => Some((list_connections().await?, stream_inbound(id).await?)),
+                },
             },
             Tab::Settings => TabData::Settings(get_otp_settings(id).await?),
             Tab::Events => TabData::Events(list_events(id).await?),
-            Tab::WhatsApp => TabData::WhatsApp(get_whatsapp(id).await?),
+            Tab::WhatsApp => TabData::WhatsApp(get_whatsapp(id.clone()).await?, stream_inbound(id).await?),
             Tab::Webhooks => TabData::Webhooks(get_webhook(id).await?),
             Tab::Requests => TabData::Requests,
         };
@@ -242,13 +253,17 @@ fn TabBody(
             tags,
             sender_ids,
             stats,
+            routing,
         } => (
-            view! { <InfoTab stream tags sender_ids stats changed /> }.into_any(),
+            view! { <InfoTab stream tags sender_ids stats routing changed /> }.into_any(),
             Tab::Info,
         ),
         TabData::Settings(settings) => (view! { <OtpTab id settings /> }.into_any(), Tab::Settings),
         TabData::Events(events) => (view! { <EventsTab id events reload /> }.into_any(), Tab::Events),
-        TabData::WhatsApp(settings) => (view! { <WhatsAppTab id settings /> }.into_any(), Tab::WhatsApp),
+        TabData::WhatsApp(settings, inbound) => (
+            view! { <WhatsAppTab id settings inbound /> }.into_any(),
+            Tab::WhatsApp,
+        ),
         TabData::Webhooks(webhook) => (view! { <WebhooksTab id kind webhook /> }.into_any(), Tab::Webhooks),
         TabData::Requests => (
             view! {

@@ -1,21 +1,56 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    components::{Field, INPUT, TextField, Toasts, error_of},
+    components::{CopyButton, Field, INPUT, TextField, Toasts, error_of},
+    connections::api::InboundAddress,
     error::AppError,
     pages::stream_settings::{PRIMARY, SECONDARY, WhatsAppFields, WhatsAppForm, submit},
     streams::{
         settings::{WhatsAppSettings, WhatsAppTemplate},
-        settings_api::{add_whatsapp_template, delete_whatsapp_template, save_whatsapp},
+        settings_api::{
+            add_whatsapp_template, delete_whatsapp_template, get_whatsapp, save_whatsapp,
+            sync_whatsapp_templates,
+        },
     },
 };
 
-/// The WhatsApp stream's Business Account, senders, token and templates.
+/// The WhatsApp stream's Business Account, senders, token, Meta's callback and templates.
 #[component]
-pub fn WhatsAppTab(id: String, settings: WhatsAppSettings) -> impl IntoView {
+pub fn WhatsAppTab(id: String, settings: WhatsAppSettings, inbound: InboundAddress) -> impl IntoView {
     view! {
         <SettingsForm id=id.clone() settings=settings.clone() />
+        <MetaCallback inbound />
         <Templates id initial=settings.templates />
+    }
+}
+
+/// What to enter in the Meta app's WhatsApp webhook configuration.
+#[component]
+fn MetaCallback(inbound: InboundAddress) -> impl IntoView {
+    let InboundAddress { path, verify_token } = inbound;
+    view! {
+        <section class="mt-8 border-t border-slate-200 pt-6" aria-labelledby="meta-callback-title">
+            <h3 id="meta-callback-title" class="mb-1 text-sm font-semibold text-slate-900">"Meta webhook"</h3>
+            <p class="mb-3 text-xs text-slate-500">
+                "In your Meta app's WhatsApp configuration, set the callback URL to this path on this server's address, with this verify token, and subscribe to messages: delivery statuses and customers' messages then arrive here, signed with the app secret."
+            </p>
+            <dl class="space-y-3 text-sm">
+                <div>
+                    <dt class="mb-1 font-medium text-slate-700">"Callback URL path"</dt>
+                    <dd class="flex items-center gap-2">
+                        <code class="min-w-0 flex-1 break-all rounded-md bg-slate-50 px-3 py-2 text-xs" data-testid="callback-path">{path.clone()}</code>
+                        <CopyButton text=path label="Copy callback path" />
+                    </dd>
+                </div>
+                <div>
+                    <dt class="mb-1 font-medium text-slate-700">"Verify token"</dt>
+                    <dd class="flex items-center gap-2">
+                        <code class="min-w-0 flex-1 break-all rounded-md bg-slate-50 px-3 py-2 text-xs" data-testid="verify-token">{verify_token.clone()}</code>
+                        <CopyButton text=verify_token label="Copy verify token" />
+                    </dd>
+                </div>
+            </dl>
+        </section>
     }
 }
 
@@ -68,6 +103,21 @@ fn Templates(id: String, initial: Vec<WhatsAppTemplate>) -> impl IntoView {
             body.set(String::new());
         });
     };
+    let syncing = RwSignal::new(false);
+    let sync = move |_| {
+        let id = stream_id.get_value();
+        let work = async move {
+            let changed = sync_whatsapp_templates(id.clone()).await?;
+            Ok((changed, get_whatsapp(id).await?.templates))
+        };
+        submit(syncing, error, work, move |(changed, synced)| {
+            templates.set(synced);
+            toasts.show(match changed {
+                0 => "Templates are up to date with Meta.".to_string(),
+                n => format!("{n} template(s) added or updated from Meta."),
+            });
+        });
+    };
     let remove = move |template: WhatsAppTemplate| {
         spawn_local(async move {
             let done = delete_whatsapp_template(
@@ -88,9 +138,12 @@ fn Templates(id: String, initial: Vec<WhatsAppTemplate>) -> impl IntoView {
     view! {
         <section class="mt-8 border-t border-slate-200 pt-6" aria-labelledby="whatsapp-templates-title">
             <h3 id="whatsapp-templates-title" class="mb-1 text-sm font-semibold text-slate-900">"Message templates"</h3>
-            <p class="mb-3 text-xs text-slate-500">
-                "The approved templates of your Business Account that start a conversation. Parameters are {{1}}, {{2}}…"
-            </p>
+            <div class="mb-3 flex flex-wrap items-start justify-between gap-2">
+                <p class="text-xs text-slate-500">
+                    "The approved templates of your Business Account that start a conversation. Parameters are {{1}}, {{2}}…"
+                </p>
+                <button type="button" class=SECONDARY disabled=move || syncing.get() on:click=sync>"Sync from Meta"</button>
+            </div>
             <Show
                 when=move || !templates.get().is_empty()
                 fallback=|| view! { <p class="rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-600">"No templates yet."</p> }

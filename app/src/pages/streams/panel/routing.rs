@@ -1,0 +1,68 @@
+//! Where an SMS stream's messages go (its connection) and where its provider calls back.
+
+use leptos::prelude::*;
+
+use crate::{
+    components::{CopyButton, Field, INPUT, Toasts},
+    connections::{Connection, api::InboundAddress, api::set_stream_connection},
+    error::AppError,
+    pages::stream_settings::{PRIMARY, submit},
+};
+
+/// The connection picker and the inbound address of an SMS stream.
+#[component]
+pub fn RoutingSection(
+    id: String,
+    demo: bool,
+    chosen: Option<String>,
+    connections: Vec<Connection>,
+    inbound: InboundAddress,
+) -> impl IntoView {
+    let toasts = expect_context::<Toasts>();
+    let choice = RwSignal::new(chosen.unwrap_or_default());
+    let (busy, error) = (RwSignal::new(false), RwSignal::new(None::<AppError>));
+    let save = move |_| {
+        let work = set_stream_connection(id.clone(), Some(choice.get_untracked()));
+        submit(busy, error, work, move |()| toasts.show("Connection saved."));
+    };
+    let default_name = connections
+        .iter()
+        .find(|c| c.is_default)
+        .map_or_else(|| "none: the demo channel".to_string(), |c| c.name.clone());
+    let note = if demo {
+        "Demo sending is on: messages stay on the demo channel until it is turned off."
+    } else {
+        "Real messages go through this connection; manage connections on the Connections page."
+    };
+    let path = inbound.path;
+    view! {
+        <section class="mt-8 border-t border-slate-200 pt-6" aria-labelledby="routing-title">
+            <h3 id="routing-title" class="mb-1 text-sm font-semibold text-slate-900">"Delivery"</h3>
+            <p class="mb-3 text-xs text-slate-500">{note}</p>
+            <div class="flex flex-wrap items-end gap-2">
+                <div class="min-w-64 flex-1">
+                    <Field id="stream-connection" label="Connection" error=crate::components::error_of(error, "connection_id")>
+                        <select
+                            id="stream-connection"
+                            class=INPUT
+                            prop:value=move || choice.get()
+                            on:change=move |event| choice.set(event_target_value(&event))
+                        >
+                            <option value="">{format!("Account default ({default_name})")}</option>
+                            {connections.into_iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
+                        </select>
+                    </Field>
+                </div>
+                <button type="button" class=PRIMARY disabled=move || busy.get() on:click=save>"Save connection"</button>
+            </div>
+            <div class="mt-4">
+                <p class="mb-1 text-sm font-medium text-slate-700">"Inbound address for delivery reports and replies"</p>
+                <div class="flex items-center gap-2">
+                    <code class="min-w-0 flex-1 break-all rounded-md bg-slate-50 px-3 py-2 text-xs" data-testid="inbound-path">{path.clone()}</code>
+                    <CopyButton text=path label="Copy inbound address" />
+                </div>
+                <p class="mt-1 text-xs text-slate-500">"Give your provider this path on this server's address; the key in it proves the caller."</p>
+            </div>
+        </section>
+    }
+}
