@@ -3,8 +3,8 @@
 
 pub mod api_docs;
 pub mod auth;
-pub mod connections;
 mod components;
+pub mod connections;
 pub mod error;
 mod layout;
 pub mod messages;
@@ -33,8 +33,8 @@ use leptos_router::{
 use crate::{
     layout::ConsoleLayout,
     pages::{
-        AccountPage, ApiDocsPage, ConnectionsPage, EditStreamPage, MessagesPage, NewStreamPage, NotFound,
-        RealtimePage, SenderIdsPage, SignInPage, SignUpPage, StreamsPage,
+        AccountPage, ApiDocsPage, ConnectionsPage, EditStreamPage, MessagesPage, NewStreamPage,
+        NotFound, RealtimePage, SenderIdsPage, SignInPage, SignUpPage, StreamsPage,
     },
 };
 

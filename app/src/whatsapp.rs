@@ -30,10 +30,10 @@ impl Default for GraphConfig {
 
 /// Meta's error codes that mean "slow down or try again later".
 const RETRY_LATER: [i64; 7] = [
-    1,      // API unknown (temporary)
-    2,      // API service (temporary)
-    4,      // application request limit
-    80_007, // Business Account rate limit
+    1,       // API unknown (temporary)
+    2,       // API service (temporary)
+    4,       // application request limit
+    80_007,  // Business Account rate limit
     130_429, // throughput limit
     131_016, // service unavailable
     131_056, // pair rate limit

@@ -56,14 +56,20 @@ export async function signOut(page: Page) {
 }
 
 /** Creates a ready stream through the same server function the wizard calls; returns its id. */
-export async function createStream(page: Page, kind: string, name: string, tags: string[] = []): Promise<string> {
+export async function createStream(
+  page: Page,
+  kind: string,
+  name: string,
+  tags: string[] = [],
+  demo = true,
+): Promise<string> {
   const response = await page.request.post("/api/streams/create", {
     data: {
       kind,
       input: {
         name,
         description: "",
-        demo: true,
+        demo,
         ip_acl_enabled: false,
         allowed_ips: [],
         tags,

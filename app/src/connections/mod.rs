@@ -132,8 +132,9 @@ impl Default for HttpSettings {
             url: String::new(),
             method: WebhookMethod::Post,
             body_format: BodyFormat::Json,
-            body_template: r#"{"to": "{to}", "from": "{from}", "text": "{text}", "reference": "{message_id}"}"#
-                .into(),
+            body_template:
+                r#"{"to": "{to}", "from": "{from}", "text": "{text}", "reference": "{message_id}"}"#
+                    .into(),
             auth_header: "Authorization".into(),
             id_pointer: "/id".into(),
             inbound: InboundFields::default(),
@@ -435,7 +436,10 @@ mod tests {
             "{\"t\":\"a \\\"b\\\" & c\",\"x\":\"{unknown}\"}"
         );
         assert_eq!(
-            fill.apply("https://p.example/s?to={to}&m={text}&id={message_id}", form_escape),
+            fill.apply(
+                "https://p.example/s?to={to}&m={text}&id={message_id}",
+                form_escape
+            ),
             "https://p.example/s?to=%2B44+7700&m=a+%22b%22+%26+c&id=m1"
         );
     }

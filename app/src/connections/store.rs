@@ -276,12 +276,14 @@ pub async fn record_health(
     health: Health,
     detail: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("update connections set health = $1, health_detail = $2, health_at = $3 where id = $4")
-        .bind(health.as_str())
-        .bind(detail)
-        .bind(now_ms())
-        .bind(id)
-        .execute(db.pool())
-        .await?;
+    sqlx::query(
+        "update connections set health = $1, health_detail = $2, health_at = $3 where id = $4",
+    )
+    .bind(health.as_str())
+    .bind(detail)
+    .bind(now_ms())
+    .bind(id)
+    .execute(db.pool())
+    .await?;
     Ok(())
 }

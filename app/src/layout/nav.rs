@@ -11,11 +11,7 @@ const SECTIONS: [(&str, &str, &str); 6] = [
         "Sender IDs",
         "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8a7 7 0 0 1 14 0",
     ),
-    (
-        "/connections",
-        "Connections",
-        "M7 7h10v4H7zm5 4v6m-4 0h8",
-    ),
+    ("/connections", "Connections", "M7 7h10v4H7zm5 4v6m-4 0h8"),
     (
         "/api-docs",
         "API docs",

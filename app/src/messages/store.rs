@@ -872,12 +872,14 @@ pub async fn receive_part(
         tx.commit().await?;
         return Ok(None);
     }
-    sqlx::query("delete from inbound_parts where stream_id = $1 and sender = $2 and reference = $3")
-        .bind(inbound.stream_id)
-        .bind(inbound.from)
-        .bind(part.reference)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "delete from inbound_parts where stream_id = $1 and sender = $2 and reference = $3",
+    )
+    .bind(inbound.stream_id)
+    .bind(inbound.from)
+    .bind(part.reference)
+    .execute(&mut *tx)
+    .await?;
     let whole = parts.concat();
     let id = receive_in(
         &mut tx,
@@ -1004,14 +1006,14 @@ pub async fn provider_id_of(
     stream_id: &str,
     message_id: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    Ok(sqlx::query_scalar(
-        "select provider_id from messages where stream_id = $1 and id = $2",
+    Ok(
+        sqlx::query_scalar("select provider_id from messages where stream_id = $1 and id = $2")
+            .bind(stream_id)
+            .bind(message_id)
+            .fetch_optional(db.pool())
+            .await?
+            .flatten(),
     )
-    .bind(stream_id)
-    .bind(message_id)
-    .fetch_optional(db.pool())
-    .await?
-    .flatten())
 }
 
 /// Whether a reply is an opt-out keyword (`Some(true)`), an opt-in one (`Some(false)`) or

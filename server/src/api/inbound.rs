@@ -24,8 +24,7 @@ use app::{
     },
     state::AppState,
     streams::{
-        Stream, StreamKind, StreamStatus, settings::parse_phone, settings_store,
-        store as streams,
+        Stream, StreamKind, StreamStatus, settings::parse_phone, settings_store, store as streams,
     },
 };
 
@@ -63,7 +62,11 @@ fn ok(body: Value) -> Response {
 /// The request's fields: query parameters, then a JSON object's or a form body's.
 fn fields(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> HashMap<String, String> {
     let mut fields: HashMap<String, String> = query
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
     let json = headers
         .get(CONTENT_TYPE)
@@ -140,7 +143,10 @@ pub async fn sms(
         let provider_id = field(&settings.report_id).ok_or_else(|| {
             ApiError::unprocessable(
                 "missing_field",
-                format!("A delivery report needs the message id in `{}`.", settings.report_id),
+                format!(
+                    "A delivery report needs the message id in `{}`.",
+                    settings.report_id
+                ),
             )
         })?;
         let message_id = messages::by_provider_id(&state.db, &stream.id, provider_id)
@@ -212,7 +218,9 @@ pub async fn sms(
     }
     .map_err(storage)?;
     state.webhook_wake.notify_waiters();
-    Ok(ok(json!({ "status": true, "message_uuid": stored, "complete": stored.is_some() })))
+    Ok(ok(
+        json!({ "status": true, "message_uuid": stored, "complete": stored.is_some() }),
+    ))
 }
 
 fn report(status: MessageStatus, error: Option<String>) -> Outcome {
@@ -233,7 +241,11 @@ pub async fn whatsapp_verify(
 ) -> Result<Response, ApiError> {
     let (_, stream) = stream(&state, &stream_id).await?;
     let fields: HashMap<String, String> = query
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
     let expected = keys::verify_token(&state.secret_key, &stream.id);
     let given = fields.get("hub.verify_token").cloned().unwrap_or_default();
@@ -301,7 +313,9 @@ pub async fn whatsapp_notify(
         for status in value["statuses"].as_array().into_iter().flatten() {
             statuses += usize::from(whatsapp_status(&state, &stream.id, status).await?);
         }
-        let to = value.pointer("/metadata/phone_number_id").and_then(Value::as_str);
+        let to = value
+            .pointer("/metadata/phone_number_id")
+            .and_then(Value::as_str);
         for message in value["messages"].as_array().into_iter().flatten() {
             let (Some(from), Some(id)) = (
                 message["from"].as_str().and_then(phone),
@@ -334,7 +348,11 @@ pub async fn whatsapp_notify(
 }
 
 /// Applies one status notification; answers whether a message moved.
-async fn whatsapp_status(state: &AppState, stream_id: &str, status: &Value) -> Result<bool, ApiError> {
+async fn whatsapp_status(
+    state: &AppState,
+    stream_id: &str,
+    status: &Value,
+) -> Result<bool, ApiError> {
     let Some(wamid) = status["id"].as_str() else {
         return Ok(false);
     };
@@ -350,7 +368,9 @@ async fn whatsapp_status(state: &AppState, stream_id: &str, status: &Value) -> R
             report(
                 MessageStatus::Undelivered,
                 Some(match error["code"].as_i64() {
-                    Some(code) => format!("WhatsApp could not deliver it: {detail} (Meta error {code})."),
+                    Some(code) => {
+                        format!("WhatsApp could not deliver it: {detail} (Meta error {code}).")
+                    }
                     None => format!("WhatsApp could not deliver it: {detail}."),
                 }),
             )

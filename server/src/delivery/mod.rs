@@ -124,8 +124,7 @@ impl Delivery {
             });
         }
         let route =
-            app::connections::store::route(db, account_id, stream.connection_id.as_deref())
-                .await?;
+            app::connections::store::route(db, account_id, stream.connection_id.as_deref()).await?;
         Ok(match route {
             Some(id) => Channel {
                 name: upstream::HTTP,

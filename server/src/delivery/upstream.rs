@@ -55,17 +55,22 @@ pub struct Upstreams {
     key: Arc<SecretKey>,
     http: reqwest::Client,
     graph: GraphApi,
-    connections: Mutex<HashMap<String, (Instant, Option<Arc<Upstream>>)>>,
-    tokens: Mutex<HashMap<String, (Instant, Option<String>)>>,
-    health: Mutex<HashMap<String, (Instant, Health)>>,
+    connections: Cache<Option<Arc<Upstream>>>,
+    tokens: Cache<Option<String>>,
+    health: Cache<Health>,
 }
 
+/// Values by key, with when each was read.
+type Cache<T> = Mutex<HashMap<String, (Instant, T)>>;
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A cached value younger than [`CACHE_TTL`].
-fn fresh<T: Clone>(cache: &Mutex<HashMap<String, (Instant, T)>>, key: &str) -> Option<T> {
+fn fresh<T: Clone>(cache: &Cache<T>, key: &str) -> Option<T> {
     let cache = lock(cache);
     let (at, value) = cache.get(key)?;
     (at.elapsed() < CACHE_TTL).then(|| value.clone())
@@ -158,10 +163,7 @@ impl Upstreams {
                         "application/x-www-form-urlencoded",
                     ),
                 };
-                self.http
-                    .post(url)
-                    .header("content-type", kind)
-                    .body(body)
+                self.http.post(url).header("content-type", kind).body(body)
             }
         };
         if let (false, Some(secret)) = (settings.auth_header.is_empty(), &upstream.secret) {
@@ -227,10 +229,7 @@ impl Upstreams {
             tracing::warn!(%error, stream = %message.stream_id, "reading a WhatsApp token failed");
             storage_busy()
         })?;
-        lock(&self.tokens).insert(
-            message.stream_id.clone(),
-            (Instant::now(), token.clone()),
-        );
+        lock(&self.tokens).insert(message.stream_id.clone(), (Instant::now(), token.clone()));
         Ok(token)
     }
 

@@ -53,7 +53,6 @@ async fn stream_with(
     (account, stream.id, token)
 }
 
-
 fn sms(name: &str) -> StreamInput {
     StreamInput {
         name: name.into(),

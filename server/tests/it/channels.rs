@@ -67,7 +67,9 @@ type Respond = Arc<dyn Fn(&Seen, usize) -> Reply + Send + Sync>;
 
 /// An HTTP server on port 0 that records every request and answers with `respond(request, n)`,
 /// `n` counting requests from 0.
-async fn peer(respond: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
+async fn peer(
+    respond: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
+) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
     #[derive(Clone)]
     struct Peer {
         seen: Arc<Mutex<Vec<Seen>>>,
@@ -127,7 +129,11 @@ async fn app_with(backend: Backend, graph: Option<SocketAddr>) -> TestApp {
 
 /// An account with an HTTP connection to `provider` and a non-demo stream of `kind`:
 /// (account, stream id, token).
-async fn sms_stream(app: &TestApp, provider: SocketAddr, kind: StreamKind) -> (String, String, String) {
+async fn sms_stream(
+    app: &TestApp,
+    provider: SocketAddr,
+    kind: StreamKind,
+) -> (String, String, String) {
     let key = app.secret_key();
     let account = account(&app.db, "ann@acme.io").await;
     let connection = ConnectionInput {
@@ -206,7 +212,11 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
     // The provider is busy once, then accepts each message with an id of its own.
     let (provider, seen) = peer(|_, n| match n {
         0 => (503, json!({ "error": "busy" }), 0),
-        n => (200, json!({ "id": format!("prov-{n}"), "accepted": true }), 0),
+        n => (
+            200,
+            json!({ "id": format!("prov-{n}"), "accepted": true }),
+            0,
+        ),
     })
     .await;
     let app = app_with(backend, None).await;
@@ -236,27 +246,45 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
         .iter()
         .map(|step| step["status"].as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["queued", "queued", "sent"], "the busy answer is a retry step");
+    assert_eq!(
+        steps,
+        ["queued", "queued", "sent"],
+        "the busy answer is a retry step"
+    );
 
     // Its delivery report comes back with the stream's key.
     let key = inbound_key(&app.secret_key(), &stream_id);
     let path = format!("/inbound/sms/{stream_id}?key={key}");
     let (status, body) = inbound(&app, &path, json!({ "id": "prov-1", "status": "DELIVRD" })).await;
-    assert_eq!((status, body["recorded"].clone()), (StatusCode::OK, json!(true)));
+    assert_eq!(
+        (status, body["recorded"].clone()),
+        (StatusCode::OK, json!(true))
+    );
     status_becomes(&app, &token, "a-1", "delivered").await;
 
     // Interim words are accepted and change nothing; a report never moves a status back.
     let (status, body) = inbound(&app, &path, json!({ "id": "prov-1", "status": "ENROUTE" })).await;
-    assert_eq!((status, body["recorded"].clone()), (StatusCode::OK, json!(false)));
+    assert_eq!(
+        (status, body["recorded"].clone()),
+        (StatusCode::OK, json!(false))
+    );
     let (_, body) = inbound(&app, &path, json!({ "id": "prov-1", "status": "UNDELIV" })).await;
     assert_eq!(body["recorded"], false);
 
     // An unknown id is answered 404 (the provider retries), a wrong key 401.
-    let (status, body) = inbound(&app, &path, json!({ "id": "prov-99", "status": "DELIVRD" })).await;
-    assert_eq!((status, body["error"]["code"].clone()), (StatusCode::NOT_FOUND, json!("unknown_message")));
+    let (status, body) =
+        inbound(&app, &path, json!({ "id": "prov-99", "status": "DELIVRD" })).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("unknown_message"))
+    );
     let wrong = format!("/inbound/sms/{stream_id}?key=not-the-key");
-    let (status, body) = inbound(&app, &wrong, json!({ "id": "prov-1", "status": "DELIVRD" })).await;
-    assert_eq!((status, body["error"]["code"].clone()), (StatusCode::UNAUTHORIZED, json!("invalid_key")));
+    let (status, body) =
+        inbound(&app, &wrong, json!({ "id": "prov-1", "status": "DELIVRD" })).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("invalid_key"))
+    );
 
     // A second message, reported undelivered through the header key and a form body.
     send(&app, &token, &[("a-2", "Second")]).await;
@@ -271,7 +299,10 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let failed = status_becomes(&app, &token, "a-2", "undelivered").await;
-    assert_eq!(failed["error"]["message"], "The provider reported the message failed.");
+    assert_eq!(
+        failed["error"]["message"],
+        "The provider reported the message failed."
+    );
 
     let health = &connections::list(&app.db, &account).await.unwrap()[0];
     assert_eq!(health.health, Health::Up);
@@ -301,7 +332,9 @@ async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Bac
         secret: None,
         is_default: true,
     };
-    let id = connections::list(&app.db, &account).await.unwrap()[0].id.clone();
+    let id = connections::list(&app.db, &account).await.unwrap()[0]
+        .id
+        .clone();
     connections::save(&app.db, &app.secret_key(), &account, Some(&id), get)
         .await
         .unwrap();
@@ -329,7 +362,11 @@ async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Bac
         .filter(|s| s.uri.contains("text=slow"))
         .count();
     assert_eq!(tries, 3, "max_attempts tries in all");
-    assert!(seen.lock().unwrap()[0].uri.starts_with("/send?to=%2B447700900123&from=AcmeShop&text="));
+    assert!(
+        seen.lock().unwrap()[0]
+            .uri
+            .starts_with("/send?to=%2B447700900123&from=AcmeShop&text=")
+    );
     let health = &connections::list(&app.db, &account).await.unwrap()[0];
     assert_eq!(health.health, Health::Down);
     assert_eq!(
@@ -362,9 +399,7 @@ async fn inbound_sms_are_stored_once_reassembled_and_opt_out(backend: Backend) {
     assert_eq!(first["message_uuid"], again["message_uuid"]);
 
     // A long message in three parts, out of order and one repeated: stored once, whole.
-    let part = |n: u32, text: &str| {
-        json!({ "from": "+447700900124", "text": text, "concat_ref": "r7", "concat_total": 3, "concat_part": n })
-    };
+    let part = |n: u32, text: &str| json!({ "from": "+447700900124", "text": text, "concat_ref": "r7", "concat_total": 3, "concat_part": n });
     let (_, body) = inbound(&app, &path, part(2, "the middle, ")).await;
     assert_eq!(body["complete"], false);
     inbound(&app, &path, part(1, "This is the start, ")).await;
@@ -383,15 +418,29 @@ async fn inbound_sms_are_stored_once_reassembled_and_opt_out(backend: Backend) {
     );
 
     // STOP opts the number out of the stream: sends to it are refused.
-    let (status, _) = inbound(&app, &path, json!({ "from": "+447700900123", "text": "STOP" })).await;
+    let (status, _) = inbound(
+        &app,
+        &path,
+        json!({ "from": "+447700900123", "text": "STOP" }),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (status, answer) = send(&app, &token, &[("after-stop", "Offer")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(answer["messages"][0]["error"]["code"], "recipient_opted_out");
+    assert_eq!(
+        answer["messages"][0]["error"]["code"],
+        "recipient_opted_out"
+    );
 
     // Neither a report nor a message: a clear error.
     let (status, body) = inbound(&app, &path, json!({ "hello": "world" })).await;
-    assert_eq!((status, body["error"]["code"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("unrecognised_callback")));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!("unrecognised_callback")
+        )
+    );
 }
 
 /// A Graph-API-compatible server: checks the path, token and body of each call and answers
@@ -445,9 +494,10 @@ async fn whatsapp_stream(app: &TestApp) -> (String, String, String) {
         name: "Support".into(),
         ..StreamInput::default()
     };
-    let (stream, token) = store::create(&app.db, &key, &account, StreamKind::Whatsapp, &input, false)
-        .await
-        .unwrap();
+    let (stream, token) =
+        store::create(&app.db, &key, &account, StreamKind::Whatsapp, &input, false)
+            .await
+            .unwrap();
     let settings = WhatsAppInput {
         business_account_id: "1234567890".into(),
         phone_number_ids: vec!["10987654321".into()],
@@ -505,17 +555,25 @@ async fn whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications
         "messages": [{ "from": "447700900123", "id": "wamid.in1", "timestamp": "1763900000", "type": "text", "text": { "body": "Is my order shipped?" } }],
     }));
     let (status, body) = notify(&app, &stream_id, "wrong-secret", &inbound).await;
-    assert_eq!((status, body["error"]["code"].clone()), (StatusCode::UNAUTHORIZED, json!("invalid_signature")));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("invalid_signature"))
+    );
     let (status, body) = notify(&app, &stream_id, "app-secret-1", &inbound).await;
-    assert_eq!((status, body["messages"].clone()), (StatusCode::OK, json!(1)));
+    assert_eq!(
+        (status, body["messages"].clone()),
+        (StatusCode::OK, json!(1))
+    );
     let (_, body) = notify(&app, &stream_id, "app-secret-1", &inbound).await;
-    assert_eq!(body["messages"], 1, "a repeated notification is answered alike");
-    let (inbound_id, content): (String, String) = sqlx::query_as(
-        "select id, content from messages where direction = 'inbound'",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    assert_eq!(
+        body["messages"], 1,
+        "a repeated notification is answered alike"
+    );
+    let (inbound_id, content): (String, String) =
+        sqlx::query_as("select id, content from messages where direction = 'inbound'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     assert_eq!(content, "Is my order shipped?");
 
     // A reply to it: rate limited once (130429), then sent with Meta's id of the inbound message.
@@ -542,7 +600,10 @@ async fn whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications
             "context": { "message_id": "wamid.in1" },
         })
     );
-    assert_eq!(sent["history"][1]["detail"], "(#130429) Rate limit hit (Meta error 130429)");
+    assert_eq!(
+        sent["history"][1]["detail"],
+        "(#130429) Rate limit hit (Meta error 130429)"
+    );
 
     // Meta's status notifications move it on: delivered, then read (still delivered).
     let status_of = |state: &str| {
@@ -624,7 +685,10 @@ async fn whatsapp_templates_sync_from_the_business_account(backend: Backend) {
     app.sign_in("ann@acme.io", crate::helpers::PASSWORD).await;
 
     let (status, body) = app
-        .server_fn_json("/api/streams/whatsapp/templates/sync", &json!({ "id": stream_id }))
+        .server_fn_json(
+            "/api/streams/whatsapp/templates/sync",
+            &json!({ "id": stream_id }),
+        )
         .await;
     assert_eq!((status, body.clone()), (StatusCode::OK, json!(2)), "{body}");
     let (_, settings) = app
@@ -639,12 +703,21 @@ async fn whatsapp_templates_sync_from_the_business_account(backend: Backend) {
     );
     let calls = seen.lock().unwrap().clone();
     assert_eq!(calls.len(), 2, "two pages");
-    assert!(calls[0].uri.contains("fields=name%2Clanguage%2Cstatus%2Ccomponents"), "{}", calls[0].uri);
+    assert!(
+        calls[0]
+            .uri
+            .contains("fields=name%2Clanguage%2Cstatus%2Ccomponents"),
+        "{}",
+        calls[0].uri
+    );
     assert!(calls[1].uri.contains("after=c1"));
 
     // Syncing again changes nothing.
     let (_, body) = app
-        .server_fn_json("/api/streams/whatsapp/templates/sync", &json!({ "id": stream_id }))
+        .server_fn_json(
+            "/api/streams/whatsapp/templates/sync",
+            &json!({ "id": stream_id }),
+        )
         .await;
     assert_eq!(body, json!(0));
 }

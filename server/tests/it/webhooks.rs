@@ -98,7 +98,6 @@ async fn app_with(backend: Backend, allow_private: bool) -> TestApp {
     .await
 }
 
-
 /// A Two-way stream whose webhook is `url`: (account, stream id, token, signing secret).
 async fn two_way(
     app: &TestApp,

@@ -133,7 +133,9 @@ impl TabData {
             },
             Tab::Settings => TabData::Settings(get_otp_settings(id).await?),
             Tab::Events => TabData::Events(list_events(id).await?),
-            Tab::WhatsApp => TabData::WhatsApp(get_whatsapp(id.clone()).await?, stream_inbound(id).await?),
+            Tab::WhatsApp => {
+                TabData::WhatsApp(get_whatsapp(id.clone()).await?, stream_inbound(id).await?)
+            }
             Tab::Webhooks => TabData::Webhooks(get_webhook(id).await?),
             Tab::Requests => TabData::Requests,
         };

@@ -23,7 +23,9 @@ pub fn RoutingSection(
     let (busy, error) = (RwSignal::new(false), RwSignal::new(None::<AppError>));
     let save = move |_| {
         let work = set_stream_connection(id.clone(), Some(choice.get_untracked()));
-        submit(busy, error, work, move |()| toasts.show("Connection saved."));
+        submit(busy, error, work, move |()| {
+            toasts.show("Connection saved.")
+        });
     };
     let default_name = connections
         .iter()

@@ -16,7 +16,11 @@ use crate::{
 
 /// The WhatsApp stream's Business Account, senders, token, Meta's callback and templates.
 #[component]
-pub fn WhatsAppTab(id: String, settings: WhatsAppSettings, inbound: InboundAddress) -> impl IntoView {
+pub fn WhatsAppTab(
+    id: String,
+    settings: WhatsAppSettings,
+    inbound: InboundAddress,
+) -> impl IntoView {
     view! {
         <SettingsForm id=id.clone() settings=settings.clone() />
         <MetaCallback inbound />
