@@ -44,6 +44,7 @@ on_both_backends!(
     inbound_sms_are_stored_once_reassembled_and_opt_out,
     whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications,
     whatsapp_templates_sync_from_the_business_account,
+    connections_belong_to_one_account,
 );
 
 /// One request a peer received.
@@ -720,4 +721,71 @@ async fn whatsapp_templates_sync_from_the_business_account(backend: Backend) {
         )
         .await;
     assert_eq!(body, json!(0));
+}
+
+async fn connections_belong_to_one_account(backend: Backend) {
+    let app = app_with(backend, None).await;
+    let key = app.secret_key();
+    let ann = account(&app.db, "ann@acme.io").await;
+    let bob = account(&app.db, "bob@globex.io").await;
+    let input = |name: &str| ConnectionInput {
+        name: name.into(),
+        settings: HttpSettings {
+            url: "https://sms.example.com/v1".into(),
+            ..HttpSettings::default()
+        },
+        secret: None,
+        is_default: false,
+    };
+    let anns = connections::save(&app.db, &key, &ann, None, input("Ann's"))
+        .await
+        .unwrap();
+    connections::save(&app.db, &key, &bob, None, input("Bob's"))
+        .await
+        .unwrap();
+    let (bobs_stream, _) = store::create(
+        &app.db,
+        &key,
+        &bob,
+        StreamKind::SmsMarketing,
+        &StreamInput {
+            name: "Bob's promo".into(),
+            ..StreamInput::default()
+        },
+        false,
+    )
+    .await
+    .unwrap();
+
+    // Bob sees only his own, cannot change or delete Ann's, nor route through it.
+    let listed = connections::list(&app.db, &bob).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["Bob's"]
+    );
+    let changed = connections::save(&app.db, &key, &bob, Some(&anns.id), input("Mine now")).await;
+    assert!(
+        matches!(changed, Err(store::StreamError::NotFound)),
+        "{changed:?}"
+    );
+    let deleted = connections::delete(&app.db, &bob, &anns.id).await;
+    assert!(matches!(deleted, Err(store::StreamError::NotFound)));
+    let routed =
+        connections::set_stream_connection(&app.db, &bob, &bobs_stream.id, Some(&anns.id)).await;
+    assert!(
+        matches!(&routed, Err(store::StreamError::Invalid(e)) if e.code == "unknown_connection"),
+        "{routed:?}"
+    );
+    // Nor can Ann route Bob's stream.
+    let foreign = connections::set_stream_connection(&app.db, &ann, &bobs_stream.id, None).await;
+    assert!(matches!(foreign, Err(store::StreamError::NotFound)));
+    // Names are unique per account only.
+    let again = connections::save(&app.db, &key, &bob, None, input("Ann's")).await;
+    assert!(again.is_ok());
+    let twice = connections::save(&app.db, &key, &bob, None, input("Ann's")).await;
+    assert!(matches!(&twice, Err(store::StreamError::Invalid(e)) if e.code == "name_taken"));
+    assert_eq!(
+        connections::list(&app.db, &ann).await.unwrap()[0].name,
+        "Ann's"
+    );
 }
