@@ -50,6 +50,7 @@ npm_install .
 
 if $want_test_tools; then
   npm_install end2end
+  npm_install server/tests/smsc
   if [[ ! -x /usr/bin/chromium ]]; then
     say "installing Chromium"
     apt_install chromium

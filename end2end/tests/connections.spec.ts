@@ -87,7 +87,7 @@ test("a real SMS stream sends through its connection and follows the provider's 
         id: null,
         input: {
           name: "Local provider",
-          settings: { url: `http://127.0.0.1:${upstream.port}/sms`, id_pointer: "/id" },
+          settings: { kind: "http", url: `http://127.0.0.1:${upstream.port}/sms`, id_pointer: "/id" },
           secret: "Bearer sk_test_9",
           is_default: false,
         },

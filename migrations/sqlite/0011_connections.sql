@@ -29,6 +29,9 @@ alter table messages add column connection_id text;
 alter table messages add column provider_id text;
 create unique index messages_provider on messages (stream_id, direction, provider_id)
     where provider_id is not null;
+-- an SMSC's delivery receipts name the message by its id on the session's connection
+create index messages_connection_provider on messages (connection_id, provider_id)
+    where provider_id is not null;
 
 create table inbound_parts (
     stream_id text not null references streams (id) on delete cascade,

@@ -60,6 +60,7 @@ impl Application {
             source,
         })?;
 
+        let webhook_wake = Arc::default();
         let graph = app::whatsapp::GraphApi::new(config.whatsapp)?;
         let upstreams = delivery::upstream::Upstreams::new(
             db.clone(),
@@ -70,8 +71,8 @@ impl Application {
                 concat!("Sluice/", env!("CARGO_PKG_VERSION")),
             )?,
             graph.clone(),
+            Arc::clone(&webhook_wake),
         );
-        let webhook_wake = Arc::default();
         let webhooks = Sender::new(
             db.clone(),
             secret_key.clone(),

@@ -321,6 +321,163 @@ impl InboundFields {
     }
 }
 
+/// How an SMPP session binds: one session both ways, or sending only (receipts and replies then
+/// need the provider's HTTP callbacks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BindMode {
+    #[default]
+    Transceiver,
+    Transmitter,
+}
+
+impl BindMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Transceiver => "transceiver",
+            Self::Transmitter => "transmitter",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "transceiver" => Some(Self::Transceiver),
+            "transmitter" => Some(Self::Transmitter),
+            _ => None,
+        }
+    }
+}
+
+/// An SMSC reached over SMPP 3.4; the password is the connection's secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmppSettings {
+    pub host: String,
+    pub port: u16,
+    pub system_id: String,
+    pub system_type: String,
+    pub bind_mode: BindMode,
+    /// At most this many submit_sm a second; 0 is no limit.
+    pub max_rate: u32,
+    pub tls: bool,
+}
+
+impl Default for SmppSettings {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 2775,
+            system_id: String::new(),
+            system_type: String::new(),
+            bind_mode: BindMode::Transceiver,
+            max_rate: 0,
+            tls: false,
+        }
+    }
+}
+
+impl SmppSettings {
+    pub fn validate(self) -> Result<Self, FieldError> {
+        let host = self.host.trim().to_string();
+        let host_ok = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
+        if !host_ok {
+            return Err(FieldError::new(
+                "host",
+                "invalid_host",
+                "Enter the SMSC's host name or IP address, such as smsc.example.com.",
+            ));
+        }
+        if self.port == 0 {
+            return Err(FieldError::new(
+                "port",
+                "invalid_port",
+                "Enter a port from 1 to 65535 (SMPP usually listens on 2775).",
+            ));
+        }
+        let system_id = self.system_id.trim().to_string();
+        if system_id.is_empty() || system_id.len() > 15 || !system_id.is_ascii() {
+            return Err(FieldError::new(
+                "system_id",
+                "invalid_system_id",
+                "The system_id is 1 to 15 ASCII characters, as your SMSC gave it.",
+            ));
+        }
+        let system_type = self.system_type.trim().to_string();
+        if system_type.len() > 12 || !system_type.is_ascii() {
+            return Err(FieldError::new(
+                "system_type",
+                "invalid_system_type",
+                "The system_type is at most 12 ASCII characters (usually empty).",
+            ));
+        }
+        if self.max_rate > crate::streams::MAX_RATE {
+            return Err(FieldError::new(
+                "max_rate",
+                "invalid_max_rate",
+                format!(
+                    "Enter at most {} messages per second, or 0 for no limit.",
+                    crate::streams::MAX_RATE
+                ),
+            ));
+        }
+        Ok(Self {
+            host,
+            system_id,
+            system_type,
+            ..self
+        })
+    }
+}
+
+/// A connection's kind and settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ConnectionSettings {
+    Http(Box<HttpSettings>),
+    Smpp(SmppSettings),
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        Self::Http(Box::default())
+    }
+}
+
+impl ConnectionSettings {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Http(_) => "http",
+            Self::Smpp(_) => "smpp",
+        }
+    }
+
+    /// One line saying where it goes.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Http(http) => format!("{} {}", http.method.as_str(), http.url),
+            Self::Smpp(smpp) => format!(
+                "SMPP {}{}:{} as {} ({})",
+                if smpp.tls { "TLS " } else { "" },
+                smpp.host,
+                smpp.port,
+                smpp.system_id,
+                smpp.bind_mode.as_str()
+            ),
+        }
+    }
+
+    pub fn validate(self) -> Result<Self, FieldError> {
+        Ok(match self {
+            Self::Http(http) => Self::Http(Box::new(http.validate()?)),
+            Self::Smpp(smpp) => Self::Smpp(smpp.validate()?),
+        })
+    }
+}
+
 /// What the console shows of a connection's health: what its last calls saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -363,7 +520,7 @@ impl Health {
 pub struct Connection {
     pub id: String,
     pub name: String,
-    pub settings: HttpSettings,
+    pub settings: ConnectionSettings,
     pub has_secret: bool,
     pub is_default: bool,
     pub health: Health,
@@ -376,7 +533,7 @@ pub struct Connection {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionInput {
     pub name: String,
-    pub settings: HttpSettings,
+    pub settings: ConnectionSettings,
     pub secret: Option<String>,
     pub is_default: bool,
 }
@@ -393,6 +550,17 @@ impl ConnectionInput {
         }
         let settings = self.settings.validate()?;
         let secret = self.secret.filter(|s| !s.trim().is_empty());
+        if matches!(settings, ConnectionSettings::Smpp(_))
+            && secret
+                .as_ref()
+                .is_some_and(|s| s.len() > 8 || !s.is_ascii())
+        {
+            return Err(FieldError::new(
+                "secret",
+                "invalid_password",
+                "An SMPP password is at most 8 ASCII characters.",
+            ));
+        }
         if secret
             .as_ref()
             .is_some_and(|s| s.len() > 4_000 || s.chars().any(char::is_control))

@@ -3,7 +3,7 @@
 
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
-use super::{Connection, ConnectionInput, Health, HttpSettings};
+use super::{Connection, ConnectionInput, ConnectionSettings, Health, HttpSettings};
 use crate::{
     crypto::SecretKey,
     db::{Db, is_unique_violation, new_id, now_ms},
@@ -80,7 +80,7 @@ pub async fn save(
             sqlx::query(
                 "insert into connections (id, account_id, name, kind, settings, secret_sealed,
                      is_default, created_at, updated_at)
-                 values ($1, $2, $3, 'http', $4, $5, $6, $7, $7)",
+                 values ($1, $2, $3, $8, $4, $5, $6, $7, $7)",
             )
             .bind(&id)
             .bind(account_id)
@@ -89,13 +89,15 @@ pub async fn save(
             .bind(&sealed)
             .bind(i64::from(is_default))
             .bind(now)
+            .bind(input.settings.kind())
             .execute(&mut *tx)
             .await
             .map(|_| id)
         }
         Some(id) => sqlx::query(
             "update connections set name = $1, settings = $2,
-                 secret_sealed = coalesce($3, secret_sealed), is_default = $4, updated_at = $5
+                 secret_sealed = coalesce($3, secret_sealed), is_default = $4, updated_at = $5,
+                 kind = $8
              where account_id = $6 and id = $7",
         )
         .bind(&input.name)
@@ -105,6 +107,7 @@ pub async fn save(
         .bind(now)
         .bind(account_id)
         .bind(id)
+        .bind(input.settings.kind())
         .execute(&mut *tx)
         .await
         .and_then(|done| {
@@ -207,14 +210,15 @@ pub async fn set_stream_connection(
     Ok(())
 }
 
-/// The connection a stream's SMS go through: the one it chose, else the account's default.
+/// The connection a stream's SMS go through, the one it chose or else the account's default:
+/// its id and kind.
 pub async fn route(
     db: &Db,
     account_id: &str,
     chosen: Option<&str>,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select id from connections
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, kind from connections
          where account_id = $1 and (id = $2 or ($2 is null and is_default = 1))",
     )
     .bind(account_id)
@@ -227,16 +231,18 @@ pub async fn route(
 #[derive(Debug, Clone)]
 pub struct Upstream {
     pub id: String,
-    pub settings: HttpSettings,
+    pub account_id: String,
+    pub settings: ConnectionSettings,
     pub secret: Option<String>,
 }
 
 /// A connection by id, for the channel; `None` once deleted.
 pub async fn upstream(db: &Db, key: &SecretKey, id: &str) -> Result<Option<Upstream>, StreamError> {
-    let row = sqlx::query("select settings, secret_sealed from connections where id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+    let row =
+        sqlx::query("select account_id, settings, secret_sealed from connections where id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
     let Some(row) = row else { return Ok(None) };
     let secret = row
         .get::<Option<String>, _>("secret_sealed")
@@ -245,6 +251,7 @@ pub async fn upstream(db: &Db, key: &SecretKey, id: &str) -> Result<Option<Upstr
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
     Ok(Some(Upstream {
         id: id.to_string(),
+        account_id: row.get("account_id"),
         settings: serde_json::from_str(row.get("settings")).unwrap_or_default(),
         secret,
     }))
@@ -256,7 +263,7 @@ pub async fn inbound_settings(
     account_id: &str,
     chosen: Option<&str>,
 ) -> Result<HttpSettings, sqlx::Error> {
-    let Some(id) = route(db, account_id, chosen).await? else {
+    let Some((id, _)) = route(db, account_id, chosen).await? else {
         return Ok(HttpSettings::default());
     };
     let settings: Option<String> =
@@ -264,9 +271,42 @@ pub async fn inbound_settings(
             .bind(id)
             .fetch_optional(db.pool())
             .await?;
-    Ok(settings
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default())
+    match settings.and_then(|s| serde_json::from_str(&s).ok()) {
+        Some(ConnectionSettings::Http(http)) => Ok(*http),
+        _ => Ok(HttpSettings::default()),
+    }
+}
+
+/// The SMPP connections with streams that may use them, so their sessions are opened at
+/// start-up and receipts and replies arrive without waiting for a first send.
+pub async fn smpp_ids(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select id from connections where kind = 'smpp' order by created_at")
+        .fetch_all(db.pool())
+        .await
+}
+
+/// The stream an inbound SMS over a connection belongs to: among the account's Two-way streams
+/// routed through it (chosen, or by default), the one whose default sender is the number
+/// written to, else the most recently active.
+pub async fn inbound_stream(
+    db: &Db,
+    connection_id: &str,
+    to: &str,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select s.account_id, s.id from streams s
+         join connections c on c.account_id = s.account_id and c.id = $1
+         left join sender_ids d on d.id = s.default_sender_id
+         where s.kind = 'sms_two_way' and s.status <> 'draft' and s.demo = 0
+           and (s.connection_id = c.id or (s.connection_id is null and c.is_default = 1))
+         order by case when d.value = $2 then 0 else 1 end,
+                  coalesce(s.last_activity_at, s.created_at) desc
+         limit 1",
+    )
+    .bind(connection_id)
+    .bind(to)
+    .fetch_optional(db.pool())
+    .await
 }
 
 /// Records what a call through the connection saw.

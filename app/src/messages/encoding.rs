@@ -36,6 +36,28 @@ const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæ
 /// The extension table: an escape septet and one more, two septets each.
 const GSM_EXTENDED: &str = "\u{c}^{}\\[~]|€";
 
+/// The extension table's codes, after the escape septet 0x1B, in [`GSM_EXTENDED`]'s order.
+const GSM_EXTENDED_CODES: [u8; 10] = [0x0A, 0x14, 0x28, 0x29, 0x2F, 0x3C, 0x3D, 0x3E, 0x40, 0x65];
+
+/// Text from GSM 03.38 septets, one per byte (SMPP's data_coding 0, unpacked).
+pub fn decode_gsm7(septets: &[u8]) -> String {
+    let mut text = String::with_capacity(septets.len());
+    let mut bytes = septets.iter();
+    while let Some(&septet) = bytes.next() {
+        if septet == 0x1B {
+            let Some(&code) = bytes.next() else { break };
+            let extended = GSM_EXTENDED_CODES
+                .iter()
+                .position(|&c| c == code)
+                .and_then(|n| GSM_EXTENDED.chars().nth(n));
+            text.push(extended.unwrap_or(' '));
+        } else if let Some(c) = GSM_BASIC.chars().nth(usize::from(septet & 0x7F)) {
+            text.push(c);
+        }
+    }
+    text
+}
+
 /// A text's encoding and size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextSize {
@@ -75,6 +97,13 @@ pub fn measure(text: &str) -> TextSize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn septets_decode_with_the_extension_table() {
+        assert_eq!(GSM_BASIC.chars().count(), 128);
+        assert_eq!(decode_gsm7(b"Hello 123"), "Hello 123");
+        assert_eq!(decode_gsm7(&[0x00, 0x02, 0x1B, 0x65, 0x11]), "@$€_");
+    }
 
     #[test]
     fn plain_latin_text_is_gsm7() {

@@ -9,7 +9,7 @@ pub mod store;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::encoding::{Encoding, TextSize, measure};
+pub use self::encoding::{Encoding, TextSize, decode_gsm7, measure};
 
 /// Where a message is in its life. Statuses only move forward: see [`MessageStatus::rank`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -7,7 +7,8 @@ use super::{empty_state::EmptyState, page_header::PageHeader};
 use crate::{
     components::{ConfirmDialog, Field, INPUT, TextField, Toasts},
     connections::{
-        BodyFormat, Connection, ConnectionInput, Health, HttpSettings, InboundFields,
+        BindMode, BodyFormat, Connection, ConnectionInput, ConnectionSettings, Health,
+        HttpSettings, InboundFields, SmppSettings,
         api::{delete_connection, list_connections, save_connection},
     },
     error::AppError,
@@ -22,6 +23,15 @@ struct ConnectionForm {
     editing: RwSignal<Option<String>>,
     has_secret: RwSignal<bool>,
     name: RwSignal<String>,
+    /// "http" or "smpp".
+    kind: RwSignal<&'static str>,
+    host: RwSignal<String>,
+    port: RwSignal<String>,
+    system_id: RwSignal<String>,
+    system_type: RwSignal<String>,
+    bind_mode: RwSignal<BindMode>,
+    max_rate: RwSignal<String>,
+    tls: RwSignal<bool>,
     url: RwSignal<String>,
     method: RwSignal<WebhookMethod>,
     body_format: RwSignal<BodyFormat>,
@@ -49,6 +59,14 @@ impl ConnectionForm {
             editing: RwSignal::new(None),
             has_secret: RwSignal::new(false),
             name: RwSignal::default(),
+            kind: RwSignal::new("http"),
+            host: RwSignal::default(),
+            port: RwSignal::default(),
+            system_id: RwSignal::default(),
+            system_type: RwSignal::default(),
+            bind_mode: RwSignal::new(BindMode::Transceiver),
+            max_rate: RwSignal::default(),
+            tls: RwSignal::new(false),
             url: RwSignal::default(),
             method: RwSignal::new(WebhookMethod::Post),
             body_format: RwSignal::new(BodyFormat::Json),
@@ -69,7 +87,13 @@ impl ConnectionForm {
             part_total: RwSignal::default(),
             part_number: RwSignal::default(),
         };
-        form.load(None, String::new(), HttpSettings::default(), false, false);
+        form.load(
+            None,
+            String::new(),
+            ConnectionSettings::default(),
+            false,
+            false,
+        );
         form
     }
 
@@ -77,13 +101,25 @@ impl ConnectionForm {
         &self,
         id: Option<String>,
         name: String,
-        settings: HttpSettings,
+        settings: ConnectionSettings,
         is_default: bool,
         has_secret: bool,
     ) {
         self.editing.set(id);
         self.has_secret.set(has_secret);
         self.name.set(name);
+        self.kind.set(settings.kind());
+        let (settings, smpp) = match settings {
+            ConnectionSettings::Http(http) => (*http, SmppSettings::default()),
+            ConnectionSettings::Smpp(smpp) => (HttpSettings::default(), smpp),
+        };
+        self.host.set(smpp.host);
+        self.port.set(smpp.port.to_string());
+        self.system_id.set(smpp.system_id);
+        self.system_type.set(smpp.system_type);
+        self.bind_mode.set(smpp.bind_mode);
+        self.max_rate.set(smpp.max_rate.to_string());
+        self.tls.set(smpp.tls);
         self.url.set(settings.url);
         self.method.set(settings.method);
         self.body_format.set(settings.body_format);
@@ -118,31 +154,58 @@ impl ConnectionForm {
 
     fn input(&self) -> ConnectionInput {
         let secret = self.secret.get_untracked();
+        let settings = if self.kind.get_untracked() == "smpp" {
+            ConnectionSettings::Smpp(SmppSettings {
+                host: self.host.get_untracked(),
+                // Not a number: refused by the server's check with the field's own message.
+                port: self.port.with_untracked(|p| p.trim().parse().unwrap_or(0)),
+                system_id: self.system_id.get_untracked(),
+                system_type: self.system_type.get_untracked(),
+                bind_mode: self.bind_mode.get_untracked(),
+                max_rate: self
+                    .max_rate
+                    .with_untracked(|r| {
+                        if r.trim().is_empty() {
+                            Ok(0)
+                        } else {
+                            r.trim().parse()
+                        }
+                    })
+                    .unwrap_or(u32::MAX),
+                tls: self.tls.get_untracked(),
+            })
+        } else {
+            ConnectionSettings::Http(Box::new(self.http()))
+        };
         ConnectionInput {
             name: self.name.get_untracked(),
-            settings: HttpSettings {
-                url: self.url.get_untracked(),
-                method: self.method.get_untracked(),
-                body_format: self.body_format.get_untracked(),
-                body_template: self.body_template.get_untracked(),
-                auth_header: self.auth_header.get_untracked(),
-                id_pointer: self.id_pointer.get_untracked(),
-                inbound: InboundFields {
-                    report_id: self.report_id.get_untracked(),
-                    report_status: self.report_status.get_untracked(),
-                    delivered_values: self.delivered_values.get_untracked(),
-                    undelivered_values: self.undelivered_values.get_untracked(),
-                    from: self.from.get_untracked(),
-                    to: self.to.get_untracked(),
-                    text: self.text.get_untracked(),
-                    message_id: self.message_id.get_untracked(),
-                    part_reference: self.part_reference.get_untracked(),
-                    part_total: self.part_total.get_untracked(),
-                    part_number: self.part_number.get_untracked(),
-                },
-            },
+            settings,
             secret: (!secret.trim().is_empty()).then_some(secret),
             is_default: self.is_default.get_untracked(),
+        }
+    }
+
+    fn http(&self) -> HttpSettings {
+        HttpSettings {
+            url: self.url.get_untracked(),
+            method: self.method.get_untracked(),
+            body_format: self.body_format.get_untracked(),
+            body_template: self.body_template.get_untracked(),
+            auth_header: self.auth_header.get_untracked(),
+            id_pointer: self.id_pointer.get_untracked(),
+            inbound: InboundFields {
+                report_id: self.report_id.get_untracked(),
+                report_status: self.report_status.get_untracked(),
+                delivered_values: self.delivered_values.get_untracked(),
+                undelivered_values: self.undelivered_values.get_untracked(),
+                from: self.from.get_untracked(),
+                to: self.to.get_untracked(),
+                text: self.text.get_untracked(),
+                message_id: self.message_id.get_untracked(),
+                part_reference: self.part_reference.get_untracked(),
+                part_total: self.part_total.get_untracked(),
+                part_number: self.part_number.get_untracked(),
+            },
         }
     }
 }
@@ -208,14 +271,14 @@ pub fn ConnectionsPage() -> impl IntoView {
     view! {
         <PageHeader
             title="Connections"
-            description="The SMS providers your non-demo SMS streams send through. Streams use the default unless their Info tab picks another; with no connection, messages go to the demo channel."
+            description="The SMS providers (HTTP APIs and SMPP SMSCs) your non-demo SMS streams send through. Streams use the default unless their Info tab picks another; with no connection, messages go to the demo channel."
         />
         <div class="mb-4">
             <button
                 type="button"
                 class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500"
                 on:click=move |_| {
-                    form.load(None, String::new(), HttpSettings::default(), false, false);
+                    form.load(None, String::new(), ConnectionSettings::default(), false, false);
                     error.set(None);
                     open.set(true);
                 }
@@ -259,7 +322,7 @@ pub fn ConnectionsPage() -> impl IntoView {
                                             </span>
                                         </div>
                                         <p class="mt-1 break-all font-mono text-xs text-slate-600">
-                                            {connection.settings.method.as_str()}" "{connection.settings.url.clone()}
+                                            {connection.settings.summary()}
                                         </p>
                                         {connection.health_detail.clone().map(|detail| view! {
                                             <p class="mt-1 text-sm text-slate-700" data-testid="health-detail">{detail}</p>
@@ -340,6 +403,122 @@ fn ConnectionEditor(
     on_cancel: Callback<()>,
 ) -> impl IntoView {
     let no_error = Signal::stored(None::<String>);
+    view! {
+        <form
+            class="mb-6 space-y-5 rounded-xl border border-slate-200 bg-white p-5"
+            aria-label="Connection"
+            on:submit=move |event| {
+                event.prevent_default();
+                on_save.run(());
+            }
+        >
+            <h2 class="text-base font-semibold">
+                {move || if form.editing.get().is_some() { "Edit connection" } else { "New connection" }}
+            </h2>
+            <div class="grid gap-4 sm:grid-cols-4">
+                <Field id="connection-kind" label="Kind" error=no_error>
+                    <select
+                        id="connection-kind"
+                        class=INPUT
+                        prop:value=move || form.kind.get()
+                        on:change=move |event| {
+                            form.kind.set(if event_target_value(&event) == "smpp" { "smpp" } else { "http" });
+                        }
+                    >
+                        <option value="http">"HTTP API"</option>
+                        <option value="smpp">"SMPP (SMSC)"</option>
+                    </select>
+                </Field>
+                <div class="sm:col-span-3">
+                    <TextField id="connection-name" label="Name" value=form.name error field="name" placeholder="My SMS provider" />
+                </div>
+            </div>
+            <Show when=move || form.kind.get() == "smpp" fallback=move || view! { <HttpFields form error /> }>
+                <SmppFields form error />
+            </Show>
+            <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
+                <input type="checkbox" bind:checked=form.is_default class="h-4 w-4" />
+                "The account's default connection"
+            </label>
+            <div class="flex gap-2">
+                <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+                    "Save connection"
+                </button>
+                <button
+                    type="button"
+                    class="rounded-md border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-50"
+                    on:click=move |_| on_cancel.run(())
+                >
+                    "Cancel"
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// The SMSC's address, credentials and session.
+#[component]
+fn SmppFields(form: ConnectionForm, error: RwSignal<Option<AppError>>) -> impl IntoView {
+    let no_error = Signal::stored(None::<String>);
+    let password_hint = move || {
+        if form.has_secret.get() {
+            "Stored encrypted. Leave empty to keep it."
+        } else {
+            "Stored encrypted."
+        }
+    };
+    view! {
+        <div class="grid gap-4 sm:grid-cols-4">
+            <div class="sm:col-span-3">
+                <TextField id="smpp-host" label="Host" value=form.host error field="host" placeholder="smsc.example.com" />
+            </div>
+            <TextField id="smpp-port" label="Port" value=form.port error field="port" inputmode="numeric" />
+        </div>
+        <div class="grid gap-4 sm:grid-cols-3">
+            <TextField id="smpp-system-id" label="System ID" value=form.system_id error field="system_id" />
+            <Field id="smpp-password" label="Password" error=crate::components::error_of(error, "secret")>
+                <input id="smpp-password" type="password" autocomplete="off" class=INPUT bind:value=form.secret />
+                <p class="mt-1 text-xs text-slate-500">{password_hint}</p>
+            </Field>
+            <TextField id="smpp-system-type" label="System type" value=form.system_type error field="system_type" hint="Usually empty." />
+        </div>
+        <div class="grid gap-4 sm:grid-cols-3">
+            <Field id="smpp-bind" label="Bind mode" error=no_error>
+                <select
+                    id="smpp-bind"
+                    class=INPUT
+                    prop:value=move || form.bind_mode.get().as_str()
+                    on:change=move |event| {
+                        if let Some(mode) = BindMode::parse(&event_target_value(&event)) {
+                            form.bind_mode.set(mode);
+                        }
+                    }
+                >
+                    <option value="transceiver">"Transceiver (send and receive)"</option>
+                    <option value="transmitter">"Transmitter (send only)"</option>
+                </select>
+            </Field>
+            <TextField
+                id="smpp-max-rate"
+                label="Throughput limit (messages/s)"
+                value=form.max_rate
+                error
+                field="max_rate"
+                inputmode="numeric"
+                hint="0: as fast as the SMSC answers."
+            />
+            <label class="mt-7 flex items-center gap-2 text-sm font-medium text-slate-700">
+                <input type="checkbox" bind:checked=form.tls class="h-4 w-4" />
+                "TLS"
+            </label>
+        </div>
+    }
+}
+
+/// The provider's send request, auth and how its callbacks read.
+#[component]
+fn HttpFields(form: ConnectionForm, error: RwSignal<Option<AppError>>) -> impl IntoView {
+    let no_error = Signal::stored(None::<String>);
     let secret_hint = move || {
         if form.has_secret.get() {
             "Stored encrypted. Leave empty to keep it."
@@ -360,18 +539,6 @@ fn ConnectionEditor(
         }
     });
     view! {
-        <form
-            class="mb-6 space-y-5 rounded-xl border border-slate-200 bg-white p-5"
-            aria-label="Connection"
-            on:submit=move |event| {
-                event.prevent_default();
-                on_save.run(());
-            }
-        >
-            <h2 class="text-base font-semibold">
-                {move || if form.editing.get().is_some() { "Edit connection" } else { "New HTTP connection" }}
-            </h2>
-            <TextField id="connection-name" label="Name" value=form.name error field="name" placeholder="My SMS provider" />
             <div class="grid gap-4 sm:grid-cols-4">
                 <Field id="connection-method" label="Method" error=no_error>
                     <select
@@ -462,22 +629,5 @@ fn ConnectionEditor(
                     <TextField id="inbound-part-number" label="Long reply: part number" value=form.part_number error field="part_number" />
                 </div>
             </details>
-            <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
-                <input type="checkbox" bind:checked=form.is_default class="h-4 w-4" />
-                "The account's default connection"
-            </label>
-            <div class="flex gap-2">
-                <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
-                    "Save connection"
-                </button>
-                <button
-                    type="button"
-                    class="rounded-md border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-50"
-                    on:click=move |_| on_cancel.run(())
-                >
-                    "Cancel"
-                </button>
-            </div>
-        </form>
     }
 }

@@ -2,6 +2,7 @@
 
 mod demo;
 mod pace;
+mod smpp;
 pub mod upstream;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -126,8 +127,12 @@ impl Delivery {
         let route =
             app::connections::store::route(db, account_id, stream.connection_id.as_deref()).await?;
         Ok(match route {
-            Some(id) => Channel {
-                name: upstream::HTTP,
+            Some((id, kind)) => Channel {
+                name: if kind == upstream::SMPP {
+                    upstream::SMPP
+                } else {
+                    upstream::HTTP
+                },
                 connection_id: Some(id),
             },
             None => demo,
@@ -146,6 +151,8 @@ impl Delivery {
     /// Starts the workers; they stop, finishing what they hold, when `stop` resolves.
     pub fn spawn_workers(&self, db: Db, stop: tokio::sync::watch::Receiver<bool>) -> JoinSet<()> {
         let mut workers = JoinSet::new();
+        let upstreams = self.upstreams.clone();
+        workers.spawn(async move { upstreams.open_sessions().await });
         for _ in 0..self.config.workers.max(1) {
             let worker = Worker {
                 db: db.clone(),

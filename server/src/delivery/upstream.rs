@@ -10,10 +10,10 @@ use std::{
 
 use serde_json::Value;
 
-use super::demo::Transient;
+use super::{demo::Transient, smpp::Sessions};
 use app::{
     connections::{
-        BodyFormat, Fill, Health, form_escape, json_escape,
+        BodyFormat, ConnectionSettings, Fill, Health, HttpSettings, form_escape, json_escape,
         store::{self as connections, Upstream},
     },
     crypto::SecretKey,
@@ -24,6 +24,7 @@ use app::{
 };
 
 pub const HTTP: &str = "http";
+pub const SMPP: &str = "smpp";
 pub const WHATSAPP: &str = "whatsapp";
 
 /// How long settings and secrets read for sending are reused.
@@ -55,6 +56,7 @@ pub struct Upstreams {
     key: Arc<SecretKey>,
     http: reqwest::Client,
     graph: GraphApi,
+    smpp: Sessions,
     connections: Cache<Option<Arc<Upstream>>>,
     tokens: Cache<Option<String>>,
     health: Cache<Health>,
@@ -77,8 +79,15 @@ fn fresh<T: Clone>(cache: &Cache<T>, key: &str) -> Option<T> {
 }
 
 impl Upstreams {
-    pub fn new(db: Db, key: Arc<SecretKey>, http: reqwest::Client, graph: GraphApi) -> Self {
+    pub fn new(
+        db: Db,
+        key: Arc<SecretKey>,
+        http: reqwest::Client,
+        graph: GraphApi,
+        wake_webhooks: Arc<tokio::sync::Notify>,
+    ) -> Self {
         Self {
+            smpp: Sessions::new(db.clone(), wake_webhooks),
             db,
             key,
             http,
@@ -92,7 +101,7 @@ impl Upstreams {
     /// Sends one queued message through its channel.
     pub async fn send(&self, message: &Claimed) -> Sent {
         match message.channel.as_str() {
-            HTTP => self.send_http(message).await,
+            HTTP | SMPP => self.send_upstream(message).await,
             WHATSAPP => self.send_whatsapp(message).await,
             other => Sent::Refused(Refused {
                 code: "no_routes",
@@ -116,7 +125,28 @@ impl Upstreams {
         Ok(found)
     }
 
-    async fn send_http(&self, message: &Claimed) -> Sent {
+    /// Opens the session of every SMPP connection, so that receipts and replies arrive before
+    /// anything is sent.
+    pub async fn open_sessions(&self) {
+        let ids = match connections::smpp_ids(&self.db).await {
+            Ok(ids) => ids,
+            Err(error) => {
+                tracing::warn!(%error, "listing SMPP connections failed");
+                return;
+            }
+        };
+        for id in ids {
+            if let Ok(Some(upstream)) = self.connection(&id).await
+                && let ConnectionSettings::Smpp(settings) = &upstream.settings
+            {
+                self.smpp
+                    .open(&id, settings, upstream.secret.as_deref())
+                    .await;
+            }
+        }
+    }
+
+    async fn send_upstream(&self, message: &Claimed) -> Sent {
         let upstream = match message.connection_id.as_deref() {
             Some(id) => match self.connection(id).await {
                 Ok(found) => found,
@@ -130,7 +160,18 @@ impl Upstreams {
                 message: "The connection this message was queued for was deleted.".into(),
             });
         };
-        let sent = self.call_provider(&upstream, message).await;
+        let http = match &upstream.settings {
+            ConnectionSettings::Http(http) => http,
+            ConnectionSettings::Smpp(smpp) => {
+                return self
+                    .smpp
+                    .send(&upstream.id, smpp, upstream.secret.as_deref(), message)
+                    .await;
+            }
+        };
+        let sent = self
+            .call_provider(http, upstream.secret.as_deref(), message)
+            .await;
         let health = match &sent {
             Sent::Accepted(_) => (Health::Up, None),
             Sent::Refused(refused) => (Health::Up, Some(refused.message.clone())),
@@ -141,8 +182,12 @@ impl Upstreams {
         sent
     }
 
-    async fn call_provider(&self, upstream: &Upstream, message: &Claimed) -> Sent {
-        let settings = &upstream.settings;
+    async fn call_provider(
+        &self,
+        settings: &HttpSettings,
+        secret: Option<&str>,
+        message: &Claimed,
+    ) -> Sent {
         let fill = Fill {
             to: &message.recipient,
             from: message.sender.as_deref().unwrap_or_default(),
@@ -166,8 +211,8 @@ impl Upstreams {
                 self.http.post(url).header("content-type", kind).body(body)
             }
         };
-        if let (false, Some(secret)) = (settings.auth_header.is_empty(), &upstream.secret) {
-            request = request.header(settings.auth_header.as_str(), secret.as_str());
+        if let (false, Some(secret)) = (settings.auth_header.is_empty(), secret) {
+            request = request.header(settings.auth_header.as_str(), secret);
         }
         let response = match request.send().await {
             Ok(response) => response,

@@ -11,7 +11,7 @@ use std::{
 
 use app::{
     connections::{
-        ConnectionInput, Health, HttpSettings,
+        ConnectionInput, ConnectionSettings, Health, HttpSettings,
         api::ssr::{inbound_key, verify_token},
         store as connections,
     },
@@ -139,10 +139,10 @@ async fn sms_stream(
     let account = account(&app.db, "ann@acme.io").await;
     let connection = ConnectionInput {
         name: "Provider".into(),
-        settings: HttpSettings {
+        settings: ConnectionSettings::Http(Box::new(HttpSettings {
             url: format!("http://{provider}/v1/sms"),
             ..HttpSettings::default()
-        },
+        })),
         secret: Some("Bearer sk-live-1".into()),
         is_default: false,
     };
@@ -324,12 +324,12 @@ async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Bac
     let (account, _, token) = sms_stream(&app, provider, StreamKind::SmsMarketing).await;
     let get = ConnectionInput {
         name: "Provider".into(),
-        settings: HttpSettings {
+        settings: ConnectionSettings::Http(Box::new(HttpSettings {
             url: format!("http://{provider}/send?to={{to}}&from={{from}}&text={{text}}"),
             method: WebhookMethod::Get,
             id_pointer: "/messages/0/id".into(),
             ..HttpSettings::default()
-        },
+        })),
         secret: None,
         is_default: true,
     };
@@ -730,10 +730,10 @@ async fn connections_belong_to_one_account(backend: Backend) {
     let bob = account(&app.db, "bob@globex.io").await;
     let input = |name: &str| ConnectionInput {
         name: name.into(),
-        settings: HttpSettings {
+        settings: ConnectionSettings::Http(Box::new(HttpSettings {
             url: "https://sms.example.com/v1".into(),
             ..HttpSettings::default()
-        },
+        })),
         secret: None,
         is_default: false,
     };

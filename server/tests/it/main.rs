@@ -8,5 +8,6 @@ mod durability;
 mod helpers;
 mod operations;
 mod settings;
+mod smpp;
 mod streams;
 mod webhooks;

@@ -1,0 +1,276 @@
+//! The SMPP channel against an SMSC we did not write: the npm `smpp` package in server mode
+//! (`server/tests/smsc/smsc.js`), started per test. Binding, GSM-7 and UCS-2 submit_sm, UDH
+//! concatenation, throttling, a dropped session, delivery receipts and replies (one of them in
+//! parts), and a refused bind.
+
+use std::{
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use app::{
+    connections::{
+        ConnectionInput, ConnectionSettings, Health, SmppSettings, store as connections,
+    },
+    streams::{StreamInput, StreamKind, store},
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::{
+    helpers::{Backend, TestApp, TestDatabase},
+    on_both_backends,
+    streams::account,
+};
+
+on_both_backends!(
+    messages_reach_an_smsc_and_its_receipts_and_replies_come_back,
+    a_refused_bind_fails_messages_and_shows_in_the_connections_health,
+);
+
+/// A running SMSC and every event it printed.
+struct Smsc {
+    port: u16,
+    events: Arc<Mutex<Vec<Value>>>,
+    _process: tokio::process::Child,
+}
+
+impl Smsc {
+    async fn start() -> Self {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smsc/smsc.js");
+        let mut process = tokio::process::Command::new("node")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the SMPP tests need Node.js and `npm install` in server/tests/smsc");
+        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+        let first: Value =
+            serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+        let port = u16::try_from(first["port"].as_u64().unwrap()).unwrap();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let collected = events.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(event) = serde_json::from_str(&line) {
+                    collected.lock().unwrap().push(event);
+                }
+            }
+        });
+        Self {
+            port,
+            events,
+            _process: process,
+        }
+    }
+
+    fn events(&self, kind: &str) -> Vec<Value> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e["event"] == kind)
+            .cloned()
+            .collect()
+    }
+}
+
+/// An account with an SMPP connection to `smsc` and a non-demo Two-way stream sending as
+/// AcmeShop: (account, token).
+async fn smpp_stream(app: &TestApp, smsc: &Smsc, password: &str) -> (String, String) {
+    let key = app.secret_key();
+    let account = account(&app.db, "ann@acme.io").await;
+    let connection = ConnectionInput {
+        name: "SMSC".into(),
+        settings: ConnectionSettings::Smpp(SmppSettings {
+            host: "127.0.0.1".into(),
+            port: smsc.port,
+            system_id: "sluice".into(),
+            ..SmppSettings::default()
+        }),
+        secret: Some(password.into()),
+        is_default: true,
+    };
+    connections::save(&app.db, &key, &account, None, connection)
+        .await
+        .unwrap();
+    let input = StreamInput {
+        name: "Bookings".into(),
+        default_sender: Some("AcmeShop".into()),
+        ..StreamInput::default()
+    };
+    let (_, token) = store::create(
+        &app.db,
+        &key,
+        &account,
+        StreamKind::SmsTwoWay,
+        &input,
+        false,
+    )
+    .await
+    .unwrap();
+    (account, token)
+}
+
+async fn send(app: &TestApp, token: &str, internal_id: &str, text: &str) {
+    let response = app
+        .client
+        .post(app.url("/simple_send/"))
+        .header("authorization", token)
+        .json(&json!({ "messages": [{ "internal_id": internal_id, "recipient_phone": "+447700900123", "message_content": text }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// Polls `/status/` until the message has `status`, for at most ten seconds.
+async fn status_becomes(app: &TestApp, token: &str, internal_id: &str, status: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let response = app
+            .client
+            .get(app.url(&format!("/status?internal_ids={internal_id}")))
+            .header("authorization", token)
+            .send()
+            .await
+            .unwrap();
+        last = response.json::<Value>().await.unwrap()["messages"][0].clone();
+        if last["status"] == status {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{internal_id} did not become {status}: {last}");
+}
+
+async fn app_with(backend: Backend) -> TestApp {
+    TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
+        config.delivery.retry_base_ms = 50;
+        config.delivery.retry_max_ms = 100;
+        config.delivery.max_attempts = 3;
+    })
+    .await
+}
+
+async fn inbound_texts(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "select sender, content from messages where direction = 'inbound' order by created_at",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap()
+}
+
+async fn messages_reach_an_smsc_and_its_receipts_and_replies_come_back(backend: Backend) {
+    let smsc = Smsc::start().await;
+    let app = app_with(backend).await;
+    let (account, token) = smpp_stream(&app, &smsc, "secret1").await;
+
+    // Throttled once, then accepted and reported delivered.
+    send(&app, &token, "s-1", "Hello, throttle me").await;
+    let delivered = status_becomes(&app, &token, "s-1", "delivered").await;
+    let steps: Vec<&str> = delivered["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["queued", "queued", "sent", "delivered"]);
+    let submits = smsc.events("submit_sm");
+    assert_eq!(submits.len(), 2);
+    let submit = &submits[1];
+    assert_eq!(submit["source_addr"], "AcmeShop");
+    assert_eq!(submit["source_addr_ton"], 5, "alphanumeric sender");
+    assert_eq!(submit["destination_addr"], "447700900123");
+    assert_eq!(submit["dest_addr_ton"], 1, "international number");
+    assert_eq!(submit["data_coding"], 0, "GSM-7");
+    assert_eq!(
+        submit["registered_delivery"].as_u64().unwrap() & 1,
+        1,
+        "receipt asked for"
+    );
+    assert_eq!(submit["text"], "Hello, throttle me");
+
+    // A long UCS-2 message goes as three concatenated parts sharing one reference.
+    let long = "Привет! ".repeat(20);
+    send(&app, &token, "s-2", &long).await;
+    status_becomes(&app, &token, "s-2", "delivered").await;
+    let parts: Vec<Value> = smsc.events("submit_sm")[2..].to_vec();
+    assert_eq!(parts.len(), 3, "{parts:?}");
+    let reference = parts[0]["udh"][0].as_str().unwrap()[4..8].to_string();
+    for (n, part) in parts.iter().enumerate() {
+        assert_eq!(part["data_coding"], 8, "UCS-2");
+        assert_eq!(
+            part["esm_class"].as_u64().unwrap() & 0x40,
+            0x40,
+            "UDH indicator"
+        );
+        assert_eq!(part["udh"][0], format!("0804{reference}03{:02x}", n + 1));
+    }
+
+    // The SMSC reports one undelivered and refuses another outright.
+    send(&app, &token, "s-3", "This will fail").await;
+    let undelivered = status_becomes(&app, &token, "s-3", "undelivered").await;
+    assert_eq!(
+        undelivered["error"]["message"],
+        "The SMSC reported the message UNDELIV."
+    );
+    send(&app, &token, "s-4", "Please refuse me").await;
+    let refused = status_becomes(&app, &token, "s-4", "sent_failed").await;
+    assert_eq!(refused["error"]["code"], "provider_rejected");
+
+    // The SMSC drops the session: the message is sent again on a new one.
+    send(&app, &token, "s-5", "Now drop me").await;
+    status_becomes(&app, &token, "s-5", "delivered").await;
+    assert_eq!(smsc.events("bind").len(), 2, "bound again after the drop");
+
+    // Replies arrive over the session, a long one in parts, and are stored once, whole.
+    send(&app, &token, "s-6", "Table for two? long reply please").await;
+    send(&app, &token, "s-7", "Shall we? reply please").await;
+    status_becomes(&app, &token, "s-7", "delivered").await;
+    for _ in 0..100 {
+        if inbound_texts(&app).await.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut replies: Vec<String> = inbound_texts(&app)
+        .await
+        .into_iter()
+        .map(|(from, text)| {
+            assert_eq!(from, "+447700900123");
+            text
+        })
+        .collect();
+    replies.sort();
+    assert_eq!(
+        replies,
+        ["Sure, see you then!", "This is the start, and the end."]
+    );
+
+    let health = &connections::list(&app.db, &account).await.unwrap()[0];
+    assert_eq!(health.health, Health::Up);
+}
+
+async fn a_refused_bind_fails_messages_and_shows_in_the_connections_health(backend: Backend) {
+    let smsc = Smsc::start().await;
+    let app = app_with(backend).await;
+    let (account, token) = smpp_stream(&app, &smsc, "wrong").await;
+    send(&app, &token, "b-1", "Hello").await;
+    let failed = status_becomes(&app, &token, "b-1", "sent_failed").await;
+    assert_eq!(failed["error"]["code"], "provider_unreachable");
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The SMSC refused to bind"),
+        "{failed}"
+    );
+    assert!(smsc.events("submit_sm").is_empty());
+    let health = &connections::list(&app.db, &account).await.unwrap()[0];
+    assert_eq!(health.health, Health::Down);
+}
