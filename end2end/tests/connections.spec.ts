@@ -56,6 +56,26 @@ test("connections are added, checked, edited, made default and deleted", async (
   await expect(page.getByTestId("toast")).toContainText("Connection Provider B added.");
   await expect(cards).toHaveCount(2);
 
+  // An SMPP SMSC: its own fields, and a password SMPP can carry.
+  await page.getByRole("button", { name: "Add connection" }).click();
+  await form.getByLabel("Kind").selectOption("smpp");
+  await expect(form.getByLabel("Send URL")).toHaveCount(0);
+  await form.getByLabel("Name", { exact: true }).fill("Carrier SMSC");
+  await form.getByLabel("Host").fill("smsc.carrier.example");
+  await form.getByLabel("System ID").fill("acme");
+  await form.getByLabel("Password").fill("much-too-long");
+  await form.getByRole("button", { name: "Save connection" }).click();
+  await expect(form.getByRole("alert")).toContainText("at most 8 ASCII characters");
+  await form.getByLabel("Password").fill("s3cret");
+  await form.getByLabel("Throughput limit (messages/s)").fill("50");
+  await form.getByRole("button", { name: "Save connection" }).click();
+  await expect(page.getByTestId("toast")).toContainText("Connection Carrier SMSC added.");
+  await expect(cards.filter({ hasText: "Carrier SMSC" })).toContainText("SMPP smsc.carrier.example:2775 as acme (transceiver)");
+  await page.getByRole("button", { name: "Delete Carrier SMSC" }).click();
+  await page.getByRole("dialog", { name: "Delete the connection Carrier SMSC?" }).getByRole("button", { name: "Delete connection" }).click();
+  await expect(page.getByTestId("toast")).toContainText("Connection Carrier SMSC deleted.");
+  await expect(cards).toHaveCount(2);
+
   await page.getByRole("button", { name: "Make Provider B the default" }).click();
   await expect(page.getByTestId("toast")).toContainText("Provider B is now the default connection.");
   await expect(cards.first()).toContainText("Provider B");

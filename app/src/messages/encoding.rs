@@ -51,8 +51,13 @@ pub fn decode_gsm7(septets: &[u8]) -> String {
                 .position(|&c| c == code)
                 .and_then(|n| GSM_EXTENDED.chars().nth(n));
             text.push(extended.unwrap_or(' '));
-        } else if let Some(c) = GSM_BASIC.chars().nth(usize::from(septet & 0x7F)) {
-            text.push(c);
+        } else {
+            // GSM_BASIC leaves out the escape, 0x1B.
+            let index = match septet & 0x7F {
+                code @ 0..0x1B => code,
+                code => code - 1,
+            };
+            text.extend(GSM_BASIC.chars().nth(usize::from(index)));
         }
     }
     text
@@ -100,9 +105,9 @@ mod tests {
 
     #[test]
     fn septets_decode_with_the_extension_table() {
-        assert_eq!(GSM_BASIC.chars().count(), 128);
+        assert_eq!(GSM_BASIC.chars().count(), 127, "128 septets less the escape");
         assert_eq!(decode_gsm7(b"Hello 123"), "Hello 123");
-        assert_eq!(decode_gsm7(&[0x00, 0x02, 0x1B, 0x65, 0x11]), "@$€_");
+        assert_eq!(decode_gsm7(&[0x00, 0x02, 0x1B, 0x65, 0x11, 0x1C, 0x7F]), "@$€_Æà");
     }
 
     #[test]

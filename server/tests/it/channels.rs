@@ -45,6 +45,7 @@ on_both_backends!(
     whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications,
     whatsapp_templates_sync_from_the_business_account,
     connections_belong_to_one_account,
+    a_silent_graph_api_is_retried_then_fails_the_message,
 );
 
 /// One request a peer received.
@@ -788,4 +789,44 @@ async fn connections_belong_to_one_account(backend: Backend) {
         connections::list(&app.db, &ann).await.unwrap()[0].name,
         "Ann's"
     );
+}
+
+async fn a_silent_graph_api_is_retried_then_fails_the_message(backend: Backend) {
+    // Meta answers nothing within the timeout, every time.
+    let (graph, seen) =
+        peer(|_, _| (200, json!({ "messages": [{ "id": "wamid.late" }] }), 2_000)).await;
+    let app = TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
+        config.whatsapp.base_url = format!("http://{graph}");
+        config.whatsapp.timeout_ms = 300;
+        config.delivery.retry_base_ms = 50;
+        config.delivery.retry_max_ms = 100;
+        config.delivery.max_attempts = 2;
+    })
+    .await;
+    let (account, stream_id, token) = whatsapp_stream(&app).await;
+    settings_store::add_whatsapp_template(
+        &app.db,
+        &account,
+        &stream_id,
+        app::streams::settings::WhatsAppTemplate {
+            name: "welcome".into(),
+            language: "en".into(),
+            body: "Welcome!".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let response = app
+        .client
+        .post(app.url("/whatsapp/template/"))
+        .header("authorization", &token)
+        .json(&json!({ "internal_id": "t-1", "recipient_phone": "+447700900123", "template_name": "welcome", "language": "en" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let failed = status_becomes(&app, &token, "t-1", "sent_failed").await;
+    assert_eq!(failed["error"]["code"], "provider_busy");
+    assert_eq!(failed["error"]["message"], "Meta did not answer in time.");
+    assert_eq!(seen.lock().unwrap().len(), 2, "max_attempts calls");
 }
