@@ -105,9 +105,16 @@ mod tests {
 
     #[test]
     fn septets_decode_with_the_extension_table() {
-        assert_eq!(GSM_BASIC.chars().count(), 127, "128 septets less the escape");
+        assert_eq!(
+            GSM_BASIC.chars().count(),
+            127,
+            "128 septets less the escape"
+        );
         assert_eq!(decode_gsm7(b"Hello 123"), "Hello 123");
-        assert_eq!(decode_gsm7(&[0x00, 0x02, 0x1B, 0x65, 0x11, 0x1C, 0x7F]), "@$€_Æà");
+        assert_eq!(
+            decode_gsm7(&[0x00, 0x02, 0x1B, 0x65, 0x11, 0x1C, 0x7F]),
+            "@$€_Æà"
+        );
     }
 
     #[test]

@@ -493,6 +493,19 @@ pub struct Outcome {
     pub provider_id: Option<String>,
 }
 
+impl Outcome {
+    /// An upstream's report: delivered, or undelivered with why.
+    pub fn report(status: MessageStatus, error: Option<String>) -> Self {
+        Self {
+            status,
+            next_at: None,
+            error: error.map(|message| ("undelivered", message)),
+            attempted: false,
+            provider_id: None,
+        }
+    }
+}
+
 /// Moves a message to `outcome.status` and releases its lease. Answers false, changing
 /// nothing, when the message already moved past it: statuses never go backwards.
 pub async fn advance(db: &Db, id: &str, outcome: Outcome) -> Result<bool, sqlx::Error> {

@@ -161,8 +161,8 @@ pub async fn sms(
                 )
             })?;
         let outcome = match settings.report_status(status) {
-            Some(ReportStatus::Delivered) => report(MessageStatus::Delivered, None),
-            Some(ReportStatus::Undelivered) => report(
+            Some(ReportStatus::Delivered) => Outcome::report(MessageStatus::Delivered, None),
+            Some(ReportStatus::Undelivered) => Outcome::report(
                 MessageStatus::Undelivered,
                 Some(format!("The provider reported the message {status}.")),
             ),
@@ -221,16 +221,6 @@ pub async fn sms(
     Ok(ok(
         json!({ "status": true, "message_uuid": stored, "complete": stored.is_some() }),
     ))
-}
-
-fn report(status: MessageStatus, error: Option<String>) -> Outcome {
-    Outcome {
-        status,
-        next_at: None,
-        error: error.map(|message| ("undelivered", message)),
-        attempted: false,
-        provider_id: None,
-    }
 }
 
 /// `GET /inbound/whatsapp/{stream}`: Meta's subscription handshake.
@@ -357,15 +347,15 @@ async fn whatsapp_status(
         return Ok(false);
     };
     let outcome = match status["status"].as_str() {
-        Some("sent") => report(MessageStatus::Sent, None),
-        Some("delivered" | "read") => report(MessageStatus::Delivered, None),
+        Some("sent") => Outcome::report(MessageStatus::Sent, None),
+        Some("delivered" | "read") => Outcome::report(MessageStatus::Delivered, None),
         Some("failed") => {
             let error = &status["errors"][0];
             let detail = error["message"]
                 .as_str()
                 .or_else(|| error["title"].as_str())
                 .unwrap_or("no reason given");
-            report(
+            Outcome::report(
                 MessageStatus::Undelivered,
                 Some(match error["code"].as_i64() {
                     Some(code) => {

@@ -292,8 +292,8 @@ impl Sessions {
                 return Ok(());
             };
             let outcome = match state.to_ascii_uppercase().as_str() {
-                "DELIVRD" => report(MessageStatus::Delivered, None),
-                "UNDELIV" | "REJECTD" | "EXPIRED" | "DELETED" | "UNKNOWN" => report(
+                "DELIVRD" => Outcome::report(MessageStatus::Delivered, None),
+                "UNDELIV" | "REJECTD" | "EXPIRED" | "DELETED" | "UNKNOWN" => Outcome::report(
                     MessageStatus::Undelivered,
                     Some(format!("The SMSC reported the message {state}.")),
                 ),
@@ -421,20 +421,11 @@ fn classify(error: &rusmppc::error::Error) -> Sent {
     if let Error::UnexpectedResponse { response } = error {
         let status = response.status();
         let message = format!("The SMSC answered {status:?}.");
-        return if matches!(
+        let busy = matches!(
             status,
             CommandStatus::EsmeRthrottled | CommandStatus::EsmeRmsgqful
-        ) {
-            Sent::Transient(Transient {
-                code: "provider_busy",
-                message,
-            })
-        } else {
-            Sent::Refused(Refused {
-                code: "provider_rejected",
-                message,
-            })
-        };
+        );
+        return Sent::refusal(busy, message);
     }
     Sent::Transient(unreachable(&describe(error)))
 }
@@ -452,16 +443,6 @@ fn describe(error: &rusmppc::error::Error) -> String {
         Error::UnexpectedResponse { response } => format!("it answered {:?}", response.status()),
         Error::ResponseTimeout { .. } => "it did not answer in time".into(),
         other => other.to_string(),
-    }
-}
-
-fn report(status: MessageStatus, error: Option<String>) -> Outcome {
-    Outcome {
-        status,
-        next_at: None,
-        error: error.map(|message| ("undelivered", message)),
-        attempted: false,
-        provider_id: None,
     }
 }
 

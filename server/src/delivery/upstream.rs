@@ -50,6 +50,23 @@ pub enum Sent {
     Transient(Transient),
 }
 
+impl Sent {
+    /// The upstream answered no: for now (`busy`, tried again later) or for good.
+    pub fn refusal(busy: bool, message: String) -> Self {
+        if busy {
+            Self::Transient(Transient {
+                code: "provider_busy",
+                message,
+            })
+        } else {
+            Self::Refused(Refused {
+                code: "provider_rejected",
+                message,
+            })
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Upstreams {
     db: Db,
@@ -246,17 +263,8 @@ impl Upstreams {
             status.as_u16(),
             excerpt(&text)
         );
-        if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
-            Sent::Transient(Transient {
-                code: "provider_busy",
-                message,
-            })
-        } else {
-            Sent::Refused(Refused {
-                code: "provider_rejected",
-                message,
-            })
-        }
+        let busy = status.is_server_error() || matches!(status.as_u16(), 408 | 429);
+        Sent::refusal(busy, message)
     }
 
     async fn access_token(&self, message: &Claimed) -> Result<Option<String>, Transient> {
@@ -315,14 +323,7 @@ impl Upstreams {
         let phone_number_id = message.sender.as_deref().unwrap_or_default();
         match self.graph.send(phone_number_id, &token, &body).await {
             Ok(wamid) => Sent::Accepted(Some(wamid)),
-            Err(error) if error.transient => Sent::Transient(Transient {
-                code: "provider_busy",
-                message: error.to_string(),
-            }),
-            Err(error) => Sent::Refused(Refused {
-                code: "provider_rejected",
-                message: error.to_string(),
-            }),
+            Err(error) => Sent::refusal(error.transient, error.to_string()),
         }
     }
 

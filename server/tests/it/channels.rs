@@ -163,42 +163,6 @@ async fn sms_stream(
     (account, stream.id, token)
 }
 
-async fn send(app: &TestApp, token: &str, messages: &[(&str, &str)]) -> (StatusCode, Value) {
-    let messages: Vec<Value> = messages
-        .iter()
-        .map(|(id, text)| json!({ "internal_id": id, "recipient_phone": "+447700900123", "message_content": text }))
-        .collect();
-    let response = app
-        .client
-        .post(app.url("/simple_send/"))
-        .header("authorization", token)
-        .json(&json!({ "messages": messages }))
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.json().await.unwrap())
-}
-
-/// Polls `/status/` until the message has `status`, for at most five seconds.
-async fn status_becomes(app: &TestApp, token: &str, internal_id: &str, status: &str) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..100 {
-        let response = app
-            .client
-            .get(app.url(&format!("/status?internal_ids={internal_id}")))
-            .header("authorization", token)
-            .send()
-            .await
-            .unwrap();
-        last = response.json::<Value>().await.unwrap()["messages"][0].clone();
-        if last["status"] == status {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{internal_id} did not become {status}: {last}");
-}
-
 async fn inbound(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
     let response = app
         .client
@@ -224,8 +188,9 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
     let app = app_with(backend, None).await;
     let (account, stream_id, token) = sms_stream(&app, provider, StreamKind::SmsTwoWay).await;
 
-    send(&app, &token, &[("a-1", "Your table is ready \"now\"")]).await;
-    let sent = status_becomes(&app, &token, "a-1", "sent").await;
+    app.send_sms(&token, &[("a-1", "Your table is ready \"now\"")])
+        .await;
+    let sent = app.status_becomes(&token, "a-1", "sent").await;
     let requests = seen.lock().unwrap().clone();
     assert_eq!(requests.len(), 2, "one busy answer, one retry");
     let request = &requests[1];
@@ -262,7 +227,7 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
         (status, body["recorded"].clone()),
         (StatusCode::OK, json!(true))
     );
-    status_becomes(&app, &token, "a-1", "delivered").await;
+    app.status_becomes(&token, "a-1", "delivered").await;
 
     // Interim words are accepted and change nothing; a report never moves a status back.
     let (status, body) = inbound(&app, &path, json!({ "id": "prov-1", "status": "ENROUTE" })).await;
@@ -289,8 +254,8 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
     );
 
     // A second message, reported undelivered through the header key and a form body.
-    send(&app, &token, &[("a-2", "Second")]).await;
-    status_becomes(&app, &token, "a-2", "sent").await;
+    app.send_sms(&token, &[("a-2", "Second")]).await;
+    app.status_becomes(&token, "a-2", "sent").await;
     let response = app
         .client
         .post(app.url(&format!("/inbound/sms/{stream_id}")))
@@ -300,7 +265,7 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let failed = status_becomes(&app, &token, "a-2", "undelivered").await;
+    let failed = app.status_becomes(&token, "a-2", "undelivered").await;
     assert_eq!(
         failed["error"]["message"],
         "The provider reported the message failed."
@@ -341,8 +306,9 @@ async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Bac
         .await
         .unwrap();
 
-    send(&app, &token, &[("r-1", "bad"), ("r-2", "slow")]).await;
-    let refused = status_becomes(&app, &token, "r-1", "sent_failed").await;
+    app.send_sms(&token, &[("r-1", "bad"), ("r-2", "slow")])
+        .await;
+    let refused = app.status_becomes(&token, "r-1", "sent_failed").await;
     assert_eq!(refused["error"]["code"], "provider_rejected");
     assert!(
         refused["error"]["message"]
@@ -351,7 +317,7 @@ async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Bac
             .contains("HTTP 400: {\"error\":\"invalid sender\"}"),
         "{refused}"
     );
-    let silent = status_becomes(&app, &token, "r-2", "sent_failed").await;
+    let silent = app.status_becomes(&token, "r-2", "sent_failed").await;
     assert_eq!(silent["error"]["code"], "provider_unreachable");
     assert_eq!(
         silent["error"]["message"],
@@ -427,7 +393,7 @@ async fn inbound_sms_are_stored_once_reassembled_and_opt_out(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, answer) = send(&app, &token, &[("after-stop", "Offer")]).await;
+    let (status, answer) = app.send_sms(&token, &[("after-stop", "Offer")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(
         answer["messages"][0]["error"]["code"],
@@ -588,7 +554,7 @@ async fn whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let sent = status_becomes(&app, &token, "w-1", "sent").await;
+    let sent = app.status_becomes(&token, "w-1", "sent").await;
     let sends: Vec<Seen> = seen.lock().unwrap().clone();
     assert_eq!(sends.len(), 2, "a rate-limited try and the send");
     assert_eq!(
@@ -617,7 +583,7 @@ async fn whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications
     };
     let (_, body) = notify(&app, &stream_id, "app-secret-1", &status_of("delivered")).await;
     assert_eq!(body["statuses"], 1);
-    status_becomes(&app, &token, "w-1", "delivered").await;
+    app.status_becomes(&token, "w-1", "delivered").await;
     let (_, body) = notify(&app, &stream_id, "app-secret-1", &status_of("read")).await;
     assert_eq!(body["statuses"], 0);
 
@@ -653,7 +619,7 @@ async fn whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    status_becomes(&app, &token, "w-2", "sent").await;
+    app.status_becomes(&token, "w-2", "sent").await;
     let template = seen.lock().unwrap()[2].json();
     assert_eq!(template["type"], "template");
     assert_eq!(
@@ -665,7 +631,7 @@ async fn whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications
                        "errors": [{ "code": 131026, "title": "Message undeliverable", "message": "Message undeliverable" }] }],
     }));
     notify(&app, &stream_id, "app-secret-1", &failed).await;
-    let undelivered = status_becomes(&app, &token, "w-2", "undelivered").await;
+    let undelivered = app.status_becomes(&token, "w-2", "undelivered").await;
     assert_eq!(
         undelivered["error"]["message"],
         "WhatsApp could not deliver it: Message undeliverable (Meta error 131026)."
@@ -825,7 +791,7 @@ async fn a_silent_graph_api_is_retried_then_fails_the_message(backend: Backend) 
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let failed = status_becomes(&app, &token, "t-1", "sent_failed").await;
+    let failed = app.status_becomes(&token, "t-1", "sent_failed").await;
     assert_eq!(failed["error"]["code"], "provider_busy");
     assert_eq!(failed["error"]["message"], "Meta did not answer in time.");
     assert_eq!(seen.lock().unwrap().len(), 2, "max_attempts calls");

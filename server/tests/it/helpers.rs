@@ -223,6 +223,49 @@ impl TestApp {
         (status, response.json().await.unwrap())
     }
 
+    /// Polls `/status/` until the message has `status`, for at most ten seconds; answers it.
+    pub async fn status_becomes(
+        &self,
+        token: &str,
+        internal_id: &str,
+        status: &str,
+    ) -> serde_json::Value {
+        let mut last = serde_json::Value::Null;
+        for _ in 0..200 {
+            let response = self
+                .client
+                .get(self.url(&format!("/status?internal_ids={internal_id}")))
+                .header("authorization", token)
+                .send()
+                .await
+                .unwrap();
+            last = response.json::<serde_json::Value>().await.unwrap()["messages"][0].clone();
+            if last["status"] == status {
+                return last;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{internal_id} did not become {status}: {last}");
+    }
+
+    /// Sends SMS (internal id, text) to +447700900123 with `/simple_send/`.
+    pub async fn send_sms(
+        &self,
+        token: &str,
+        messages: &[(&str, &str)],
+    ) -> (StatusCode, serde_json::Value) {
+        let messages: Vec<serde_json::Value> = messages
+            .iter()
+            .map(|(id, text)| serde_json::json!({ "internal_id": id, "recipient_phone": "+447700900123", "message_content": text }))
+            .collect();
+        let request = self
+            .client
+            .post(self.url("/simple_send/"))
+            .header("authorization", token)
+            .json(&serde_json::json!({ "messages": messages }));
+        Self::answer(request).await
+    }
+
     pub async fn sign_up(&self, email: &str) -> reqwest::Response {
         self.post_form(
             "/auth/sign-up",

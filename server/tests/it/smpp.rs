@@ -16,7 +16,7 @@ use app::{
     streams::{StreamInput, StreamKind, store},
 };
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::{
@@ -116,35 +116,8 @@ async fn smpp_stream(app: &TestApp, smsc: &Smsc, password: &str) -> (String, Str
 }
 
 async fn send(app: &TestApp, token: &str, internal_id: &str, text: &str) {
-    let response = app
-        .client
-        .post(app.url("/simple_send/"))
-        .header("authorization", token)
-        .json(&json!({ "messages": [{ "internal_id": internal_id, "recipient_phone": "+447700900123", "message_content": text }] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-}
-
-/// Polls `/status/` until the message has `status`, for at most ten seconds.
-async fn status_becomes(app: &TestApp, token: &str, internal_id: &str, status: &str) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..200 {
-        let response = app
-            .client
-            .get(app.url(&format!("/status?internal_ids={internal_id}")))
-            .header("authorization", token)
-            .send()
-            .await
-            .unwrap();
-        last = response.json::<Value>().await.unwrap()["messages"][0].clone();
-        if last["status"] == status {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{internal_id} did not become {status}: {last}");
+    let (status, body) = app.send_sms(token, &[(internal_id, text)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 async fn app_with(backend: Backend) -> TestApp {
@@ -172,7 +145,7 @@ async fn messages_reach_an_smsc_and_its_receipts_and_replies_come_back(backend: 
 
     // Throttled once, then accepted and reported delivered.
     send(&app, &token, "s-1", "Hello, throttle me").await;
-    let delivered = status_becomes(&app, &token, "s-1", "delivered").await;
+    let delivered = app.status_becomes(&token, "s-1", "delivered").await;
     let steps: Vec<&str> = delivered["history"]
         .as_array()
         .unwrap()
@@ -198,7 +171,7 @@ async fn messages_reach_an_smsc_and_its_receipts_and_replies_come_back(backend: 
     // A long UCS-2 message goes as three concatenated parts sharing one reference.
     let long = "Привет! ".repeat(20);
     send(&app, &token, "s-2", &long).await;
-    status_becomes(&app, &token, "s-2", "delivered").await;
+    app.status_becomes(&token, "s-2", "delivered").await;
     let parts: Vec<Value> = smsc.events("submit_sm")[2..].to_vec();
     assert_eq!(parts.len(), 3, "{parts:?}");
     let reference = parts[0]["udh"][0].as_str().unwrap()[4..8].to_string();
@@ -214,24 +187,24 @@ async fn messages_reach_an_smsc_and_its_receipts_and_replies_come_back(backend: 
 
     // The SMSC reports one undelivered and refuses another outright.
     send(&app, &token, "s-3", "This will fail").await;
-    let undelivered = status_becomes(&app, &token, "s-3", "undelivered").await;
+    let undelivered = app.status_becomes(&token, "s-3", "undelivered").await;
     assert_eq!(
         undelivered["error"]["message"],
         "The SMSC reported the message UNDELIV."
     );
     send(&app, &token, "s-4", "Please refuse me").await;
-    let refused = status_becomes(&app, &token, "s-4", "sent_failed").await;
+    let refused = app.status_becomes(&token, "s-4", "sent_failed").await;
     assert_eq!(refused["error"]["code"], "provider_rejected");
 
     // The SMSC drops the session: the message is sent again on a new one.
     send(&app, &token, "s-5", "Now drop me").await;
-    status_becomes(&app, &token, "s-5", "delivered").await;
+    app.status_becomes(&token, "s-5", "delivered").await;
     assert_eq!(smsc.events("bind").len(), 2, "bound again after the drop");
 
     // Replies arrive over the session, a long one in parts, and are stored once, whole.
     send(&app, &token, "s-6", "Table for two? long reply please").await;
     send(&app, &token, "s-7", "Shall we? reply please").await;
-    status_becomes(&app, &token, "s-7", "delivered").await;
+    app.status_becomes(&token, "s-7", "delivered").await;
     for _ in 0..100 {
         if inbound_texts(&app).await.len() == 2 {
             break;
@@ -261,7 +234,7 @@ async fn a_refused_bind_fails_messages_and_shows_in_the_connections_health(backe
     let app = app_with(backend).await;
     let (account, token) = smpp_stream(&app, &smsc, "wrong").await;
     send(&app, &token, "b-1", "Hello").await;
-    let failed = status_becomes(&app, &token, "b-1", "sent_failed").await;
+    let failed = app.status_becomes(&token, "b-1", "sent_failed").await;
     assert_eq!(failed["error"]["code"], "provider_unreachable");
     assert!(
         failed["error"]["message"]
