@@ -8,7 +8,7 @@ mod toast;
 mod token_dialog;
 
 pub use self::{
-    copy_button::CopyButton,
+    copy_button::{CopyButton, CopyField},
     data_table::DataTable,
     dialog::{ConfirmDialog, Dialog, SidePanel},
     field::{Field, INPUT, TextField, error_of},

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{CopyButton, Field, INPUT, Toasts},
+    components::{CopyField, Field, INPUT, Toasts},
     connections::{Connection, api::InboundAddress, api::set_stream_connection},
     error::AppError,
     pages::stream_settings::{PRIMARY, submit},
@@ -36,7 +36,6 @@ pub fn RoutingSection(
     } else {
         "Real messages go through this connection; manage connections on the Connections page."
     };
-    let path = inbound.path;
     view! {
         <section class="mt-8 border-t border-slate-200 pt-6" aria-labelledby="routing-title">
             <h3 id="routing-title" class="mb-1 text-sm font-semibold text-slate-900">"Delivery"</h3>
@@ -58,11 +57,12 @@ pub fn RoutingSection(
                 <button type="button" class=PRIMARY disabled=move || busy.get() on:click=save>"Save connection"</button>
             </div>
             <div class="mt-4">
-                <p class="mb-1 text-sm font-medium text-slate-700">"Inbound address for delivery reports and replies"</p>
-                <div class="flex items-center gap-2">
-                    <code class="min-w-0 flex-1 break-all rounded-md bg-slate-50 px-3 py-2 text-xs" data-testid="inbound-path">{path.clone()}</code>
-                    <CopyButton text=path label="Copy inbound address" />
-                </div>
+                <CopyField
+                    label="Inbound address for delivery reports and replies"
+                    value=inbound.path
+                    copy_label="Copy inbound address"
+                    testid="inbound-path"
+                />
                 <p class="mt-1 text-xs text-slate-500">"Give your provider this path on this server's address; the key in it proves the caller."</p>
             </div>
         </section>

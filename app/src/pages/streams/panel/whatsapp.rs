@@ -1,7 +1,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    components::{CopyButton, Field, INPUT, TextField, Toasts, error_of},
+    components::{CopyField, Field, INPUT, TextField, Toasts, error_of},
     connections::api::InboundAddress,
     error::AppError,
     pages::stream_settings::{PRIMARY, SECONDARY, WhatsAppFields, WhatsAppForm, submit},
@@ -38,22 +38,10 @@ fn MetaCallback(inbound: InboundAddress) -> impl IntoView {
             <p class="mb-3 text-xs text-slate-500">
                 "In your Meta app's WhatsApp configuration, set the callback URL to this path on this server's address, with this verify token, and subscribe to messages: delivery statuses and customers' messages then arrive here, signed with the app secret."
             </p>
-            <dl class="space-y-3 text-sm">
-                <div>
-                    <dt class="mb-1 font-medium text-slate-700">"Callback URL path"</dt>
-                    <dd class="flex items-center gap-2">
-                        <code class="min-w-0 flex-1 break-all rounded-md bg-slate-50 px-3 py-2 text-xs" data-testid="callback-path">{path.clone()}</code>
-                        <CopyButton text=path label="Copy callback path" />
-                    </dd>
-                </div>
-                <div>
-                    <dt class="mb-1 font-medium text-slate-700">"Verify token"</dt>
-                    <dd class="flex items-center gap-2">
-                        <code class="min-w-0 flex-1 break-all rounded-md bg-slate-50 px-3 py-2 text-xs" data-testid="verify-token">{verify_token.clone()}</code>
-                        <CopyButton text=verify_token label="Copy verify token" />
-                    </dd>
-                </div>
-            </dl>
+            <div class="space-y-3">
+                <CopyField label="Callback URL path" value=path copy_label="Copy callback path" testid="callback-path" />
+                <CopyField label="Verify token" value=verify_token copy_label="Copy verify token" testid="verify-token" />
+            </div>
         </section>
     }
 }
