@@ -958,7 +958,12 @@ async fn whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window
         config.delivery.demo_reply_ratio = 1.0;
     })
     .await;
-    let (account, id, token) = stream_with(&app, StreamKind::Whatsapp, sms("Chat")).await;
+    // A demo stream: the demo channel answers, and simulates the customer's replies.
+    let input = StreamInput {
+        demo: true,
+        ..sms("Chat")
+    };
+    let (account, id, token) = stream_with(&app, StreamKind::Whatsapp, input).await;
     let key = app.secret_key();
     settings_store::save_whatsapp_settings(
         &app.db,
