@@ -4,6 +4,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use app::{
     auth::store::{self, SignUp},
+    connections::{ConnectionInput, ConnectionSettings},
     streams::{self, StreamInput, StreamKind},
 };
 use clap::{Args, Parser, Subcommand};
@@ -74,6 +75,36 @@ pub enum Command {
     /// Manage streams
     #[command(subcommand)]
     Stream(StreamCommand),
+    /// Manage upstream connections (HTTP SMS providers, SMPP SMSCs)
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionCommand {
+    /// Add a connection to the account of OWNER and print its id
+    Add {
+        /// Email of a user of the account the connection belongs to
+        #[arg(long, value_name = "OWNER")]
+        email: String,
+        /// The connection's name, unique in the account
+        #[arg(long)]
+        name: String,
+        /// Its settings as JSON, as the console saves them, such as
+        /// {"kind":"smpp","host":"smsc.example.com","port":2775,"system_id":"acme"} or
+        /// {"kind":"http","url":"https://api.example.com/sms"}
+        #[arg(long, value_name = "JSON")]
+        settings: String,
+        /// The auth header's value (http) or the password (smpp) [env: SLUICE_CONNECTION_SECRET]
+        #[arg(long, env = "SLUICE_CONNECTION_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+        /// Make it the account's default connection (the first one always is)
+        #[arg(long)]
+        default: bool,
+        /// Print {"id":…} instead of text
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +215,45 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 println!(
                     "created stream {} ({})\ntoken: {token}",
                     stream.name, stream.id
+                );
+            }
+        }
+        Command::Connection(ConnectionCommand::Add {
+            email,
+            name,
+            settings,
+            secret,
+            default,
+            json,
+        }) => {
+            let settings: ConnectionSettings = serde_json::from_str(&settings)
+                .map_err(|error| format!("--settings is not a connection's settings: {error}"))?;
+            let key = config.secret_key()?;
+            let db = app::db::Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let account_id = store::account_of(&db, &email)
+                .await?
+                .ok_or_else(|| format!("no user with the email {email}"))?;
+            let input = ConnectionInput {
+                name,
+                settings,
+                secret,
+                is_default: default,
+            };
+            let saved = app::connections::store::save(&db, &key, &account_id, None, input).await?;
+            if json {
+                println!("{}", serde_json::json!({ "id": saved.id }));
+            } else {
+                let default = if saved.is_default {
+                    ", the default"
+                } else {
+                    ""
+                };
+                println!(
+                    "added connection {} ({}{default}): {}",
+                    saved.name,
+                    saved.id,
+                    saved.settings.summary()
                 );
             }
         }

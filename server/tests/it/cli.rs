@@ -6,6 +6,7 @@ use crate::{
 on_both_backends!(
     user_create_makes_an_owner_who_can_sign_in,
     stream_create_prints_a_token_that_finds_the_stream,
+    connection_add_configures_an_upstream_for_an_account,
 );
 
 async fn user_create_makes_an_owner_who_can_sign_in(backend: Backend) {
@@ -202,4 +203,95 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
     assert!(
         !unknown_owner.status.success() && !bad_type.status.success() && !bad_ip.status.success()
     );
+}
+
+async fn connection_add_configures_an_upstream_for_an_account(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let data_dir = database.data_dir.display().to_string();
+    let common = [
+        "--database-url",
+        database.url.as_str(),
+        "--data-dir",
+        data_dir.as_str(),
+    ];
+    let run = |args: &[&str]| sluice(&[args, &common[..]].concat());
+    run(&[
+        "user",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--password",
+        PASSWORD,
+    ]);
+    let add = |name: &str, settings: &str, extra: &[&str]| {
+        let args = [
+            &[
+                "connection",
+                "add",
+                "--email",
+                "ops@example.com",
+                "--name",
+                name,
+                "--settings",
+                settings,
+            ][..],
+            extra,
+        ]
+        .concat();
+        run(&args)
+    };
+
+    let smpp = add(
+        "Carrier",
+        r#"{"kind":"smpp","host":"smsc.example.com","port":2775,"system_id":"acme"}"#,
+        &["--secret", "s3cret", "--json"],
+    );
+    assert!(
+        smpp.status.success(),
+        "{}",
+        String::from_utf8_lossy(&smpp.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&smpp.stdout).unwrap();
+    let http = add(
+        "Backup",
+        r#"{"kind":"http","url":"https://api.example.com/sms"}"#,
+        &["--default"],
+    );
+    let stdout = String::from_utf8_lossy(&http.stdout);
+    assert!(stdout.starts_with("added connection Backup ("), "{stdout}");
+    assert!(
+        stdout.contains(", the default): POST https://api.example.com/sms"),
+        "{stdout}"
+    );
+    let bad_json = add("X", "{not json", &[]);
+    let bad_host = add("X", r#"{"kind":"smpp","host":"","system_id":"acme"}"#, &[]);
+    let long_password = add(
+        "X",
+        r#"{"kind":"smpp","host":"h.example","system_id":"acme"}"#,
+        &["--secret", "far-too-long"],
+    );
+
+    assert!(
+        String::from_utf8_lossy(&bad_json.stderr)
+            .contains("--settings is not a connection's settings")
+    );
+    assert!(!bad_host.status.success());
+    assert!(String::from_utf8_lossy(&bad_host.stderr).contains("host name or IP address"));
+    assert!(String::from_utf8_lossy(&long_password.stderr).contains("at most 8 ASCII characters"));
+
+    let app = TestApp::spawn_on(database).await;
+    let account: String = sqlx::query_scalar("select account_id from users where email = $1")
+        .bind("ops@example.com")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let listed = app::connections::store::list(&app.db, &account)
+        .await
+        .unwrap();
+    let names: Vec<(&str, bool, bool)> = listed
+        .iter()
+        .map(|c| (c.name.as_str(), c.is_default, c.has_secret))
+        .collect();
+    assert_eq!(names, [("Backup", true, false), ("Carrier", false, true)]);
+    assert_eq!(listed[1].id, printed["id"].as_str().unwrap());
 }
