@@ -154,6 +154,19 @@ pub enum UserCommand {
     },
 }
 
+/// The migrated database and the id of the account `email` belongs to.
+async fn owners_account(
+    config: &Config,
+    email: &str,
+) -> Result<(app::db::Db, String), Box<dyn std::error::Error>> {
+    let db = app::db::Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let account_id = store::account_of(&db, email)
+        .await?
+        .ok_or_else(|| format!("no user with the email {email}"))?;
+    Ok((db, account_id))
+}
+
 pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::load(&cli.overrides)?;
     match cli.command.unwrap_or(Command::Serve) {
@@ -193,11 +206,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             json,
         }) => {
             let key = config.secret_key()?;
-            let db = app::db::Db::connect(&config.database_url).await?;
-            db.migrate().await?;
-            let account_id = store::account_of(&db, &email)
-                .await?
-                .ok_or_else(|| format!("no user with the email {email}"))?;
+            let (db, account_id) = owners_account(&config, &email).await?;
             let input = StreamInput {
                 name,
                 ip_acl_enabled: !allow_ips.is_empty(),
@@ -229,11 +238,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let settings: ConnectionSettings = serde_json::from_str(&settings)
                 .map_err(|error| format!("--settings is not a connection's settings: {error}"))?;
             let key = config.secret_key()?;
-            let db = app::db::Db::connect(&config.database_url).await?;
-            db.migrate().await?;
-            let account_id = store::account_of(&db, &email)
-                .await?
-                .ok_or_else(|| format!("no user with the email {email}"))?;
+            let (db, account_id) = owners_account(&config, &email).await?;
             let input = ConnectionInput {
                 name,
                 settings,

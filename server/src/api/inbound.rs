@@ -102,6 +102,18 @@ fn phone(text: &str) -> Option<String> {
 }
 
 /// `POST` or `GET /inbound/sms/{stream}`.
+#[utoipa::path(post, path = "/inbound/sms/{stream}", tag = "inbound",
+    description = "For the stream's HTTP SMS provider: a delivery report or an inbound message, as JSON, a form or query parameters, with the field names set on its connection. GET works alike.",
+    params(
+        ("stream" = String, Path, description = "The stream's id"),
+        ("key" = Option<String>, Query, description = "The stream's inbound key (or the X-Sluice-Key header), as its Info tab shows"),
+    ),
+    responses(
+        (status = 200, description = "Recorded", body = super::openapi::InboundAnswer),
+        (status = 401, description = "Wrong or missing key", body = super::openapi::ErrorAnswer),
+        (status = 404, description = "No such stream, or a report of an unknown message (send it again later)", body = super::openapi::ErrorAnswer),
+        (status = 422, description = "Neither a report nor a message", body = super::openapi::ErrorAnswer),
+    ))]
 pub async fn sms(
     State(state): State<AppState>,
     Path(stream_id): Path<String>,
@@ -224,6 +236,18 @@ pub async fn sms(
 }
 
 /// `GET /inbound/whatsapp/{stream}`: Meta's subscription handshake.
+#[utoipa::path(get, path = "/inbound/whatsapp/{stream}", tag = "inbound",
+    description = "Meta's webhook verification: answers hub.challenge when hub.verify_token is the stream's.",
+    params(
+        ("stream" = String, Path, description = "The stream's id"),
+        ("hub.mode" = String, Query, description = "subscribe"),
+        ("hub.verify_token" = String, Query, description = "The verify token the WhatsApp tab shows"),
+        ("hub.challenge" = String, Query, description = "Echoed back"),
+    ),
+    responses(
+        (status = 200, description = "The challenge, as text", body = String),
+        (status = 403, description = "Wrong mode or token", body = super::openapi::ErrorAnswer),
+    ))]
 pub async fn whatsapp_verify(
     State(state): State<AppState>,
     Path(stream_id): Path<String>,
@@ -256,6 +280,15 @@ pub async fn whatsapp_verify(
 
 /// `POST /inbound/whatsapp/{stream}`: status changes of sent messages and customers' messages,
 /// signed by Meta with the app secret (`X-Hub-Signature-256`).
+#[utoipa::path(post, path = "/inbound/whatsapp/{stream}", tag = "inbound",
+    description = "Meta's WhatsApp notifications (statuses and messages), checked against X-Hub-Signature-256 with the stream's app secret.",
+    params(("stream" = String, Path, description = "The stream's id")),
+    request_body(content = serde_json::Value, description = "Meta's notification, as Meta sends it"),
+    responses(
+        (status = 200, description = "How many statuses moved a message and how many messages were taken"),
+        (status = 401, description = "The signature does not match", body = super::openapi::ErrorAnswer),
+        (status = 403, description = "The stream has no app secret", body = super::openapi::ErrorAnswer),
+    ))]
 pub async fn whatsapp_notify(
     State(state): State<AppState>,
     Path(stream_id): Path<String>,

@@ -94,6 +94,19 @@ pub struct OtpVerifyAnswer {
     attempts_left: Option<i64>,
 }
 
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct InboundAnswer {
+    status: bool,
+    /// A delivery report: whether it moved the message (false for interim words, or a
+    /// status the message already passed).
+    recorded: Option<bool>,
+    /// An inbound message: its uuid, once complete.
+    message_uuid: Option<String>,
+    /// False while parts of a long message are still missing.
+    complete: Option<bool>,
+}
+
 /// The stream token goes in `Authorization`, with or without `Bearer `.
 struct TokenAuth;
 
@@ -126,6 +139,9 @@ impl Modify for TokenAuth {
         super::whatsapp::template,
         super::whatsapp::media,
         super::whatsapp::reply,
+        super::inbound::sms,
+        super::inbound::whatsapp_verify,
+        super::inbound::whatsapp_notify,
     ),
     modifiers(&TokenAuth),
 )]

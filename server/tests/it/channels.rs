@@ -494,6 +494,35 @@ async fn notify(app: &TestApp, stream_id: &str, secret: &str, body: &Value) -> (
     (response.status(), response.json().await.unwrap())
 }
 
+/// Sends the `welcome` template to +447700900123 with `variables`; answers the HTTP status.
+async fn send_welcome(
+    app: &TestApp,
+    token: &str,
+    internal_id: &str,
+    variables: Value,
+) -> StatusCode {
+    app.client
+        .post(app.url("/whatsapp/template/"))
+        .header("authorization", token)
+        .json(&json!({ "internal_id": internal_id, "recipient_phone": "+447700900123", "template_name": "welcome", "language": "en", "template_variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Lists the `welcome` template on the stream.
+async fn add_welcome(app: &TestApp, account: &str, stream_id: &str, body: &str) {
+    let template = app::streams::settings::WhatsAppTemplate {
+        name: "welcome".into(),
+        language: "en".into(),
+        body: body.into(),
+    };
+    settings_store::add_whatsapp_template(&app.db, account, stream_id, template)
+        .await
+        .unwrap();
+}
+
 fn change(value: Value) -> Value {
     json!({ "object": "whatsapp_business_account", "entry": [{ "id": "1234567890", "changes": [{ "field": "messages", "value": value }] }] })
 }
@@ -587,38 +616,22 @@ async fn whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications
     let (_, body) = notify(&app, &stream_id, "app-secret-1", &status_of("read")).await;
     assert_eq!(body["statuses"], 0);
 
-    // A template message that Meta later fails.
-    let response = app
-        .client
-        .post(app.url("/whatsapp/template/"))
-        .header("authorization", &token)
-        .json(&json!({ "internal_id": "w-2", "recipient_phone": "+447700900123", "template_name": "welcome", "language": "en", "template_variables": ["Kim"] }))
-        .send()
-        .await
-        .unwrap();
-    // The stream has no such template listed yet.
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    settings_store::add_whatsapp_template(
-        &app.db,
+    // A template message that Meta later fails; the stream must list the template first.
+    assert_eq!(
+        send_welcome(&app, &token, "w-2", json!(["Kim"])).await,
+        StatusCode::NOT_FOUND
+    );
+    add_welcome(
+        &app,
         &account_of(&app, &stream_id).await,
         &stream_id,
-        app::streams::settings::WhatsAppTemplate {
-            name: "welcome".into(),
-            language: "en".into(),
-            body: "Welcome, {{1}}!".into(),
-        },
+        "Welcome, {{1}}!",
     )
-    .await
-    .unwrap();
-    let response = app
-        .client
-        .post(app.url("/whatsapp/template/"))
-        .header("authorization", &token)
-        .json(&json!({ "internal_id": "w-2", "recipient_phone": "+447700900123", "template_name": "welcome", "language": "en", "template_variables": ["Kim"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    .await;
+    assert_eq!(
+        send_welcome(&app, &token, "w-2", json!(["Kim"])).await,
+        StatusCode::OK
+    );
     app.status_becomes(&token, "w-2", "sent").await;
     let template = seen.lock().unwrap()[2].json();
     assert_eq!(template["type"], "template");
@@ -770,27 +783,11 @@ async fn a_silent_graph_api_is_retried_then_fails_the_message(backend: Backend) 
     })
     .await;
     let (account, stream_id, token) = whatsapp_stream(&app).await;
-    settings_store::add_whatsapp_template(
-        &app.db,
-        &account,
-        &stream_id,
-        app::streams::settings::WhatsAppTemplate {
-            name: "welcome".into(),
-            language: "en".into(),
-            body: "Welcome!".into(),
-        },
-    )
-    .await
-    .unwrap();
-    let response = app
-        .client
-        .post(app.url("/whatsapp/template/"))
-        .header("authorization", &token)
-        .json(&json!({ "internal_id": "t-1", "recipient_phone": "+447700900123", "template_name": "welcome", "language": "en" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    add_welcome(&app, &account, &stream_id, "Welcome!").await;
+    assert_eq!(
+        send_welcome(&app, &token, "t-1", json!([])).await,
+        StatusCode::OK
+    );
     let failed = app.status_becomes(&token, "t-1", "sent_failed").await;
     assert_eq!(failed["error"]["code"], "provider_busy");
     assert_eq!(failed["error"]["message"], "Meta did not answer in time.");

@@ -102,8 +102,8 @@ fn bad_configuration_is_reported_with_a_failing_exit() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
 }
 
-async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
-    let database = TestDatabase::new(backend).await;
+/// Runs `sluice` with `args` on `database`.
+fn run_on(database: &TestDatabase, args: &[&str]) -> std::process::Output {
     let data_dir = database.data_dir.display().to_string();
     let common = [
         "--database-url",
@@ -111,7 +111,12 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
         "--data-dir",
         data_dir.as_str(),
     ];
-    let run = |args: &[&str]| sluice(&[args, &common[..]].concat());
+    sluice(&[args, &common[..]].concat())
+}
+
+async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let run = |args: &[&str]| run_on(&database, args);
     run(&[
         "user",
         "create",
@@ -207,14 +212,7 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
 
 async fn connection_add_configures_an_upstream_for_an_account(backend: Backend) {
     let database = TestDatabase::new(backend).await;
-    let data_dir = database.data_dir.display().to_string();
-    let common = [
-        "--database-url",
-        database.url.as_str(),
-        "--data-dir",
-        data_dir.as_str(),
-    ];
-    let run = |args: &[&str]| sluice(&[args, &common[..]].concat());
+    let run = |args: &[&str]| run_on(&database, args);
     run(&[
         "user",
         "create",
