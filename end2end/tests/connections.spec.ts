@@ -149,6 +149,14 @@ test("a real SMS stream sends through its connection and follows the provider's 
     await page.goto("/messages?direction=inbound");
     await expect(page.getByTestId("message-row")).toContainText("Thanks!");
 
+    // A STOP opts the number out; the Info tab lists it.
+    const stop = await page.request.post(inboundPath, { form: { from: "447700900124", text: "STOP" } });
+    expect(stop.ok()).toBeTruthy();
+    await page.goto(`/streams?stream=${id}&tab=info`);
+    const optOuts = page.getByTestId("opt-outs");
+    await expect(optOuts).toContainText("Opted out (1)");
+    await expect(optOuts).toContainText("+447700900124");
+
     await page.goto("/connections");
     await expect(page.getByTestId("connection").getByTestId("health")).toContainText("Working");
   } finally {

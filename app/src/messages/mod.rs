@@ -162,7 +162,17 @@ pub struct StreamStats {
     pub last_7d: Counts,
     /// The last seven days, oldest first: (midnight UTC in ms, counts).
     pub days: Vec<(i64, Counts)>,
+    /// Numbers that replied STOP (or the like) and have not replied START since, newest first,
+    /// with when (ms); at most [`OPT_OUTS_SHOWN`].
+    #[serde(default)]
+    pub opt_outs: Vec<(String, i64)>,
+    /// How many numbers are opted out in all.
+    #[serde(default)]
+    pub opt_out_count: i64,
 }
+
+/// How many opted-out numbers the Info tab lists.
+pub const OPT_OUTS_SHOWN: i64 = 50;
 
 /// One stream's activity over the last minute, as the Realtime page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -814,6 +814,24 @@ pub async fn stats(db: &Db, account_id: &str, stream_id: &str) -> Result<StreamS
             counts.add(status, n);
         }
     }
+    stats.opt_out_count = sqlx::query_scalar(
+        "select count(*) from opt_outs o join streams s on s.id = o.stream_id
+         where s.account_id = $1 and o.stream_id = $2",
+    )
+    .bind(account_id)
+    .bind(stream_id)
+    .fetch_one(db.pool())
+    .await?;
+    stats.opt_outs = sqlx::query_as(
+        "select o.phone, o.created_at from opt_outs o join streams s on s.id = o.stream_id
+         where s.account_id = $1 and o.stream_id = $2
+         order by o.created_at desc, o.phone limit $3",
+    )
+    .bind(account_id)
+    .bind(stream_id)
+    .bind(super::OPT_OUTS_SHOWN)
+    .fetch_all(db.pool())
+    .await?;
     Ok(stats)
 }
 

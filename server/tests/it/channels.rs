@@ -393,6 +393,12 @@ async fn inbound_sms_are_stored_once_reassembled_and_opt_out(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+    let account = account_of(&app, &stream_id).await;
+    let stats = app::messages::store::stats(&app.db, &account, &stream_id)
+        .await
+        .unwrap();
+    assert_eq!(stats.opt_out_count, 1);
+    assert_eq!(stats.opt_outs[0].0, "+447700900123");
     let (status, answer) = app.send_sms(&token, &[("after-stop", "Offer")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(
