@@ -11,6 +11,8 @@ use rand::Rng;
 /// Hands out send slots so that no stream goes faster than its limit. Each message reserves
 /// one slot, spaced `1/rate` seconds after the previous one (a virtual scheduling clock, as in
 /// GCRA); a message whose slot is in the future waits in the queue until then and keeps it.
+/// Sends are also never closer than `1/rate` to the stream's previous send: a message that
+/// comes back late (a busy worker) does not let the ones after it bunch up behind it.
 /// Shared by the process's workers.
 #[derive(Debug, Default)]
 pub struct Pacer {
@@ -23,6 +25,8 @@ struct PacerState {
     next_free: HashMap<String, f64>,
     /// Messages that hold a slot; they go when claimed again.
     reserved: HashSet<String>,
+    /// Per stream, when its last message went, in milliseconds.
+    last_sent: HashMap<String, f64>,
 }
 
 impl Pacer {
@@ -30,15 +34,25 @@ impl Pacer {
     /// (it keeps the slot at `at`).
     pub fn slot(&self, stream_id: &str, message_id: &str, rate: u32, now: i64) -> Option<i64> {
         let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if state.reserved.remove(message_id) {
-            return None;
-        }
         let interval = 1_000.0 / f64::from(rate.max(1));
         let now = now as f64;
+        let spaced = state
+            .last_sent
+            .get(stream_id)
+            .is_none_or(|last| now >= last + interval - 0.5);
+        if state.reserved.remove(message_id) && spaced {
+            state.last_sent.insert(stream_id.to_string(), now);
+            return None;
+        }
+        let earliest = state
+            .last_sent
+            .get(stream_id)
+            .map_or(now, |last| now.max(last + interval));
         let next_free = state.next_free.entry(stream_id.to_string()).or_insert(now);
-        let slot = next_free.max(now);
+        let slot = next_free.max(earliest);
         *next_free = slot + interval;
         if slot <= now {
+            state.last_sent.insert(stream_id.to_string(), now);
             return None;
         }
         state.reserved.insert(message_id.to_string());
@@ -120,5 +134,19 @@ mod tests {
         // After a quiet spell the clock catches up with the present: no saved-up burst.
         assert_eq!(pacer.slot("s1", "m5", 4, now + 10_000), None);
         assert_eq!(pacer.slot("s1", "m6", 4, now + 10_000), Some(now + 10_250));
+    }
+
+    #[test]
+    fn a_late_message_does_not_let_the_next_one_bunch_up() {
+        let pacer = Pacer::default();
+        let now = 1_000_000;
+        let slots: Vec<_> = (0..3)
+            .map(|n| pacer.slot("s", &format!("m{n}"), 4, now))
+            .collect();
+        assert_eq!(slots, [None, Some(now + 250), Some(now + 500)]);
+        // m1 comes back 200 ms late; m2, on time for its own slot, would follow 50 ms after it.
+        assert_eq!(pacer.slot("s", "m1", 4, now + 450), None);
+        assert_eq!(pacer.slot("s", "m2", 4, now + 500), Some(now + 750));
+        assert_eq!(pacer.slot("s", "m2", 4, now + 750), None);
     }
 }

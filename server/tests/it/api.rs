@@ -665,9 +665,10 @@ async fn a_stream_never_sends_faster_than_its_throughput_limit(backend: Backend)
     }
     assert_eq!(sent.len(), ids.len(), "not all sent");
     // 20 a second: the 21st message after any message goes at least (nearly) a second later,
-    // and the 40 take about two seconds rather than one worker pass.
+    // and the 40 take about two seconds rather than one worker pass. History times are commit
+    // times, which a busy machine spreads by some tens of milliseconds.
     for window in sent.windows(21) {
-        assert!(window[20] - window[0] >= 900, "{sent:?}");
+        assert!(window[20] - window[0] >= 850, "{sent:?}");
     }
     assert!(sent[39] - sent[0] >= 1_850, "{sent:?}");
     // Waiting for a slot is not a step of the message's history.
