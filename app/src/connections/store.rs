@@ -210,6 +210,10 @@ pub async fn set_stream_connection(
     Ok(())
 }
 
+/// The connection of account `$1` a stream goes through: the one it chose (`$2`), else the
+/// account's default.
+const ROUTED: &str = "account_id = $1 and (id = $2 or ($2 is null and is_default = 1))";
+
 /// The connection a stream's SMS go through, the one it chose or else the account's default:
 /// its id and kind.
 pub async fn route(
@@ -217,14 +221,11 @@ pub async fn route(
     account_id: &str,
     chosen: Option<&str>,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, kind from connections
-         where account_id = $1 and (id = $2 or ($2 is null and is_default = 1))",
-    )
-    .bind(account_id)
-    .bind(chosen)
-    .fetch_optional(db.pool())
-    .await
+    sqlx::query_as(&format!("select id, kind from connections where {ROUTED}"))
+        .bind(account_id)
+        .bind(chosen)
+        .fetch_optional(db.pool())
+        .await
 }
 
 /// What a channel needs to send through a connection: its settings and decrypted secret.
@@ -263,12 +264,10 @@ pub async fn inbound_settings(
     account_id: &str,
     chosen: Option<&str>,
 ) -> Result<HttpSettings, sqlx::Error> {
-    let Some((id, _)) = route(db, account_id, chosen).await? else {
-        return Ok(HttpSettings::default());
-    };
     let settings: Option<String> =
-        sqlx::query_scalar("select settings from connections where id = $1")
-            .bind(id)
+        sqlx::query_scalar(&format!("select settings from connections where {ROUTED}"))
+            .bind(account_id)
+            .bind(chosen)
             .fetch_optional(db.pool())
             .await?;
     match settings.and_then(|s| serde_json::from_str(&s).ok()) {

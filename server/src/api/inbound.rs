@@ -59,15 +59,20 @@ fn ok(body: Value) -> Response {
     Json(body).into_response()
 }
 
-/// The request's fields: query parameters, then a JSON object's or a form body's.
-fn fields(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> HashMap<String, String> {
-    let mut fields: HashMap<String, String> = query
+/// The query parameters.
+fn query_fields(query: Option<&str>) -> HashMap<String, String> {
+    query
         .map(|q| {
             url::form_urlencoded::parse(q.as_bytes())
                 .into_owned()
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The request's fields: query parameters, then a JSON object's or a form body's.
+fn fields(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> HashMap<String, String> {
+    let mut fields = query_fields(query);
     let json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -254,13 +259,7 @@ pub async fn whatsapp_verify(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let (_, stream) = stream(&state, &stream_id).await?;
-    let fields: HashMap<String, String> = query
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let fields = query_fields(query.as_deref());
     let expected = keys::verify_token(&state.secret_key, &stream.id);
     let given = fields.get("hub.verify_token").cloned().unwrap_or_default();
     if fields.get("hub.mode").map(String::as_str) != Some("subscribe")

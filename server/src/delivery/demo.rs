@@ -44,24 +44,12 @@ pub fn send(config: &DeliveryConfig, now: i64) -> Result<Outcome, Transient> {
 /// The delivery report of a sent message.
 pub fn report(config: &DeliveryConfig) -> Outcome {
     if rand::thread_rng().gen_bool(config.demo_failure_ratio.clamp(0.0, 1.0)) {
-        return Outcome {
-            status: MessageStatus::Undelivered,
-            next_at: None,
-            error: Some((
-                "undelivered",
-                "The demo handset did not acknowledge the message (simulated).".into(),
-            )),
-            attempted: false,
-            provider_id: None,
-        };
+        return Outcome::report(
+            MessageStatus::Undelivered,
+            Some("The demo handset did not acknowledge the message (simulated).".into()),
+        );
     }
-    Outcome {
-        status: MessageStatus::Delivered,
-        next_at: None,
-        error: None,
-        attempted: false,
-        provider_id: None,
-    }
+    Outcome::report(MessageStatus::Delivered, None)
 }
 
 /// Replies a demo recipient may send back.

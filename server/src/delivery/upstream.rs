@@ -239,7 +239,10 @@ impl Upstreams {
                     message: if error.is_timeout() {
                         "The SMS provider did not answer in time.".into()
                     } else {
-                        format!("The SMS provider could not be reached: {}", chain(&error))
+                        format!(
+                            "The SMS provider could not be reached: {}",
+                            crate::webhooks::guard::with_causes(&error)
+                        )
                     },
                 });
             }
@@ -360,15 +363,4 @@ fn excerpt(text: &str) -> String {
         None if line.is_empty() => "(no body)".into(),
         None => line,
     }
-}
-
-/// An error with its causes.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
 }

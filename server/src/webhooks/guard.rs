@@ -89,6 +89,17 @@ pub fn client(
         .build()
 }
 
+/// An error and its causes on one line, such as the guard's refusal under a connect error.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
 /// A resolver that drops non-public addresses (unless the operator allows them).
 #[derive(Debug, Clone, Copy)]
 pub struct GuardedResolver {

@@ -238,15 +238,9 @@ fn elapsed_ms(started: Instant) -> i64 {
 
 /// A transport error in words, with its cause (the guard's refusal, a timeout, a refusal).
 fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() {
+    if error.is_timeout() {
         "The endpoint did not answer in time.".to_string()
     } else {
-        format!("The request failed: {error}")
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
+        format!("The request failed: {}", guard::with_causes(error))
     }
-    text
 }

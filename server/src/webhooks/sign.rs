@@ -1,21 +1,16 @@
 //! Standard Webhooks signatures: `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`, keyed
 //! with the bytes of the `whsec_` secret.
 
+use app::crypto::hmac_sha256;
 use base64::{Engine, engine::general_purpose::STANDARD};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 /// The `webhook-signature` header for one request.
 pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> Result<String, String> {
     let key = STANDARD
         .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
         .map_err(|error| format!("the signing secret is not base64: {error}"))?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(|error| error.to_string())?;
-    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
-    Ok(format!(
-        "v1,{}",
-        STANDARD.encode(mac.finalize().into_bytes())
-    ))
+    let mac = hmac_sha256(&key, format!("{id}.{timestamp}.{body}").as_bytes());
+    Ok(format!("v1,{}", STANDARD.encode(mac)))
 }
 
 #[cfg(test)]
