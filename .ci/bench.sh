@@ -55,5 +55,6 @@ echo "==> baseline hello"
 "$loadgen" run --mode hello --url "http://127.0.0.1:$port/hello" --concurrency 32 --seconds "$seconds" \
   | python3 -c "import json, sys; r = json.load(sys.stdin); r['backend'] = 'axum'; print(json.dumps(r))" >>"$results"
 
-python3 .ci/bench_report.py "$results" "$seconds" > BENCHMARKS.md
+python3 .ci/bench_report.py "$results" "$seconds" BENCHMARKS.md > "$work/BENCHMARKS.md"
+mv "$work/BENCHMARKS.md" BENCHMARKS.md
 cat BENCHMARKS.md

@@ -1,4 +1,5 @@
-"""Turns `make bench` results (JSON lines) into BENCHMARKS.md."""
+"""Turns `make bench` results (JSON lines) into BENCHMARKS.md, keeping the history section
+(`## History` to the end) of the BENCHMARKS.md given as the third argument."""
 import datetime
 import json
 import os
@@ -30,3 +31,7 @@ for r in rows:
     )
 print("\nTargets (issue 4): ≥ 5,000 single-message requests/s with p99 < 25 ms and ≥ 25,000")
 print("messages/s in batches on SQLite, 2 cores.")
+
+previous = open(sys.argv[3]).read() if len(sys.argv) > 3 and os.path.exists(sys.argv[3]) else ""
+if "## History" in previous:
+    print("\n" + previous[previous.index("## History"):].rstrip("\n"))

@@ -1,12 +1,19 @@
 //! The one storage handle the rest of the code calls: SQLite or Postgres behind sqlx's `Any`.
 
-use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+use std::{
+    ops::{Deref, DerefMut},
+    path::Path,
+    str::FromStr,
+    sync::Arc,
+    time::Duration,
+};
 
 use sqlx::{
-    AnyPool, Executor,
+    Any, AnyConnection, AnyPool, Connection, Executor, Row, Transaction,
     any::AnyRow,
     any::{AnyPoolOptions, install_default_drivers},
     migrate::{MigrateError, Migrator},
+    pool::PoolConnection,
 };
 
 use crate::{messages::store::Outbox, streams::store::TokenCache};
@@ -54,17 +61,54 @@ pub enum DbError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite takes one writer at a time; hot writers queue here instead of in SQLite's
-    /// sleeping busy handler.
-    writer: Arc<tokio::sync::Mutex<()>>,
+    /// SQLite takes one writer at a time: hot writers share this connection, queueing here
+    /// instead of in SQLite's sleeping busy handler. Its page cache stays warm, where a pool
+    /// connection's is dropped whenever another connection wrote.
+    writer: Option<Arc<tokio::sync::Mutex<AnyConnection>>>,
     /// Messages waiting for a group commit.
     outbox: Arc<Outbox>,
     /// Streams recently found by their token.
     tokens: Arc<TokenCache>,
 }
 
-/// The turn of a hot writer (held until dropped); nothing on Postgres, which locks rows.
-pub type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
+/// A hot writer's connection, held until dropped: on SQLite the one shared writer, on Postgres
+/// (which locks rows) any connection of the pool.
+pub enum Writer {
+    Sqlite(tokio::sync::OwnedMutexGuard<AnyConnection>),
+    Postgres(PoolConnection<Any>),
+}
+
+impl Writer {
+    /// Starts a transaction that holds SQLite's write lock from its first statement: one that
+    /// read first and wrote later would fail at once, without waiting, when another
+    /// connection wrote in between.
+    pub async fn begin(&mut self) -> Result<Transaction<'_, Any>, sqlx::Error> {
+        match self {
+            Self::Sqlite(conn) => conn.begin_with("begin immediate").await,
+            Self::Postgres(conn) => conn.begin().await,
+        }
+    }
+}
+
+impl Deref for Writer {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            Self::Sqlite(conn) => conn,
+            Self::Postgres(conn) => conn,
+        }
+    }
+}
+
+impl DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            Self::Sqlite(conn) => conn,
+            Self::Postgres(conn) => conn,
+        }
+    }
+}
 
 impl Db {
     /// Connects to `url`; a SQLite file (and its folder) is created when missing.
@@ -72,33 +116,42 @@ impl Db {
         install_default_drivers();
         let backend: Backend = url.parse()?;
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        let pool = match backend {
+        let (pool, writer) = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url(url)?;
-                options
+                // An embedded database has no connection to lose: no ping before each use,
+                // which would be one more hand-off to the connection's thread per query.
+                let pool = options
                     .max_connections(8)
+                    .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             conn.execute(
                                 // Pages are read through a memory map rather than a read()
-                                // per page, from a 16 MB cache per connection.
+                                // per page, from a 16 MB cache per connection. Commits never
+                                // checkpoint: `checkpoints` does, beside the writer.
                                 "pragma foreign_keys = on; pragma busy_timeout = 5000; \
                                  pragma journal_mode = wal; pragma synchronous = normal; \
-                                 pragma mmap_size = 268435456; pragma cache_size = -16000;",
+                                 pragma mmap_size = 268435456; pragma cache_size = -16000; \
+                                 pragma wal_autocheckpoint = 0; \
+                                 pragma journal_size_limit = 67108864;",
                             )
                             .await?;
                             Ok(())
                         })
                     })
                     .connect(&url)
-                    .await?
+                    .await?;
+                let writer = Arc::new(tokio::sync::Mutex::new(pool.acquire().await?.detach()));
+                tokio::spawn(checkpoints(pool.clone(), writer.clone()));
+                (pool, Some(writer))
             }
-            Backend::Postgres => options.max_connections(16).connect(url).await?,
+            Backend::Postgres => (options.max_connections(16).connect(url).await?, None),
         };
         Ok(Self {
             pool,
             backend,
-            writer: Arc::default(),
+            writer,
             outbox: Arc::default(),
             tokens: Arc::default(),
         })
@@ -119,12 +172,12 @@ impl Db {
         self.pool.execute("select 1").await.map(drop)
     }
 
-    /// Waits for this process's turn to write to SQLite; keep it for the whole transaction.
-    pub async fn write_turn(&self) -> WriteTurn {
-        match self.backend {
-            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
-            Backend::Postgres => None,
-        }
+    /// Waits for the connection hot writers use; keep it for the whole transaction.
+    pub async fn writer(&self) -> Result<Writer, sqlx::Error> {
+        Ok(match &self.writer {
+            Some(writer) => Writer::Sqlite(writer.clone().lock_owned().await),
+            None => Writer::Postgres(self.pool.acquire().await?),
+        })
     }
 
     /// Leases up to `limit` rows of an outbox `table` that are due (`next_at` passed, no live
@@ -142,7 +195,7 @@ impl Db {
             Backend::Postgres => "for update skip locked",
             Backend::Sqlite => "",
         };
-        let _turn = self.write_turn().await;
+        let mut writer = self.writer().await?;
         sqlx::query(&format!(
             "update {table} set lease_until = $1
              where id in (
@@ -155,7 +208,7 @@ impl Db {
         .bind(now + lease_ms)
         .bind(now)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *writer)
         .await
     }
 
@@ -177,6 +230,46 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// How often the SQLite write-ahead log is copied back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// Past this many frames (64 MB of 4 KB pages, `journal_size_limit`), the log is started again
+/// from its beginning, so that its file is written over rather than grown.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
+/// Copies committed pages from SQLite's write-ahead log into the database file, on a pool
+/// connection, until the pool closes. A commit that checkpointed itself (SQLite's default)
+/// would hold the one writer through the copy and its two fsyncs, stalling every request
+/// behind it; a passive checkpoint here never blocks the writer. The writer starts the log
+/// again whenever every frame was copied; when steady writes never leave it that chance, the
+/// writer itself restarts it between two transactions (a short wait, mostly copied already),
+/// which keeps the log from growing for ever.
+async fn checkpoints(pool: AnyPool, writer: Arc<tokio::sync::Mutex<AnyConnection>>) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        every.tick().await;
+        let frames = sqlx::query("pragma wal_checkpoint(passive)")
+            .fetch_one(&pool)
+            .await
+            .map(|row| row.get::<i64, _>(1));
+        let result = match frames {
+            Ok(frames) if frames > WAL_RESTART_FRAMES => {
+                let mut writer = writer.lock().await;
+                sqlx::query("pragma wal_checkpoint(restart)")
+                    .execute(&mut *writer)
+                    .await
+                    .map(drop)
+            }
+            other => other.map(drop),
+        };
+        if let Err(error) = result
+            && !pool.is_closed()
+        {
+            tracing::warn!(%error, "checkpointing the SQLite log failed");
+        }
     }
 }
 

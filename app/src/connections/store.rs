@@ -157,7 +157,7 @@ pub async fn delete(db: &Db, account_id: &str, id: &str) -> Result<(), StreamErr
 
 /// Makes the oldest connection the default when the account has connections but no default.
 async fn ensure_default(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     account_id: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(

@@ -71,13 +71,19 @@ pub async fn issue(
     otp: &NewOtp,
 ) -> Result<IssuedOtp, sqlx::Error> {
     let now = now_ms();
-    let turn = db.write_turn().await;
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     let receipt = match queue_one(&mut tx, route, message, now).await? {
         Queued::New(receipt) => receipt,
         Queued::Replay(_) | Queued::Conflict => {
             return Err(sqlx::Error::Protocol(
                 "an OTP message is never a replay".into(),
+            ));
+        }
+        // The API checked just before; a STOP committed in between wins.
+        Queued::OptedOut => {
+            return Err(sqlx::Error::Protocol(
+                "the recipient opted out while the code was issued".into(),
             ));
         }
     };
@@ -99,8 +105,8 @@ pub async fn issue(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    touch_stream(db, route.stream_id, now).await?;
-    drop(turn);
+    touch_stream(&mut writer, route.stream_id, now).await?;
+    drop(writer);
     Ok(IssuedOtp {
         otp_id,
         expires_at,

@@ -6,7 +6,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use sqlx::{Any, Row, Transaction, any::AnyRow};
+use sqlx::{Any, AnyConnection, Row, Transaction, any::AnyRow};
 use tokio::sync::oneshot;
 
 use super::{
@@ -49,6 +49,8 @@ pub enum Queued {
     Replay(Receipt),
     /// Its `internal_id` was used before for a different message.
     Conflict,
+    /// Its recipient replied STOP to the stream: nothing is queued.
+    OptedOut,
 }
 
 /// Where and for how long accepted messages go.
@@ -128,17 +130,27 @@ pub async fn accept(
         messages,
         done,
     });
-    {
-        let _turn = outbox.turn.lock().await;
-        // Usually an earlier holder of the turn already committed this request's messages.
-        let jobs = std::mem::take(&mut *lock(&outbox.pending));
-        if !jobs.is_empty() {
-            commit_group(db, jobs).await;
+    let mut answer = answer;
+    tokio::select! {
+        biased;
+        // Usually the holder of the turn commits this request's messages along with its own:
+        // then this request stops waiting for a turn it no longer needs.
+        answered = &mut answer => return answered.unwrap_or_else(|_| Err(crashed())),
+        turn = outbox.turn.lock() => {
+            let jobs = std::mem::take(&mut *lock(&outbox.pending));
+            if !jobs.is_empty() {
+                // In a task of its own, so that a request that goes away mid-commit cannot
+                // take the other requests' messages with it.
+                let _ = tokio::spawn(commit_group(db.clone(), jobs)).await;
+            }
+            drop(turn);
         }
     }
-    answer
-        .await
-        .unwrap_or_else(|_| Err(Arc::new(sqlx::Error::WorkerCrashed)))
+    answer.await.unwrap_or_else(|_| Err(crashed()))
+}
+
+fn crashed() -> AcceptError {
+    Arc::new(sqlx::Error::WorkerCrashed)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -149,21 +161,16 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Commits `jobs` together and answers each. If the shared transaction fails, each job is
 /// tried alone, so that one request's failure is not every request's.
-async fn commit_group(db: &Db, jobs: Vec<Job>) {
+async fn commit_group(db: Db, jobs: Vec<Job>) {
+    let db = &db;
     let now = now_ms();
-    let result = {
-        let _turn = db.write_turn().await;
-        commit_jobs(db, &jobs, now).await
-    };
+    let result = commit_jobs(db, &jobs, now).await;
     let answers = match result {
         Ok(answers) => answers,
         Err(error) if jobs.len() > 1 => {
             tracing::warn!(%error, jobs = jobs.len(), "group commit failed; committing one by one");
             for job in jobs {
-                let result = {
-                    let _turn = db.write_turn().await;
-                    commit_jobs(db, std::slice::from_ref(&job), now).await
-                };
+                let result = commit_jobs(db, std::slice::from_ref(&job), now).await;
                 let answer = result.map(|mut all| all.remove(0)).map_err(Arc::new);
                 touch_streams(db, std::slice::from_ref(&job), now).await;
                 let _ = job.done.send(answer);
@@ -185,7 +192,8 @@ async fn commit_group(db: &Db, jobs: Vec<Job>) {
 }
 
 async fn commit_jobs(db: &Db, jobs: &[Job], now: i64) -> Result<Vec<Vec<Queued>>, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     let entries: Vec<(Route<'_>, &NewMessage)> = jobs
         .iter()
         .flat_map(|job| job.messages.iter().map(move |m| (job.route(), m)))
@@ -216,15 +224,27 @@ async fn touch_streams(db: &Db, jobs: &[Job], now: i64) {
             })
             .collect()
     };
-    for stream_id in due {
-        if let Err(error) = touch_stream(db, stream_id, now).await {
-            tracing::warn!(%error, stream_id, "recording Last Activity failed");
+    if due.is_empty() {
+        return;
+    }
+    let touched = async {
+        let mut writer = db.writer().await?;
+        for stream_id in due {
+            touch_stream(&mut writer, stream_id, now).await?;
         }
+        Ok::<_, sqlx::Error>(())
+    };
+    if let Err(error) = touched.await {
+        tracing::warn!(%error, "recording Last Activity failed");
     }
 }
 
 /// Records that the stream just sent: its Last Activity.
-pub(super) async fn touch_stream(db: &Db, stream_id: &str, now: i64) -> Result<(), sqlx::Error> {
+pub(super) async fn touch_stream(
+    conn: &mut AnyConnection,
+    stream_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update streams set last_activity_at = $1
          where id = $2 and (last_activity_at is null or last_activity_at < $3)",
@@ -232,7 +252,7 @@ pub(super) async fn touch_stream(db: &Db, stream_id: &str, now: i64) -> Result<(
     .bind(now)
     .bind(stream_id)
     .bind(now - 1_000)
-    .execute(db.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -242,7 +262,7 @@ const ROWS_PER_INSERT: usize = 1_000;
 
 /// Queues one message inside `tx`.
 pub(super) async fn queue_one(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     route: Route<'_>,
     message: &NewMessage,
     now: i64,
@@ -254,19 +274,27 @@ pub(super) async fn queue_one(
 /// Queues messages inside `tx` with multi-row inserts; a message whose `internal_id` its stream
 /// already has is a replay (same recipient and text) or a conflict.
 async fn queue_all(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     entries: &[(Route<'_>, &NewMessage)],
     now: i64,
 ) -> Result<Vec<Queued>, sqlx::Error> {
+    // Checked in the transaction that queues, so a STOP that commits first always wins.
+    let stopped = stopped_recipients(tx, entries).await?;
+    let is_stopped = |(route, message): &(Route<'_>, &NewMessage)| {
+        stopped.contains(&(route.stream_id.to_string(), message.recipient.clone()))
+    };
     let ids: Vec<String> = entries
         .iter()
-        .map(|_| uuid::Uuid::new_v4().to_string())
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    let open: Vec<((Route<'_>, &NewMessage), &String)> = entries
+        .iter()
+        .zip(&ids)
+        .filter(|(entry, _)| !is_stopped(entry))
+        .map(|(entry, id)| (*entry, id))
         .collect();
     let mut inserted = HashSet::with_capacity(entries.len());
-    for (chunk, chunk_ids) in entries
-        .chunks(ROWS_PER_INSERT)
-        .zip(ids.chunks(ROWS_PER_INSERT))
-    {
+    for chunk in open.chunks(ROWS_PER_INSERT) {
         let rows = (0..chunk.len())
             .map(|n| {
                 let p = |k: usize| format!("${}", 1 + n * 16 + k);
@@ -290,7 +318,7 @@ async fn queue_all(
             ),
         );
         let mut query = sqlx::query(&sql);
-        for ((route, message), id) in chunk.iter().zip(chunk_ids) {
+        for ((route, message), id) in chunk {
             query = query
                 .bind(id)
                 .bind(route.account_id)
@@ -317,7 +345,12 @@ async fn queue_all(
     record_all(tx, &new_ids, MessageStatus::Queued, now, None).await?;
 
     let mut outcomes = Vec::with_capacity(entries.len());
-    for ((route, message), id) in entries.iter().zip(ids) {
+    for (entry, id) in entries.iter().zip(ids) {
+        let (route, message) = entry;
+        if is_stopped(entry) {
+            outcomes.push(Queued::OptedOut);
+            continue;
+        }
         if inserted.contains(&id) {
             outcomes.push(Queued::New(Receipt {
                 message_uuid: id,
@@ -345,6 +378,49 @@ async fn queue_all(
         });
     }
     Ok(outcomes)
+}
+
+/// The (stream, phone) pairs among `entries` whose phone opted out of the stream.
+async fn stopped_recipients(
+    tx: &mut Transaction<'_, Any>,
+    entries: &[(Route<'_>, &NewMessage)],
+) -> Result<HashSet<(String, String)>, sqlx::Error> {
+    let mut by_stream: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (route, message) in entries {
+        by_stream
+            .entry(route.stream_id)
+            .or_default()
+            .push(&message.recipient);
+    }
+    let mut stopped = HashSet::new();
+    for (stream_id, phones) in by_stream {
+        for chunk in phones.chunks(ROWS_PER_INSERT) {
+            for phone in stopped_among(tx, stream_id, chunk).await? {
+                stopped.insert((stream_id.to_string(), phone));
+            }
+        }
+    }
+    Ok(stopped)
+}
+
+/// Those of `phones` that opted out of the stream, on `conn`.
+async fn stopped_among(
+    conn: &mut sqlx::AnyConnection,
+    stream_id: &str,
+    phones: &[&str],
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql = positional(
+        conn,
+        &format!(
+            "select phone from opt_outs where stream_id = $1 and phone in ({})",
+            placeholders(2, phones.len())
+        ),
+    );
+    let mut query = sqlx::query_scalar(&sql).bind(stream_id);
+    for phone in phones {
+        query = query.bind(*phone);
+    }
+    query.fetch_all(&mut *conn).await
 }
 
 fn receipt_from_row(row: &AnyRow) -> Receipt {
@@ -523,8 +599,8 @@ pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>
             None => groups.push((outcome, vec![id])),
         }
     }
-    let _turn = db.write_turn().await;
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     let mut moved = HashSet::with_capacity(steps.len());
     for (outcome, ids) in groups {
         for chunk in ids.chunks(ROWS_PER_INSERT) {
@@ -537,7 +613,7 @@ pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>
 
 /// Moves the messages `ids` that may take `outcome`; answers those that moved.
 async fn advance_group(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     ids: &[&str],
     outcome: &Outcome,
     now: i64,
@@ -601,7 +677,7 @@ async fn advance_group(
 /// Queues a `message.status` event for each of `ids` whose stream has an enabled webhook, in the
 /// transaction that moved them.
 async fn status_events(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     ids: &[String],
     outcome: &Outcome,
     now: i64,
@@ -648,7 +724,7 @@ async fn status_events(
 
 /// Appends the same step to the history of each of `ids`, in one statement.
 async fn record_all(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     ids: &[impl AsRef<str>],
     status: MessageStatus,
     at: i64,
@@ -853,7 +929,8 @@ pub struct Inbound<'a> {
 /// Stores an inbound message; answers its uuid. A message the upstream already delivered
 /// (the same `provider_id`) is stored once: the repeat answers the first one's uuid.
 pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     let id = receive_in(&mut tx, &inbound).await?;
     tx.commit().await?;
     Ok(id)
@@ -875,7 +952,8 @@ pub async fn receive_part(
     inbound: Inbound<'_>,
     part: Part<'_>,
 ) -> Result<Option<String>, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     sqlx::query(
         "insert into inbound_parts (stream_id, sender, reference, total, seq, content, created_at)
          values ($1, $2, $3, $4, $5, $6, $7)
@@ -925,7 +1003,7 @@ pub async fn receive_part(
 }
 
 async fn receive_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     inbound: &Inbound<'_>,
 ) -> Result<String, sqlx::Error> {
     if let Some(provider_id) = inbound.provider_id {
@@ -942,7 +1020,7 @@ async fn receive_in(
         }
     }
     let now = now_ms();
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = uuid::Uuid::now_v7().to_string();
     let size = super::measure(inbound.content);
     sqlx::query(
         "insert into messages (id, account_id, stream_id, direction, channel, sender, recipient,
@@ -1077,28 +1155,12 @@ pub fn opt_keyword(content: &str) -> Option<bool> {
     }
 }
 
-/// Those of `phones` that opted out of the stream.
-pub async fn opted_out(
-    db: &Db,
-    stream_id: &str,
-    phones: &[&str],
-) -> Result<HashSet<String>, sqlx::Error> {
-    if phones.is_empty() {
-        return Ok(HashSet::new());
-    }
+/// Whether `phone` opted out of the stream.
+pub async fn opted_out(db: &Db, stream_id: &str, phone: &str) -> Result<bool, sqlx::Error> {
     let mut conn = db.pool().acquire().await?;
-    let sql = positional(
-        &conn,
-        &format!(
-            "select phone from opt_outs where stream_id = $1 and phone in ({})",
-            placeholders(2, phones.len())
-        ),
-    );
-    let mut query = sqlx::query_scalar(&sql).bind(stream_id);
-    for phone in phones {
-        query = query.bind(*phone);
-    }
-    Ok(query.fetch_all(&mut *conn).await?.into_iter().collect())
+    Ok(!stopped_among(&mut conn, stream_id, &[phone])
+        .await?
+        .is_empty())
 }
 
 /// Whether `phone` wrote to the stream since `since` (WhatsApp's customer-service window).

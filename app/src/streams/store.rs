@@ -246,7 +246,7 @@ pub async fn update(
 }
 
 async fn write_tags_and_ips(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     account_id: &str,
     stream_id: &str,
     valid: &ValidInput,
@@ -283,7 +283,7 @@ async fn write_tags_and_ips(
 
 /// The id of the account's sender ID `value`, adding it when new.
 async fn ensure_sender_id(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     account_id: &str,
     sender: &SenderId,
 ) -> Result<String, sqlx::Error> {
@@ -595,8 +595,19 @@ pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<(String, Stream)>, s
     Ok(row.map(|row| (row.get("account_id"), stream_from_row(&row))))
 }
 
-/// The throughput limits of those of `stream_ids` that have one.
-pub async fn max_rates(db: &Db, stream_ids: &[&str]) -> Result<HashMap<String, u32>, sqlx::Error> {
+/// What the delivery workers need to know of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryFacts {
+    pub kind: StreamKind,
+    /// Its throughput limit, in messages per second.
+    pub max_rate: Option<u32>,
+}
+
+/// The [`DeliveryFacts`] of `stream_ids`, in one query for a whole claimed batch.
+pub async fn delivery_facts(
+    db: &Db,
+    stream_ids: &[&str],
+) -> Result<HashMap<String, DeliveryFacts>, sqlx::Error> {
     let mut ids: Vec<&str> = stream_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -604,7 +615,7 @@ pub async fn max_rates(db: &Db, stream_ids: &[&str]) -> Result<HashMap<String, u
         return Ok(HashMap::new());
     }
     let sql = format!(
-        "select id, max_rate from streams where max_rate is not null and id in ({})",
+        "select id, kind, max_rate from streams where id in ({})",
         placeholders(1, ids.len())
     );
     let mut query = sqlx::query(&sql);
@@ -616,8 +627,13 @@ pub async fn max_rates(db: &Db, stream_ids: &[&str]) -> Result<HashMap<String, u
         .await?
         .iter()
         .filter_map(|row| {
-            let rate = u32::try_from(row.get::<i64, _>("max_rate")).ok()?;
-            Some((row.get("id"), rate))
+            let facts = DeliveryFacts {
+                kind: row.get::<String, _>("kind").parse().ok()?,
+                max_rate: row
+                    .get::<Option<i64>, _>("max_rate")
+                    .and_then(|rate| u32::try_from(rate).ok()),
+            };
+            Some((row.get("id"), facts))
         })
         .collect())
 }

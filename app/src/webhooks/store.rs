@@ -17,7 +17,7 @@ use crate::{
 /// Queues `event` for the stream's webhook, inside the transaction that records what happened;
 /// nothing when the stream has no enabled webhook. Answers the delivery's id when queued.
 pub async fn enqueue(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     account_id: &str,
     stream_id: &str,
     event: &str,
@@ -134,8 +134,8 @@ pub async fn finish(
         Next::RetryAt { at, error } => (DeliveryStatus::Pending, Some(*at), Some(error.as_str())),
         Next::Failed { error, .. } => (DeliveryStatus::Failed, None, Some(error.as_str())),
     };
-    let _turn = db.write_turn().await;
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     if let Some(attempt) = attempt {
         sqlx::query(
             "insert into webhook_attempts (id, delivery_id, at, status_code, latency_ms, response,

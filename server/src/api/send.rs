@@ -200,7 +200,7 @@ async fn send(
     let stream = &caller.stream;
     let allowed = allowed_recipients(state, caller).await?;
     let default_sender = event_sender.or_else(|| stream.default_sender.clone());
-    let mut checked: Vec<(Option<String>, Result<NewMessage, ApiError>)> = drafts
+    let checked: Vec<(Option<String>, Result<NewMessage, ApiError>)> = drafts
         .into_iter()
         .map(|draft| {
             let internal_id = draft.internal_id.clone();
@@ -210,22 +210,6 @@ async fn send(
             )
         })
         .collect();
-    let stopped = {
-        let phones: Vec<&str> = checked
-            .iter()
-            .filter_map(|(_, result)| result.as_ref().ok().map(|m| m.recipient.as_str()))
-            .collect();
-        messages::opted_out(&state.db, &stream.id, &phones)
-            .await
-            .map_err(storage)?
-    };
-    for (_, result) in &mut checked {
-        if let Ok(message) = result
-            && stopped.contains(&message.recipient)
-        {
-            *result = Err(opted_out(&message.recipient));
-        }
-    }
     let valid: Vec<NewMessage> = checked
         .iter()
         .filter_map(|(_, result)| result.as_ref().ok().cloned())
@@ -256,9 +240,10 @@ async fn send(
         .into_iter()
         .map(|(internal_id, result)| {
             let outcome = match result {
-                Ok(_) => queued.next().map(|q| match q {
+                Ok(message) => queued.next().map(|q| match q {
                     Queued::New(receipt) | Queued::Replay(receipt) => Ok(receipt),
                     Queued::Conflict => Err(idempotency_conflict()),
+                    Queued::OptedOut => Err(opted_out(&message.recipient)),
                 }),
                 Err(error) => Some(Err(error)),
             };
@@ -330,16 +315,16 @@ pub async fn ensure_subscribed(
     stream_id: &str,
     recipient: &str,
 ) -> Result<(), ApiError> {
-    let stopped = messages::opted_out(&state.db, stream_id, &[recipient])
+    match messages::opted_out(&state.db, stream_id, recipient)
         .await
-        .map_err(storage)?;
-    match stopped.is_empty() {
-        true => Ok(()),
-        false => Err(opted_out(recipient)),
+        .map_err(storage)?
+    {
+        false => Ok(()),
+        true => Err(opted_out(recipient)),
     }
 }
 
-fn opted_out(recipient: &str) -> ApiError {
+pub fn opted_out(recipient: &str) -> ApiError {
     ApiError::forbidden(
         "recipient_opted_out",
         format!(

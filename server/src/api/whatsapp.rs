@@ -17,8 +17,8 @@ use super::{
     error::{ApiError, storage},
     parse_body,
     send::{
-        allowed_recipients, ensure_allowed, ensure_subscribed, idempotency_conflict,
-        parse_internal_id, receipt_json, wrong_type,
+        allowed_recipients, ensure_allowed, idempotency_conflict, opted_out, parse_internal_id,
+        receipt_json, wrong_type,
     },
 };
 use crate::{delivery::Delivery, http::ClientInfo};
@@ -106,7 +106,6 @@ async fn address(
         allowed_recipients(state, caller).await?.as_ref(),
         &recipient,
     )?;
-    ensure_subscribed(state, &caller.stream.id, &recipient).await?;
     let phone_number_id = match sender.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) if settings.phone_number_ids.iter().any(|known| known == id) => id.to_string(),
         Some(id) => {
@@ -164,12 +163,14 @@ async fn queue(
         connection_id: channel.connection_id.as_deref(),
         validity_ms: delivery.validity_ms(),
     };
+    let recipient = message.recipient.clone();
     let queued = messages::accept(&state.db, route, vec![message])
         .await
         .map_err(storage)?;
     let receipt = match queued.into_iter().next() {
         Some(Queued::New(receipt) | Queued::Replay(receipt)) => receipt,
         Some(Queued::Conflict) => return Err(idempotency_conflict()),
+        Some(Queued::OptedOut) => return Err(opted_out(&recipient)),
         None => return Err(ApiError::internal()),
     };
     delivery.wake();

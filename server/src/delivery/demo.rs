@@ -11,7 +11,6 @@ use app::{
         MessageStatus,
         store::{self, Claimed, Inbound, Outcome},
     },
-    streams::StreamKind,
 };
 
 pub const NAME: &str = "demo";
@@ -59,8 +58,8 @@ const REPLIES: [&str; 3] = [
     "Can you call me later?",
 ];
 
-/// For Two-way and WhatsApp streams, the recipient of a delivered demo message sometimes
-/// answers; the reply is stored as an inbound message.
+/// The recipient of a delivered demo message of a Two-way or WhatsApp stream sometimes answers;
+/// the reply is stored as an inbound message.
 pub async fn maybe_reply(
     db: &Db,
     config: &DeliveryConfig,
@@ -73,27 +72,18 @@ pub async fn maybe_reply(
         }
         REPLIES[rng.gen_range(0..REPLIES.len())]
     };
-    let kind: Option<String> = sqlx::query_scalar("select kind from streams where id = $1")
-        .bind(&message.stream_id)
-        .fetch_optional(db.pool())
-        .await?;
-    let receives = kind
-        .and_then(|kind| kind.parse::<StreamKind>().ok())
-        .is_some_and(StreamKind::receives_messages);
-    if receives {
-        store::receive(
-            db,
-            Inbound {
-                account_id: &message.account_id,
-                stream_id: &message.stream_id,
-                channel: NAME,
-                from: &message.recipient,
-                to: message.sender.as_deref(),
-                content: reply,
-                provider_id: None,
-            },
-        )
-        .await?;
-    }
+    store::receive(
+        db,
+        Inbound {
+            account_id: &message.account_id,
+            stream_id: &message.stream_id,
+            channel: NAME,
+            from: &message.recipient,
+            to: message.sender.as_deref(),
+            content: reply,
+            provider_id: None,
+        },
+    )
+    .await?;
     Ok(())
 }

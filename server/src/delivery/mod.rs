@@ -20,7 +20,10 @@ use app::{
         MessageStatus,
         store::{self, Claimed, Outcome},
     },
-    streams::{Stream, StreamKind, store::max_rates},
+    streams::{
+        Stream, StreamKind,
+        store::{DeliveryFacts, delivery_facts},
+    },
 };
 
 /// Delivery settings (`[delivery]` in `sluice.toml`).
@@ -168,7 +171,7 @@ impl Delivery {
 }
 
 /// How long a worker waits after a partial batch before claiming again.
-const LINGER: Duration = Duration::from_millis(10);
+const LINGER: Duration = Duration::from_millis(50);
 
 struct Worker {
     db: Db,
@@ -221,16 +224,11 @@ impl Worker {
     /// records them all in one transaction.
     async fn process(&self, claimed: &[Claimed]) -> Result<(), sqlx::Error> {
         let now = now_ms();
-        // Only sending is paced; reports of sent messages need no limits.
-        let stream_ids: Vec<&str> = claimed
-            .iter()
-            .filter(|m| m.status == MessageStatus::Queued)
-            .map(|m| m.stream_id.as_str())
-            .collect();
-        let rates = max_rates(&self.db, &stream_ids).await?;
+        let stream_ids: Vec<&str> = claimed.iter().map(|m| m.stream_id.as_str()).collect();
+        let streams = delivery_facts(&self.db, &stream_ids).await?;
         let steps: Vec<Step> = claimed
             .iter()
-            .map(|message| self.decide(message, &rates, now))
+            .map(|message| self.decide(message, &streams, now))
             .collect();
         let due: Vec<&Claimed> = claimed
             .iter()
@@ -259,7 +257,13 @@ impl Worker {
             .collect();
         let moved = store::advance_all(&self.db, &outcomes).await?;
         for ((message, (_, outcome)), moved) in claimed.iter().zip(&outcomes).zip(moved) {
-            if moved && outcome.status == MessageStatus::Delivered && message.channel == demo::NAME
+            let replies = streams
+                .get(&message.stream_id)
+                .is_some_and(|facts| facts.kind.receives_messages());
+            if moved
+                && replies
+                && outcome.status == MessageStatus::Delivered
+                && message.channel == demo::NAME
             {
                 demo::maybe_reply(&self.db, &self.config, message).await?;
             }
@@ -267,7 +271,12 @@ impl Worker {
         Ok(())
     }
 
-    fn decide(&self, message: &Claimed, rates: &HashMap<String, u32>, now: i64) -> Step {
+    fn decide(
+        &self,
+        message: &Claimed,
+        streams: &HashMap<String, DeliveryFacts>,
+        now: i64,
+    ) -> Step {
         if message.status != MessageStatus::Queued {
             return Step::Decided(demo::report(&self.config));
         }
@@ -283,7 +292,10 @@ impl Worker {
                 provider_id: None,
             });
         }
-        if let Some(&rate) = rates.get(&message.stream_id)
+        // Only sending is paced; reports of sent messages need no limits.
+        if let Some(rate) = streams
+            .get(&message.stream_id)
+            .and_then(|facts| facts.max_rate)
             && let Some(at) = self.pacer.slot(&message.stream_id, &message.id, rate, now)
         {
             // Over the stream's throughput limit: it waits for its slot, still queued.

@@ -24,6 +24,7 @@ use crate::{
 on_both_backends!(
     sent_messages_are_queued_measured_and_delivered_by_the_demo_channel,
     a_replayed_internal_id_answers_the_same_message_and_sends_nothing,
+    concurrent_requests_each_get_their_own_answer,
     tokens_ip_lists_and_stream_status_gate_every_request,
     each_message_of_a_batch_is_checked_on_its_own,
     a_restricted_stream_sends_only_to_its_test_recipients,
@@ -227,6 +228,53 @@ async fn a_replayed_internal_id_answers_the_same_message_and_sends_nothing(backe
         "idempotency_conflict"
     );
     assert_eq!(count_messages(&app.db).await, 1);
+}
+
+/// Requests that arrive together share commits; each still gets its own messages' answers, and
+/// two of them with the same `internal_id` queue it once.
+async fn concurrent_requests_each_get_their_own_answer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, _, token) = stream_with(&app, StreamKind::SmsTransactional, sms("Rush")).await;
+    let mut requests = tokio::task::JoinSet::new();
+    for n in 0..42 {
+        // The last two repeat the first message.
+        let id = if n >= 40 { 0 } else { n };
+        let send = json!({ "messages": [message(&format!("rush-{id}"), &format!("+4477009001{id:02}"), "Your table is ready")] });
+        let (client, url, token) = (app.client.clone(), app.url("/simple_send/"), token.clone());
+        requests.spawn(async move {
+            let response = client
+                .post(url)
+                .header("authorization", token)
+                .json(&send)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let body: Value = response.json().await.unwrap();
+            let answer = body["messages"][0].clone();
+            (
+                id,
+                answer["internal_id"].clone(),
+                answer["message_uuid"].clone(),
+            )
+        });
+    }
+    let mut uuids = std::collections::HashMap::new();
+    while let Some(answer) = requests.join_next().await {
+        let (id, internal_id, uuid) = answer.unwrap();
+        assert_eq!(internal_id, format!("rush-{id}"));
+        let first = uuids.entry(id).or_insert_with(|| uuid.clone());
+        assert_eq!(*first, uuid, "rush-{id} answered two uuids");
+    }
+    let distinct: std::collections::HashSet<_> = uuids.values().collect();
+    assert_eq!(distinct.len(), 40);
+    assert_eq!(count_messages(&app.db).await, 40);
+    let queued_steps: i64 =
+        sqlx::query_scalar("select count(*) from message_history where status = 'queued'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(queued_steps, 40);
 }
 
 async fn tokens_ip_lists_and_stream_status_gate_every_request(backend: Backend) {

@@ -20,6 +20,29 @@ on_both_backends!(
     sigterm_drains_and_exits_within_ten_seconds,
 );
 
+/// SQLite's log is copied into the database file while the server runs, by the checkpointer
+/// beside the writer (commits do not checkpoint): the file grows as messages are accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_log_is_copied_into_the_database_while_serving() {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    let token = stream_token(&database);
+    let server = Server::start(&database).await;
+    let file = database.data_dir.join("sluice.db");
+    let size = || std::fs::metadata(&file).unwrap().len();
+    let before = size();
+    server.send_batches(&token, 25).await;
+    for _ in 0..100 {
+        if size() >= before + 64 * 1024 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "500 accepted messages did not reach the database file: {before} bytes, then {}",
+        size()
+    );
+}
+
 /// The `sluice` binary serving `database` on a free port.
 struct Server {
     child: Child,
@@ -27,6 +50,21 @@ struct Server {
 }
 
 impl Server {
+    /// Sends `rounds` batches of 20 messages, each accepted.
+    async fn send_batches(&self, token: &str, rounds: usize) {
+        let client = TestApp::new_client();
+        for round in 0..rounds {
+            let response = client
+                .post(format!("{}/simple_send/", self.base))
+                .header("authorization", token)
+                .json(&batch(round))
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success());
+        }
+    }
+
     async fn start(database: &TestDatabase) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -248,17 +286,7 @@ async fn sigterm_drains_and_exits_within_ten_seconds(backend: Backend) {
     let database = TestDatabase::new(backend).await;
     let token = stream_token(&database);
     let mut server = Server::start(&database).await;
-    let client = TestApp::new_client();
-    for round in 0..5 {
-        let response = client
-            .post(format!("{}/simple_send", server.base))
-            .header("authorization", &token)
-            .json(&batch(round))
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
-    }
+    server.send_batches(&token, 5).await;
 
     server.signal("-TERM");
     let took = server.wait(Duration::from_secs(12));
