@@ -134,7 +134,7 @@ impl Db {
                                  pragma journal_mode = wal; pragma synchronous = normal; \
                                  pragma mmap_size = 268435456; pragma cache_size = -16000; \
                                  pragma wal_autocheckpoint = 0; \
-                                 pragma journal_size_limit = 67108864;",
+                                 pragma journal_size_limit = 268435456;",
                             )
                             .await?;
                             Ok(())
@@ -235,9 +235,10 @@ impl Db {
 
 /// How often the SQLite write-ahead log is copied back into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-/// Past this many frames (64 MB of 4 KB pages, `journal_size_limit`), the log is started again
-/// from its beginning, so that its file is written over rather than grown.
-const WAL_RESTART_FRAMES: i64 = 16_384;
+/// Past this many frames (256 MB of 4 KB pages, `journal_size_limit`), the log is started
+/// again from its beginning: under the heaviest load every few seconds, each time a short wait
+/// for the writer. Its file keeps that size and is written over rather than grown.
+const WAL_RESTART_FRAMES: i64 = 65_536;
 
 /// Copies committed pages from SQLite's write-ahead log into the database file, on a pool
 /// connection, until the pool closes. A commit that checkpointed itself (SQLite's default)
