@@ -278,47 +278,47 @@ async fn queue_all(
     entries: &[(Route<'_>, &NewMessage)],
     now: i64,
 ) -> Result<Vec<Queued>, sqlx::Error> {
-    // Checked in the transaction that queues, so a STOP that commits first always wins.
-    let stopped = stopped_recipients(tx, entries).await?;
-    let is_stopped = |(route, message): &(Route<'_>, &NewMessage)| {
-        stopped.contains(&(route.stream_id.to_string(), message.recipient.clone()))
-    };
     let ids: Vec<String> = entries
         .iter()
         .map(|_| uuid::Uuid::now_v7().to_string())
         .collect();
-    let open: Vec<((Route<'_>, &NewMessage), &String)> = entries
-        .iter()
-        .zip(&ids)
-        .filter(|(entry, _)| !is_stopped(entry))
-        .map(|(entry, id)| (*entry, id))
-        .collect();
+    let sqlite = tx.backend_name() == "SQLite";
     let mut inserted = HashSet::with_capacity(entries.len());
-    for chunk in open.chunks(ROWS_PER_INSERT) {
+    for (chunk, chunk_ids) in entries
+        .chunks(ROWS_PER_INSERT)
+        .zip(ids.chunks(ROWS_PER_INSERT))
+    {
         let rows = (0..chunk.len())
-            .map(|n| {
-                let p = |k: usize| format!("${}", 1 + n * 16 + k);
-                format!(
-                    "({}, {}, {}, {}, 'outbound', {}, {}, {}, {}, {}, {}, 'queued', 0, {}, {}, {}, {}, {}, {})",
-                    p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11),
-                    p(12), p(13), p(14), p(15)
-                )
-            })
+            .map(|n| format!("({})", placeholders(1 + n * 16, 16)))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = positional(
-            tx,
-            &format!(
-                "insert into messages (id, account_id, stream_id, internal_id, direction, channel,
-                     sender, recipient, content, encoding, segments, status, attempts, next_at,
-                     expires_at, created_at, updated_at, payload, connection_id)
-                 values {rows}
-                 on conflict (stream_id, internal_id) do nothing
-                 returning id"
-            ),
+        // A recipient who opted out is not inserted: checked in the transaction that queues,
+        // so a STOP that commits first always wins.
+        let mut sql = format!(
+            "insert into messages (id, account_id, stream_id, internal_id, direction, channel,
+                 sender, recipient, content, encoding, segments, status, attempts, next_at,
+                 expires_at, created_at, updated_at, payload, connection_id)
+             select column1, column2, column3, column4, 'outbound', column5, column6, column7,
+                 column8, column9, column10, 'queued', 0, column11, column12, column13, column14,
+                 column15, column16
+             from (values {rows}) v
+             where not exists (
+                 select 1 from opt_outs o where o.stream_id = v.column3 and o.phone = v.column7)
+             on conflict (stream_id, internal_id) do nothing
+             returning id"
         );
+        if sqlite {
+            // SQLite runs both statements in one hand-off to its connection's thread.
+            sql.push_str(&format!(
+                "; insert into message_history (message_id, status, at, detail)
+                 select id, 'queued', ${}, null from messages where id in ({})",
+                1 + chunk.len() * 16,
+                placeholders(2 + chunk.len() * 16, chunk.len())
+            ));
+        }
+        let sql = positional(tx, &sql);
         let mut query = sqlx::query(&sql);
-        for ((route, message), id) in chunk {
+        for ((route, message), id) in chunk.iter().zip(chunk_ids) {
             query = query
                 .bind(id)
                 .bind(route.account_id)
@@ -337,20 +337,23 @@ async fn queue_all(
                 .bind(&message.payload)
                 .bind(route.connection_id);
         }
+        if sqlite {
+            query = query.bind(now);
+            for id in chunk_ids {
+                query = query.bind(id);
+            }
+        }
         for row in query.fetch_all(&mut **tx).await? {
             inserted.insert(row.get::<String, _>(0));
         }
     }
-    let new_ids: Vec<&String> = ids.iter().filter(|id| inserted.contains(*id)).collect();
-    record_all(tx, &new_ids, MessageStatus::Queued, now, None).await?;
+    if !sqlite {
+        let new_ids: Vec<&String> = ids.iter().filter(|id| inserted.contains(*id)).collect();
+        record_all(tx, &new_ids, MessageStatus::Queued, now, None).await?;
+    }
 
     let mut outcomes = Vec::with_capacity(entries.len());
-    for (entry, id) in entries.iter().zip(ids) {
-        let (route, message) = entry;
-        if is_stopped(entry) {
-            outcomes.push(Queued::OptedOut);
-            continue;
-        }
+    for ((route, message), id) in entries.iter().zip(ids) {
         if inserted.contains(&id) {
             outcomes.push(Queued::New(Receipt {
                 message_uuid: id,
@@ -361,14 +364,19 @@ async fn queue_all(
             }));
             continue;
         }
+        // Not inserted: its internal_id is taken, or its recipient opted out.
         let existing = sqlx::query(
             "select id, internal_id, status, encoding, segments, recipient, content from messages
              where stream_id = $1 and internal_id = $2",
         )
         .bind(route.stream_id)
         .bind(&message.internal_id)
-        .fetch_one(&mut **tx)
+        .fetch_optional(&mut **tx)
         .await?;
+        let Some(existing) = existing else {
+            outcomes.push(Queued::OptedOut);
+            continue;
+        };
         let same = existing.get::<String, _>("recipient") == message.recipient
             && existing.get::<String, _>("content") == message.content;
         outcomes.push(if same {
@@ -378,29 +386,6 @@ async fn queue_all(
         });
     }
     Ok(outcomes)
-}
-
-/// The (stream, phone) pairs among `entries` whose phone opted out of the stream.
-async fn stopped_recipients(
-    tx: &mut Transaction<'_, Any>,
-    entries: &[(Route<'_>, &NewMessage)],
-) -> Result<HashSet<(String, String)>, sqlx::Error> {
-    let mut by_stream: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (route, message) in entries {
-        by_stream
-            .entry(route.stream_id)
-            .or_default()
-            .push(&message.recipient);
-    }
-    let mut stopped = HashSet::new();
-    for (stream_id, phones) in by_stream {
-        for chunk in phones.chunks(ROWS_PER_INSERT) {
-            for phone in stopped_among(tx, stream_id, chunk).await? {
-                stopped.insert((stream_id.to_string(), phone));
-            }
-        }
-    }
-    Ok(stopped)
 }
 
 /// Those of `phones` that opted out of the stream, on `conn`.
