@@ -388,26 +388,6 @@ async fn queue_all(
     Ok(outcomes)
 }
 
-/// Those of `phones` that opted out of the stream, on `conn`.
-async fn stopped_among(
-    conn: &mut sqlx::AnyConnection,
-    stream_id: &str,
-    phones: &[&str],
-) -> Result<Vec<String>, sqlx::Error> {
-    let sql = positional(
-        conn,
-        &format!(
-            "select phone from opt_outs where stream_id = $1 and phone in ({})",
-            placeholders(2, phones.len())
-        ),
-    );
-    let mut query = sqlx::query_scalar(&sql).bind(stream_id);
-    for phone in phones {
-        query = query.bind(*phone);
-    }
-    query.fetch_all(&mut *conn).await
-}
-
 fn receipt_from_row(row: &AnyRow) -> Receipt {
     Receipt {
         message_uuid: row.get("id"),
@@ -1142,10 +1122,13 @@ pub fn opt_keyword(content: &str) -> Option<bool> {
 
 /// Whether `phone` opted out of the stream.
 pub async fn opted_out(db: &Db, stream_id: &str, phone: &str) -> Result<bool, sqlx::Error> {
-    let mut conn = db.pool().acquire().await?;
-    Ok(!stopped_among(&mut conn, stream_id, &[phone])
-        .await?
-        .is_empty())
+    let found: Option<i64> =
+        sqlx::query_scalar("select 1 from opt_outs where stream_id = $1 and phone = $2")
+            .bind(stream_id)
+            .bind(phone)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(found.is_some())
 }
 
 /// Whether `phone` wrote to the stream since `since` (WhatsApp's customer-service window).

@@ -1,5 +1,7 @@
 use crate::{
-    helpers::{Backend, PASSWORD, TestApp, TestDatabase, location, sluice},
+    helpers::{
+        Backend, PASSWORD, TestApp, TestDatabase, create_operator, location, sluice, sluice_on,
+    },
     on_both_backends,
 };
 
@@ -102,29 +104,10 @@ fn bad_configuration_is_reported_with_a_failing_exit() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
 }
 
-/// Runs `sluice` with `args` on `database`.
-fn run_on(database: &TestDatabase, args: &[&str]) -> std::process::Output {
-    let data_dir = database.data_dir.display().to_string();
-    let common = [
-        "--database-url",
-        database.url.as_str(),
-        "--data-dir",
-        data_dir.as_str(),
-    ];
-    sluice(&[args, &common[..]].concat())
-}
-
 async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
     let database = TestDatabase::new(backend).await;
-    let run = |args: &[&str]| run_on(&database, args);
-    run(&[
-        "user",
-        "create",
-        "--email",
-        "ops@example.com",
-        "--password",
-        PASSWORD,
-    ]);
+    let run = |args: &[&str]| sluice_on(&database, args);
+    create_operator(&database);
 
     let created = run(&[
         "stream",
@@ -212,15 +195,8 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
 
 async fn connection_add_configures_an_upstream_for_an_account(backend: Backend) {
     let database = TestDatabase::new(backend).await;
-    let run = |args: &[&str]| run_on(&database, args);
-    run(&[
-        "user",
-        "create",
-        "--email",
-        "ops@example.com",
-        "--password",
-        PASSWORD,
-    ]);
+    let run = |args: &[&str]| sluice_on(&database, args);
+    create_operator(&database);
     let add = |name: &str, settings: &str, extra: &[&str]| {
         let args = [
             &[

@@ -11,7 +11,7 @@ use app::db::Db;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, PASSWORD, TestApp, TestDatabase, sluice},
+    helpers::{Backend, TestApp, TestDatabase, create_operator, sluice_on},
     on_both_backends,
 };
 
@@ -143,15 +143,8 @@ impl Drop for Server {
 
 /// An owner and a Marketing stream made with the CLI; the stream's token.
 fn stream_token(database: &TestDatabase) -> String {
-    let data_dir = database.data_dir.display().to_string();
-    let common = [
-        "--database-url",
-        database.url.as_str(),
-        "--data-dir",
-        data_dir.as_str(),
-    ];
     let run = |args: &[&str]| {
-        let output = sluice(&[args, &common[..]].concat());
+        let output = sluice_on(database, args);
         assert!(
             output.status.success(),
             "{}",
@@ -159,14 +152,7 @@ fn stream_token(database: &TestDatabase) -> String {
         );
         output.stdout
     };
-    run(&[
-        "user",
-        "create",
-        "--email",
-        "ops@example.com",
-        "--password",
-        PASSWORD,
-    ]);
+    create_operator(database);
     let created = run(&[
         "stream",
         "create",

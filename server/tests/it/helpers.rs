@@ -313,6 +313,38 @@ pub fn sluice(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs `sluice` with `args` on `database`.
+pub fn sluice_on(database: &TestDatabase, args: &[&str]) -> std::process::Output {
+    let data_dir = database.data_dir.display().to_string();
+    let common = [
+        "--database-url",
+        database.url.as_str(),
+        "--data-dir",
+        data_dir.as_str(),
+    ];
+    sluice(&[args, &common[..]].concat())
+}
+
+/// Creates the operator `ops@example.com` on `database` with the CLI.
+pub fn create_operator(database: &TestDatabase) {
+    let output = sluice_on(
+        database,
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password",
+            PASSWORD,
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The `Location` header of a redirect.
 pub fn location(response: &reqwest::Response) -> String {
     response
