@@ -14,7 +14,7 @@ use super::{
     StreamStats, TextSize,
 };
 use crate::{
-    db::{Db, now_ms, placeholders, positional},
+    db::{Db, Writer, now_ms, placeholders, positional},
     time::parse_date,
 };
 
@@ -91,14 +91,21 @@ impl Job {
 pub type AcceptError = Arc<sqlx::Error>;
 
 /// Requests that accept messages concurrently share transactions (group commit): each adds
-/// its messages to `pending`; whoever holds `turn` takes everything pending and commits it in
-/// one transaction, then answers each request.
+/// its messages to the pending ones and waits for its answer; one committer task at a time
+/// takes everything pending, commits it in one transaction, answers each request, and goes on
+/// while more is pending.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    pending: Mutex<Vec<Job>>,
-    turn: tokio::sync::Mutex<()>,
+    pending: Mutex<Pending>,
     /// When each stream's Last Activity was last written, to write it at most once a second.
     touched: Mutex<HashMap<String, i64>>,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    jobs: Vec<Job>,
+    /// Whether a committer task runs: it takes these jobs before it stops.
+    committing: bool,
 }
 
 impl std::fmt::Debug for Job {
@@ -120,8 +127,7 @@ pub async fn accept(
         return Ok(Vec::new());
     }
     let (done, answer) = oneshot::channel();
-    let outbox = db.outbox();
-    lock(&outbox.pending).push(Job {
+    let job = Job {
         account_id: route.account_id.to_string(),
         stream_id: route.stream_id.to_string(),
         channel: route.channel.to_string(),
@@ -129,24 +135,46 @@ pub async fn accept(
         validity_ms: route.validity_ms,
         messages,
         done,
-    });
-    let mut answer = answer;
-    tokio::select! {
-        biased;
-        // Usually the holder of the turn commits this request's messages along with its own:
-        // then this request stops waiting for a turn it no longer needs.
-        answered = &mut answer => return answered.unwrap_or_else(|_| Err(crashed())),
-        turn = outbox.turn.lock() => {
-            let jobs = std::mem::take(&mut *lock(&outbox.pending));
-            if !jobs.is_empty() {
-                // In a task of its own, so that a request that goes away mid-commit cannot
-                // take the other requests' messages with it.
-                let _ = tokio::spawn(commit_group(db.clone(), jobs)).await;
-            }
-            drop(turn);
-        }
+    };
+    let start = {
+        let mut pending = lock(&db.outbox().pending);
+        pending.jobs.push(job);
+        !std::mem::replace(&mut pending.committing, true)
+    };
+    if start {
+        // A task of its own: a request that goes away cannot take the others' messages with it.
+        tokio::spawn(commit_pending(db.clone()));
     }
     answer.await.unwrap_or_else(|_| Err(crashed()))
+}
+
+/// Commits what is pending, group after group, until nothing is. A group is what arrived
+/// while the one before it committed, so the writer goes from one commit to the next without
+/// waiting for another task to be scheduled.
+async fn commit_pending(db: Db) {
+    let _unwinding = Unwinding(db.outbox());
+    loop {
+        let jobs = {
+            let mut pending = lock(&db.outbox().pending);
+            if pending.jobs.is_empty() {
+                pending.committing = false;
+                return;
+            }
+            std::mem::take(&mut pending.jobs)
+        };
+        commit_group(&db, jobs).await;
+    }
+}
+
+/// Lets the next request start a committer if this one panics.
+struct Unwinding<'a>(&'a Outbox);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            lock(&self.0.pending).committing = false;
+        }
+    }
 }
 
 fn crashed() -> AcceptError {
@@ -161,8 +189,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Commits `jobs` together and answers each. If the shared transaction fails, each job is
 /// tried alone, so that one request's failure is not every request's.
-async fn commit_group(db: Db, jobs: Vec<Job>) {
-    let db = &db;
+async fn commit_group(db: &Db, jobs: Vec<Job>) {
     let now = now_ms();
     let result = commit_jobs(db, &jobs, now).await;
     let answers = match result {
@@ -192,18 +219,44 @@ async fn commit_group(db: Db, jobs: Vec<Job>) {
 }
 
 async fn commit_jobs(db: &Db, jobs: &[Job], now: i64) -> Result<Vec<Vec<Queued>>, sqlx::Error> {
-    let mut writer = db.writer().await?;
-    let mut tx = writer.begin().await?;
     let entries: Vec<(Route<'_>, &NewMessage)> = jobs
         .iter()
         .flat_map(|job| job.messages.iter().map(move |m| (job.route(), m)))
         .collect();
-    let mut queued = queue_all(&mut tx, &entries, now).await?.into_iter();
-    tx.commit().await?;
+    let mut writer = db.writer().await?;
+    let mut queued = queue_committed(&mut writer, &entries, now)
+        .await?
+        .into_iter();
     Ok(jobs
         .iter()
         .map(|job| queued.by_ref().take(job.messages.len()).collect())
         .collect())
+}
+
+/// Queues messages in a transaction of their own, answering once it committed.
+async fn queue_committed(
+    writer: &mut Writer,
+    entries: &[(Route<'_>, &NewMessage)],
+    now: i64,
+) -> Result<Vec<Queued>, sqlx::Error> {
+    let ids = new_message_ids(entries.len());
+    let inserted = if let Writer::Sqlite(conn) = &mut *writer {
+        // The transaction's statements go to SQLite's thread in as few hand-offs as possible
+        // (one for up to 1,000 messages): every hand-off holds the one writer until this
+        // task is scheduled again.
+        let inserted = insert_new(conn, entries, &ids, now, Framing::Own).await;
+        if inserted.is_err() {
+            // Fails harmlessly when SQLite already rolled back.
+            let _ = sqlx::query("rollback").execute(&mut **conn).await;
+        }
+        inserted?
+    } else {
+        let mut tx = writer.begin().await?;
+        let inserted = insert_new(&mut tx, entries, &ids, now, Framing::Inside).await?;
+        tx.commit().await?;
+        inserted
+    };
+    outcomes(writer, entries, ids, &inserted).await
 }
 
 /// Records the streams' Last Activity after their messages' commit, at most once a second
@@ -267,34 +320,57 @@ pub(super) async fn queue_one(
     message: &NewMessage,
     now: i64,
 ) -> Result<Queued, sqlx::Error> {
-    let mut queued = queue_all(tx, &[(route, message)], now).await?;
+    let entries = [(route, message)];
+    let ids = new_message_ids(1);
+    let inserted = insert_new(tx, &entries, &ids, now, Framing::Inside).await?;
+    let mut queued = outcomes(tx, &entries, ids, &inserted).await?;
     Ok(queued.remove(0))
 }
 
-/// Queues messages inside `tx` with multi-row inserts; a message whose `internal_id` its stream
-/// already has is a replay (same recipient and text) or a conflict.
-async fn queue_all(
-    tx: &mut Transaction<'_, Any>,
-    entries: &[(Route<'_>, &NewMessage)],
-    now: i64,
-) -> Result<Vec<Queued>, sqlx::Error> {
-    let ids: Vec<String> = entries
-        .iter()
+/// Time-ordered ids: new messages append to the primary-key and history indexes.
+fn new_message_ids(count: usize) -> Vec<String> {
+    (0..count)
         .map(|_| uuid::Uuid::now_v7().to_string())
-        .collect();
-    let sqlite = tx.backend_name() == "SQLite";
+        .collect()
+}
+
+/// Whether [`insert_new`] runs inside its caller's transaction or, on SQLite, opens and commits
+/// its own in the same calls as the inserts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    Inside,
+    Own,
+}
+
+/// Inserts the messages whose stream does not have their `internal_id` yet and whose recipient
+/// did not opt out, with their `queued` step, using multi-row inserts; answers the ids inserted.
+async fn insert_new(
+    conn: &mut AnyConnection,
+    entries: &[(Route<'_>, &NewMessage)],
+    ids: &[String],
+    now: i64,
+    framing: Framing,
+) -> Result<HashSet<String>, sqlx::Error> {
+    let sqlite = conn.backend_name() == "SQLite";
+    debug_assert!(sqlite || framing == Framing::Inside);
     let mut inserted = HashSet::with_capacity(entries.len());
-    for (chunk, chunk_ids) in entries
+    let chunks = entries.len().div_ceil(ROWS_PER_INSERT);
+    for (n, (chunk, chunk_ids)) in entries
         .chunks(ROWS_PER_INSERT)
         .zip(ids.chunks(ROWS_PER_INSERT))
+        .enumerate()
     {
         let rows = (0..chunk.len())
             .map(|n| format!("({})", placeholders(1 + n * 16, 16)))
             .collect::<Vec<_>>()
             .join(", ");
+        let mut sql = String::new();
+        if framing == Framing::Own && n == 0 {
+            sql.push_str("begin immediate; ");
+        }
         // A recipient who opted out is not inserted: checked in the transaction that queues,
         // so a STOP that commits first always wins.
-        let mut sql = format!(
+        sql.push_str(&format!(
             "insert into messages (id, account_id, stream_id, internal_id, direction, channel,
                  sender, recipient, content, encoding, segments, status, attempts, next_at,
                  expires_at, created_at, updated_at, payload, connection_id)
@@ -306,9 +382,9 @@ async fn queue_all(
                  select 1 from opt_outs o where o.stream_id = v.column3 and o.phone = v.column7)
              on conflict (stream_id, internal_id) do nothing
              returning id"
-        );
+        ));
         if sqlite {
-            // SQLite runs both statements in one hand-off to its connection's thread.
+            // SQLite runs several statements in one hand-off to its connection's thread.
             sql.push_str(&format!(
                 "; insert into message_history (message_id, status, at, detail)
                  select id, 'queued', ${}, null from messages where id in ({})",
@@ -316,7 +392,10 @@ async fn queue_all(
                 placeholders(2 + chunk.len() * 16, chunk.len())
             ));
         }
-        let sql = positional(tx, &sql);
+        if framing == Framing::Own && n + 1 == chunks {
+            sql.push_str("; commit");
+        }
+        let sql = positional(conn, &sql);
         let mut query = sqlx::query(&sql);
         for ((route, message), id) in chunk.iter().zip(chunk_ids) {
             query = query
@@ -343,15 +422,25 @@ async fn queue_all(
                 query = query.bind(id);
             }
         }
-        for row in query.fetch_all(&mut **tx).await? {
+        for row in query.fetch_all(&mut *conn).await? {
             inserted.insert(row.get::<String, _>(0));
         }
     }
     if !sqlite {
         let new_ids: Vec<&String> = ids.iter().filter(|id| inserted.contains(*id)).collect();
-        record_all(tx, &new_ids, MessageStatus::Queued, now, None).await?;
+        record_all(conn, &new_ids, MessageStatus::Queued, now, None).await?;
     }
+    Ok(inserted)
+}
 
+/// What became of each message: new, or, when not inserted, a replay or conflict of the
+/// message its stream has with that `internal_id`, or opted out.
+async fn outcomes(
+    conn: &mut AnyConnection,
+    entries: &[(Route<'_>, &NewMessage)],
+    ids: Vec<String>,
+    inserted: &HashSet<String>,
+) -> Result<Vec<Queued>, sqlx::Error> {
     let mut outcomes = Vec::with_capacity(entries.len());
     for ((route, message), id) in entries.iter().zip(ids) {
         if inserted.contains(&id) {
@@ -364,14 +453,13 @@ async fn queue_all(
             }));
             continue;
         }
-        // Not inserted: its internal_id is taken, or its recipient opted out.
         let existing = sqlx::query(
             "select id, internal_id, status, encoding, segments, recipient, content from messages
              where stream_id = $1 and internal_id = $2",
         )
         .bind(route.stream_id)
         .bind(&message.internal_id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *conn)
         .await?;
         let Some(existing) = existing else {
             outcomes.push(Queued::OptedOut);
@@ -576,7 +664,9 @@ pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>
     Ok(steps.iter().map(|(id, _)| moved.contains(*id)).collect())
 }
 
-/// Moves the messages `ids` that may take `outcome`; answers those that moved.
+/// Moves the messages `ids` that may take `outcome`, recording the step in their history and
+/// queueing `message.status` events for streams with a webhook; answers those that moved.
+/// One statement (one hand-off) on either backend.
 async fn advance_group(
     tx: &mut Transaction<'_, Any>,
     ids: &[&str],
@@ -589,23 +679,70 @@ async fn advance_group(
     } else {
         outcome.status.predecessors()
     };
-    let sql = positional(
-        tx,
-        &format!(
-            "update messages set status = $1, next_at = $2, lease_until = null, error_code = $3,
-                 error_message = $4, attempts = attempts + $5, updated_at = $6,
-                 provider_id = coalesce($7, provider_id)
-             where status in ({}) and id in ({})
-             returning id",
-            placeholders(8, from.len()),
-            placeholders(8 + from.len(), ids.len())
+    let movable = |first: usize| {
+        format!(
+            "status in ({}) and id in ({})",
+            placeholders(first, from.len()),
+            placeholders(first + from.len(), ids.len())
+        )
+    };
+    let update = |first: usize| {
+        format!(
+            "update messages set status = ${}, next_at = ${}, lease_until = null,
+                 error_code = ${}, error_message = ${}, attempts = attempts + ${},
+                 updated_at = ${}, provider_id = coalesce(${}, provider_id)
+             where {}
+             returning id, account_id, stream_id, internal_id, recipient,
+                 (select count(*) from webhooks w
+                  where w.stream_id = messages.stream_id and w.enabled = 1) as hooked",
+            first,
+            first + 1,
+            first + 2,
+            first + 3,
+            first + 4,
+            first + 5,
+            first + 6,
+            movable(first + 7)
+        )
+    };
+    // A message waiting for its slot under the throughput limit has no new step to record.
+    let record = outcome.status != MessageStatus::Queued || outcome.error.is_some();
+    let detail = outcome.error.as_ref().map(|e| e.1.as_str());
+    let sqlite = tx.backend_name() == "SQLite";
+    let sql = match (record, sqlite) {
+        (false, _) => update(1),
+        // The same rows the update moves: the writer's transaction holds the only write lock.
+        (true, true) => format!(
+            "insert into message_history (message_id, status, at, detail)
+             select id, $1, $2, $3 from messages where {};
+             {}",
+            movable(4),
+            update(4 + from.len() + ids.len())
         ),
-    );
-    let mut query = sqlx::query(&sql)
+        (true, false) => format!(
+            "with moved as ({}),
+             recorded as (insert into message_history (message_id, status, at, detail)
+                          select id, $1, $6, $4 from moved)
+             select * from moved",
+            update(1)
+        ),
+    };
+    let sql = positional(tx, &sql);
+    let mut query = sqlx::query(&sql);
+    if record && sqlite {
+        query = query.bind(outcome.status.as_str()).bind(now).bind(detail);
+        for status in &from {
+            query = query.bind(status.as_str());
+        }
+        for id in ids {
+            query = query.bind(*id);
+        }
+    }
+    query = query
         .bind(outcome.status.as_str())
         .bind(outcome.next_at)
         .bind(outcome.error.as_ref().map(|e| e.0))
-        .bind(outcome.error.as_ref().map(|e| e.1.as_str()))
+        .bind(detail)
         .bind(i64::from(outcome.attempted))
         .bind(now)
         .bind(outcome.provider_id.as_deref());
@@ -615,81 +752,41 @@ async fn advance_group(
     for id in ids {
         query = query.bind(*id);
     }
-    let moved: Vec<String> = query
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    // A message waiting for its slot under the throughput limit has no new step to record.
-    let deferred = outcome.status == MessageStatus::Queued && outcome.error.is_none();
-    if !deferred {
-        record_all(
-            tx,
-            &moved,
-            outcome.status,
-            now,
-            outcome.error.as_ref().map(|e| e.1.as_str()),
-        )
-        .await?;
+    let moved = query.fetch_all(&mut **tx).await?;
+    if outcome.status.rank() > 0 {
+        for row in moved.iter().filter(|row| row.get::<i64, _>("hooked") != 0) {
+            status_event(tx, row, outcome, now).await?;
+        }
     }
-    if outcome.status.rank() > 0 && !moved.is_empty() {
-        status_events(tx, &moved, outcome, now).await?;
-    }
-    Ok(moved)
+    Ok(moved.iter().map(|row| row.get("id")).collect())
 }
 
-/// Queues a `message.status` event for each of `ids` whose stream has an enabled webhook, in the
-/// transaction that moved them.
-async fn status_events(
+/// Queues the `message.status` event of a message that moved, for its stream's webhook.
+async fn status_event(
     tx: &mut Transaction<'_, Any>,
-    ids: &[String],
+    moved: &AnyRow,
     outcome: &Outcome,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    for chunk in ids.chunks(ROWS_PER_INSERT) {
-        let sql = positional(
-            tx,
-            &format!(
-                "select m.id, m.account_id, m.stream_id, m.internal_id, m.recipient
-                 from messages m join webhooks w on w.stream_id = m.stream_id and w.enabled = 1
-                 where m.id in ({})",
-                placeholders(1, chunk.len())
-            ),
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        for row in query.fetch_all(&mut **tx).await? {
-            let account_id: String = row.get("account_id");
-            let stream_id: String = row.get("stream_id");
-            let event = serde_json::json!({
-                "type": "message.status",
-                "message_uuid": row.get::<String, _>("id"),
-                "internal_id": row.get::<Option<String>, _>("internal_id"),
-                "recipient_phone": row.get::<String, _>("recipient"),
-                "status": outcome.status.as_str(),
-                "error": outcome.error.as_ref().map(|(code, message)| serde_json::json!({ "code": code, "message": message })),
-                "at": crate::time::rfc3339(now),
-            });
-            crate::webhooks::store::enqueue(
-                tx,
-                &account_id,
-                &stream_id,
-                "message.status",
-                &event,
-                now,
-            )
-            .await?;
-        }
-    }
+    let account_id: String = moved.get("account_id");
+    let stream_id: String = moved.get("stream_id");
+    let event = serde_json::json!({
+        "type": "message.status",
+        "message_uuid": moved.get::<String, _>("id"),
+        "internal_id": moved.get::<Option<String>, _>("internal_id"),
+        "recipient_phone": moved.get::<String, _>("recipient"),
+        "status": outcome.status.as_str(),
+        "error": outcome.error.as_ref().map(|(code, message)| serde_json::json!({ "code": code, "message": message })),
+        "at": crate::time::rfc3339(now),
+    });
+    crate::webhooks::store::enqueue(tx, &account_id, &stream_id, "message.status", &event, now)
+        .await?;
     Ok(())
 }
 
 /// Appends the same step to the history of each of `ids`, in one statement.
 async fn record_all(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     ids: &[impl AsRef<str>],
     status: MessageStatus,
     at: i64,
@@ -709,7 +806,7 @@ async fn record_all(
             .collect::<Vec<_>>()
             .join(", ");
         let sql = positional(
-            tx,
+            conn,
             &format!("insert into message_history (message_id, status, at, detail) values {rows}"),
         );
         let mut query = sqlx::query(&sql);
@@ -720,7 +817,7 @@ async fn record_all(
                 .bind(at)
                 .bind(detail);
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
