@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use app::{
     db::Db,
+    messages::{
+        measure,
+        store::{NewMessage, Queued, Route, accept},
+    },
     streams::{
         StreamInput, StreamKind,
         settings::{EventInput, OtpCodeSource, OtpSettings, WhatsAppInput, WhatsAppTemplate},
@@ -25,6 +29,7 @@ on_both_backends!(
     sent_messages_are_queued_measured_and_delivered_by_the_demo_channel,
     a_replayed_internal_id_answers_the_same_message_and_sends_nothing,
     concurrent_requests_each_get_their_own_answer,
+    a_failed_commit_costs_no_other_request_its_messages,
     tokens_ip_lists_and_stream_status_gate_every_request,
     each_message_of_a_batch_is_checked_on_its_own,
     a_restricted_stream_sends_only_to_its_test_recipients,
@@ -275,6 +280,57 @@ async fn concurrent_requests_each_get_their_own_answer(backend: Backend) {
             .await
             .unwrap();
     assert_eq!(queued_steps, 40);
+}
+
+/// Requests committed together, one of which fails (its stream was deleted meanwhile): that one
+/// gets an error, the others keep their messages, and the writer goes on to the next request.
+async fn a_failed_commit_costs_no_other_request_its_messages(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (account, stream_id, token) =
+        stream_with(&app, StreamKind::SmsTransactional, sms("Orders")).await;
+    let text = "Your order shipped";
+    let order = |n: usize| NewMessage {
+        internal_id: Some(format!("order-{n}")),
+        sender: Some("AcmeShop".into()),
+        recipient: format!("+4477009002{n:02}"),
+        content: text.into(),
+        size: measure(text),
+        payload: None,
+    };
+    let kept = Route {
+        account_id: &account,
+        stream_id: &stream_id,
+        channel: "demo",
+        connection_id: None,
+        validity_ms: 60_000,
+    };
+    let deleted = Route {
+        stream_id: "str_deleted",
+        ..kept
+    };
+    let requests = (0..8).map(|n| {
+        let route = if n == 3 { deleted } else { kept };
+        accept(&app.db, route, vec![order(n)])
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    for (n, answer) in answers.into_iter().enumerate() {
+        match answer {
+            Err(_) => assert_eq!(n, 3, "order-{n} was refused"),
+            Ok(queued) => {
+                assert_ne!(n, 3, "a message of a deleted stream was queued");
+                assert!(matches!(queued[..], [Queued::New(_)]), "{queued:?}");
+            }
+        }
+    }
+
+    let after = json!({ "messages": [message("after", "+447700900299", text)] });
+    let (status, body) = call(&app, "/simple_send/", &token, after).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ids = [
+        "order-0", "order-1", "order-2", "order-4", "order-5", "order-6", "order-7", "after",
+    ];
+    assert_eq!(settled(&app, &token, &ids).await.len(), ids.len());
+    assert_eq!(count_messages(&app.db).await, 8);
 }
 
 async fn tokens_ip_lists_and_stream_status_gate_every_request(backend: Backend) {
