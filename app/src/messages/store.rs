@@ -327,11 +327,13 @@ pub(super) async fn queue_one(
     Ok(queued.remove(0))
 }
 
-/// Time-ordered ids: new messages append to the primary-key and history indexes.
 fn new_message_ids(count: usize) -> Vec<String> {
-    (0..count)
-        .map(|_| uuid::Uuid::now_v7().to_string())
-        .collect()
+    (0..count).map(|_| new_message_id()).collect()
+}
+
+/// A time-ordered id: new messages append to the primary-key and history indexes.
+fn new_message_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// Whether [`insert_new`] runs inside its caller's transaction or, on SQLite, opens and commits
@@ -686,15 +688,21 @@ async fn advance_group(
             placeholders(first + from.len(), ids.len())
         )
     };
+    // A status a webhook hears of: each moved message says whether its stream has one.
+    let events = outcome.status.rank() > 0;
+    let hooked = if events {
+        ", (select count(*) from webhooks w
+            where w.stream_id = messages.stream_id and w.enabled = 1) as hooked"
+    } else {
+        ""
+    };
     let update = |first: usize| {
         format!(
             "update messages set status = ${}, next_at = ${}, lease_until = null,
                  error_code = ${}, error_message = ${}, attempts = attempts + ${},
                  updated_at = ${}, provider_id = coalesce(${}, provider_id)
              where {}
-             returning id, account_id, stream_id, internal_id, recipient,
-                 (select count(*) from webhooks w
-                  where w.stream_id = messages.stream_id and w.enabled = 1) as hooked",
+             returning id, account_id, stream_id, internal_id, recipient{hooked}",
             first,
             first + 1,
             first + 2,
@@ -753,7 +761,7 @@ async fn advance_group(
         query = query.bind(*id);
     }
     let moved = query.fetch_all(&mut **tx).await?;
-    if outcome.status.rank() > 0 {
+    if events {
         for row in moved.iter().filter(|row| row.get::<i64, _>("hooked") != 0) {
             status_event(tx, row, outcome, now).await?;
         }
@@ -1082,7 +1090,7 @@ async fn receive_in(
         }
     }
     let now = now_ms();
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = new_message_id();
     let size = super::measure(inbound.content);
     sqlx::query(
         "insert into messages (id, account_id, stream_id, direction, channel, sender, recipient,

@@ -13,51 +13,16 @@ on_both_backends!(
 
 async fn user_create_makes_an_owner_who_can_sign_in(backend: Backend) {
     let database = TestDatabase::new(backend).await;
-    let data_dir = database.data_dir.display().to_string();
-    let args = ["--database-url", &database.url, "--data-dir", &data_dir];
+    let create = |email: &str, password: &str| {
+        sluice_on(
+            &database,
+            &["user", "create", "--email", email, "--password", password],
+        )
+    };
 
-    let created = sluice(
-        &[
-            &[
-                "user",
-                "create",
-                "--email",
-                "ops@example.com",
-                "--password",
-                PASSWORD,
-            ][..],
-            &args[..],
-        ]
-        .concat(),
-    );
-    let duplicate = sluice(
-        &[
-            &[
-                "user",
-                "create",
-                "--email",
-                "ops@example.com",
-                "--password",
-                PASSWORD,
-            ][..],
-            &args[..],
-        ]
-        .concat(),
-    );
-    let weak = sluice(
-        &[
-            &[
-                "user",
-                "create",
-                "--email",
-                "x@example.com",
-                "--password",
-                "short",
-            ][..],
-            &args[..],
-        ]
-        .concat(),
-    );
+    let created = create("ops@example.com", PASSWORD);
+    let duplicate = create("ops@example.com", PASSWORD);
+    let weak = create("x@example.com", "short");
 
     assert!(
         created.status.success(),
