@@ -110,7 +110,8 @@ pub async fn sign_up(db: &Db, form: SignUp) -> Result<CurrentUser, AuthError> {
     let user_id = new_id("usr");
     let now = now_ms();
 
-    let mut tx = db.pool().begin().await.map_err(internal)?;
+    let mut writer = db.writer().await.map_err(internal)?;
+    let mut tx = writer.begin().await.map_err(internal)?;
     sqlx::query("insert into accounts (id, name, created_at) values ($1, $2, $3)")
         .bind(&account_id)
         .bind(&form.account_name.0)

@@ -60,7 +60,8 @@ pub async fn save(
     let settings = serde_json::to_string(&input.settings).unwrap_or_default();
     let sealed = input.secret.as_ref().map(|s| key.seal(s.as_bytes()));
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     let others: i64 =
         sqlx::query_scalar("select count(*) from connections where account_id = $1 and id <> $2")
             .bind(account_id)
@@ -136,7 +137,8 @@ pub async fn save(
 /// Deletes a connection; streams that chose it fall back to the default, and if it was the
 /// default, the oldest remaining connection takes its place.
 pub async fn delete(db: &Db, account_id: &str, id: &str) -> Result<(), StreamError> {
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     let deleted = sqlx::query("delete from connections where account_id = $1 and id = $2")
         .bind(account_id)
         .bind(id)

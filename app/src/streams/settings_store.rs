@@ -517,7 +517,8 @@ pub async fn merge_whatsapp_templates(
     templates: &[WhatsAppTemplate],
 ) -> Result<usize, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::WhatsApp)).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     let mut changed = 0;
     for template in templates {
         let done = sqlx::query(

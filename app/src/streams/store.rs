@@ -116,7 +116,8 @@ pub async fn create(
         StreamStatus::Ready
     };
 
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     let sender_id = match &valid.default_sender {
         Some(sender) => Some(ensure_sender_id(&mut tx, account_id, sender).await?),
         None => None,
@@ -207,7 +208,8 @@ pub async fn update(
     input: &StreamInput,
 ) -> Result<Stream, StreamError> {
     let valid = ValidInput::parse(input)?;
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     let sender_id = match &valid.default_sender {
         Some(sender) => Some(ensure_sender_id(&mut tx, account_id, sender).await?),
         None => None,

@@ -284,7 +284,8 @@ pub async fn enqueue_test(
         "message": "This is a test event from Sluice.",
         "sent_at": crate::time::rfc3339(now),
     });
-    let mut tx = db.pool().begin().await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
     let queued = enqueue(&mut tx, account_id, stream_id, "webhook.test", &body, now).await?;
     tx.commit().await?;
     Ok(queued)
