@@ -1,10 +1,12 @@
 //! The one storage handle the rest of the code calls: SQLite or Postgres behind sqlx's `Any`.
 
 use std::{
+    collections::{HashMap, hash_map::Entry},
+    fs::File,
     ops::{Deref, DerefMut},
-    path::Path,
+    path::{Path, PathBuf},
     str::FromStr,
-    sync::Arc,
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -50,6 +52,13 @@ pub enum DbError {
         path: String,
         source: std::io::Error,
     },
+    #[error("another Sluice already serves {path}: one process owns a SQLite database")]
+    InUse { path: String },
+    #[error("could not lock {path}: {source}")]
+    Lock {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
     #[error(transparent)]
@@ -65,6 +74,10 @@ pub struct Db {
     /// instead of in SQLite's sleeping busy handler. Its page cache stays warm, where a pool
     /// connection's is dropped whenever another connection wrote.
     writer: Option<Arc<tokio::sync::Mutex<AnyConnection>>>,
+    /// The SQLite file, when the database is one.
+    path: Option<PathBuf>,
+    /// Outbox rows this process's workers hold (SQLite; Postgres keeps leases in the rows).
+    leases: Arc<Leases>,
     /// Messages waiting for a group commit.
     outbox: Arc<Outbox>,
     /// Streams recently found by their token.
@@ -116,9 +129,9 @@ impl Db {
         install_default_drivers();
         let backend: Backend = url.parse()?;
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        let (pool, writer) = match backend {
+        let (pool, writer, path) = match backend {
             Backend::Sqlite => {
-                let url = sqlite_url(url)?;
+                let (url, path) = sqlite_url(url)?;
                 // An embedded database has no connection to lose: no ping before each use,
                 // which would be one more hand-off to the connection's thread per query.
                 let pool = options
@@ -144,14 +157,16 @@ impl Db {
                     .await?;
                 let writer = Arc::new(tokio::sync::Mutex::new(pool.acquire().await?.detach()));
                 tokio::spawn(checkpoints(pool.clone(), writer.clone()));
-                (pool, Some(writer))
+                (pool, Some(writer), path)
             }
-            Backend::Postgres => (options.max_connections(16).connect(url).await?, None),
+            Backend::Postgres => (options.max_connections(16).connect(url).await?, None, None),
         };
         Ok(Self {
             pool,
             backend,
             writer,
+            path,
+            leases: Arc::default(),
             outbox: Arc::default(),
             tokens: Arc::default(),
         })
@@ -181,28 +196,43 @@ impl Db {
     }
 
     /// Leases up to `limit` rows of an outbox `table` that are due (`next_at` passed, no live
-    /// lease) for `lease_ms`, answering their `returning` columns. Postgres lets several
-    /// processes claim at once (`skip locked`); on SQLite the writer's turn is the lock.
+    /// lease) for `lease_ms`, answering their `returning` columns (which name `id` first).
+    /// Postgres lets several processes claim at once (`skip locked`) and writes the lease into
+    /// the rows. A SQLite database has one serving process ([`Db::lock_for_workers`]), so its
+    /// leases live in memory: a claim is a read under the writer, not a write and a commit,
+    /// and a restart frees every lease at once.
     pub(crate) async fn lease_due(
         &self,
-        table: &str,
+        table: &'static str,
         returning: &str,
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<AnyRow>, sqlx::Error> {
         let now = now_ms();
-        let lock = match self.backend {
-            Backend::Postgres => "for update skip locked",
-            Backend::Sqlite => "",
-        };
         let mut writer = self.writer().await?;
+        if self.backend == Backend::Sqlite {
+            let held = self.leases.held(table, now);
+            // Held rows may be due too: enough rows that `limit` free ones are among them.
+            let rows = sqlx::query(&format!(
+                "select {returning} from {table}
+                 where next_at is not null and next_at <= $1
+                 order by next_at limit $2"
+            ))
+            .bind(now)
+            .bind(limit.saturating_add(i64::try_from(held).unwrap_or(i64::MAX)))
+            .fetch_all(&mut *writer)
+            .await?;
+            // Still under the writer: no step can commit, and free a lease, between the read
+            // and the lease, so a row is never taken in a state already left behind.
+            return Ok(self.leases.take(table, rows, limit, now + lease_ms));
+        }
         sqlx::query(&format!(
             "update {table} set lease_until = $1
              where id in (
                  select id from {table}
                  where next_at is not null and next_at <= $2
                    and (lease_until is null or lease_until < $2)
-                 order by next_at limit $3 {lock})
+                 order by next_at limit $3 for update skip locked)
              returning {returning}"
         ))
         .bind(now + lease_ms)
@@ -210,6 +240,43 @@ impl Db {
         .bind(limit)
         .fetch_all(&mut *writer)
         .await
+    }
+
+    /// Frees the leases of rows of `table` a committed step moved on (on Postgres the step's
+    /// update cleared them). Call it after the commit.
+    pub(crate) fn release<'a>(&self, table: &'static str, ids: impl IntoIterator<Item = &'a str>) {
+        if self.backend == Backend::Sqlite {
+            self.leases.release(table, ids);
+        }
+    }
+
+    /// Makes this process the one that delivers from a SQLite database, for as long as the
+    /// answered file stays open; fails when another process already does. Postgres needs no
+    /// such lock (`None`).
+    pub fn lock_for_workers(&self) -> Result<Option<File>, DbError> {
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
+        let mut lock_path = path.clone().into_os_string();
+        lock_path.push(".lock");
+        let lock_path = PathBuf::from(lock_path);
+        let failed = |source| DbError::Lock {
+            path: lock_path.display().to_string(),
+            source,
+        };
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(failed)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(DbError::InUse {
+                path: path.display().to_string(),
+            }),
+            Err(std::fs::TryLockError::Error(source)) => Err(failed(source)),
+        }
     }
 
     pub(crate) fn outbox(&self) -> &Outbox {
@@ -230,6 +297,52 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Outbox rows leased in memory, by table and id, with when each lease runs out.
+#[derive(Debug, Default)]
+struct Leases(Mutex<HashMap<(&'static str, String), i64>>);
+
+impl Leases {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(&'static str, String), i64>> {
+        // A panic while holding it cannot leave the map half-changed.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Forgets leases that ran out (a worker that crashed holding them) and answers how many
+    /// rows of `table` are still held.
+    fn held(&self, table: &str, now: i64) -> usize {
+        let mut leases = self.lock();
+        leases.retain(|_, until| *until > now);
+        leases.keys().filter(|(t, _)| *t == table).count()
+    }
+
+    /// Leases the first `limit` of `rows` no one holds, until `until`, and answers them.
+    fn take(&self, table: &'static str, rows: Vec<AnyRow>, limit: i64, until: i64) -> Vec<AnyRow> {
+        let mut leases = self.lock();
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let mut taken = Vec::with_capacity(rows.len().min(limit));
+        for row in rows {
+            if taken.len() == limit {
+                break;
+            }
+            let key = (table, row.get::<String, _>(0));
+            if let Entry::Vacant(free) = leases.entry(key) {
+                free.insert(until);
+                taken.push(row);
+            }
+        }
+        taken
+    }
+
+    fn release<'a>(&self, table: &'static str, ids: impl IntoIterator<Item = &'a str>) {
+        let mut leases = self.lock();
+        for id in ids {
+            leases.remove(&(table, id.to_owned()));
+        }
     }
 }
 
@@ -274,12 +387,13 @@ async fn checkpoints(pool: AnyPool, writer: Arc<tokio::sync::Mutex<AnyConnection
     }
 }
 
-/// Makes sure the SQLite file's folder exists and that the file is created when missing.
-fn sqlite_url(url: &str) -> Result<String, DbError> {
+/// Makes sure the SQLite file's folder exists and that the file is created when missing;
+/// answers the URL to open and the file's path (none for an in-memory database).
+fn sqlite_url(url: &str) -> Result<(String, Option<PathBuf>), DbError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path != ":memory:"
-        && let Some(parent) = Path::new(path).parent()
+    let path = (path != ":memory:").then(|| PathBuf::from(path));
+    if let Some(parent) = path.as_deref().and_then(Path::parent)
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent).map_err(|source| DbError::Directory {
@@ -287,13 +401,14 @@ fn sqlite_url(url: &str) -> Result<String, DbError> {
             source,
         })?;
     }
-    Ok(if query.contains("mode=") {
+    let url = if query.contains("mode=") {
         url.to_string()
     } else if query.is_empty() {
         format!("{url}?mode=rwc")
     } else {
         format!("{url}&mode=rwc")
-    })
+    };
+    Ok((url, path))
 }
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored.
@@ -371,15 +486,18 @@ mod tests {
     fn sqlite_urls_create_missing_files() {
         assert_eq!(
             sqlite_url("sqlite::memory:").unwrap(),
-            "sqlite::memory:?mode=rwc"
+            ("sqlite::memory:?mode=rwc".into(), None)
         );
         assert_eq!(
             sqlite_url("sqlite://x.db?mode=ro").unwrap(),
-            "sqlite://x.db?mode=ro"
+            ("sqlite://x.db?mode=ro".into(), Some("x.db".into()))
         );
         assert_eq!(
             sqlite_url("sqlite://x.db?cache=shared").unwrap(),
-            "sqlite://x.db?cache=shared&mode=rwc"
+            (
+                "sqlite://x.db?cache=shared&mode=rwc".into(),
+                Some("x.db".into())
+            )
         );
     }
 }

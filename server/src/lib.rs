@@ -25,6 +25,8 @@ pub struct Application {
     trusted_proxies: Arc<[ipnet::IpNet]>,
     delivery: Delivery,
     webhooks: Sender,
+    /// Held while serving: the one process that delivers from a SQLite database.
+    _workers_lock: Option<std::fs::File>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +50,7 @@ impl Application {
         let secret_key = Arc::new(config.secret_key()?);
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
+        let workers_lock = db.lock_for_workers()?;
 
         let listener = TcpListener::bind(config.addr)
             .await
@@ -97,6 +100,7 @@ impl Application {
             trusted_proxies: config.trusted_proxies.into(),
             delivery: Delivery::new(config.delivery, upstreams),
             webhooks,
+            _workers_lock: workers_lock,
         })
     }
 

@@ -663,6 +663,8 @@ pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>
         }
     }
     tx.commit().await?;
+    drop(writer);
+    db.release("messages", moved.iter().map(String::as_str));
     Ok(steps.iter().map(|(id, _)| moved.contains(*id)).collect())
 }
 

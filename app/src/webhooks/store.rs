@@ -183,7 +183,10 @@ pub async fn finish(
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    drop(writer);
+    db.release("webhook_deliveries", [id]);
+    Ok(())
 }
 
 /// The stream's latest deliveries, newest first, each with its attempts.
@@ -261,11 +264,12 @@ pub async fn retry(
     .bind(id)
     .bind(stream_id)
     .bind(account_id)
-    .execute(db.pool())
+    .execute(&mut *db.writer().await?)
     .await?;
     if updated.rows_affected() == 0 {
         return Err(StreamError::NotFound);
     }
+    db.release("webhook_deliveries", [id]);
     Ok(())
 }
 

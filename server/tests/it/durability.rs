@@ -7,7 +7,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::db::Db;
+use app::{
+    db::{Db, now_ms},
+    messages::{
+        MessageStatus,
+        store::{self, Outcome},
+    },
+};
 use serde_json::{Value, json};
 
 use crate::{
@@ -18,6 +24,7 @@ use crate::{
 on_both_backends!(
     a_killed_server_loses_no_accepted_message_and_sends_none_twice,
     sigterm_drains_and_exits_within_ten_seconds,
+    a_claimed_message_is_claimed_again_only_after_its_step_or_its_lease,
 );
 
 /// SQLite's log is copied into the database file while the server runs, by the checkpointer
@@ -288,5 +295,79 @@ async fn sigterm_drains_and_exits_within_ten_seconds(backend: Backend) {
             .await
             .unwrap();
     assert_eq!(delivered, 100);
+    db.close().await;
+}
+
+/// One process delivers from a SQLite database (its leases live in memory): a second server
+/// started on the same file refuses to start and says why, and the first keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_the_same_sqlite_database_refuses_to_start() {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    let token = stream_token(&database);
+    let first = Server::start(&database).await;
+
+    let second = sluice_on(&database, &["--addr", "127.0.0.1:0"]);
+
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("another Sluice already serves"),
+        "stderr: {stderr}"
+    );
+    first.send_batches(&token, 1).await;
+}
+
+async fn a_claimed_message_is_claimed_again_only_after_its_step_or_its_lease(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    stream_token(&database);
+    let db = Db::connect(&database.url).await.unwrap();
+    let (account_id, stream_id): (String, String) =
+        sqlx::query_as("select account_id, id from streams")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    let now = now_ms();
+    sqlx::query(
+        "insert into messages (id, account_id, stream_id, direction, channel, recipient, content,
+             encoding, segments, status, attempts, next_at, expires_at, created_at, updated_at)
+         values ('m-1', $1, $2, 'outbound', 'demo', '+447700900123', 'Hi', 'gsm7', 1, 'queued',
+             0, $3, $4, $3, $3)",
+    )
+    .bind(&account_id)
+    .bind(&stream_id)
+    .bind(now)
+    .bind(now + 60_000)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let claimed_ids = |lease_ms| {
+        let db = db.clone();
+        async move {
+            let claimed = store::claim(&db, 10, lease_ms).await.unwrap();
+            claimed.into_iter().map(|m| m.id).collect::<Vec<_>>()
+        }
+    };
+
+    assert_eq!(claimed_ids(60_000).await, ["m-1"]);
+    assert!(
+        claimed_ids(60_000).await.is_empty(),
+        "held by the first claim"
+    );
+
+    // Its step commits and makes it due again at once: the lease went with the step.
+    let sent = Outcome {
+        status: MessageStatus::Sent,
+        next_at: Some(now_ms()),
+        error: None,
+        attempted: true,
+        provider_id: None,
+    };
+    assert!(store::advance(&db, "m-1", sent).await.unwrap());
+    assert_eq!(claimed_ids(1).await, ["m-1"]);
+
+    // A worker that never finishes its step: the lease runs out and another claims it.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(claimed_ids(60_000).await, ["m-1"]);
+    assert!(claimed_ids(60_000).await.is_empty());
     db.close().await;
 }
