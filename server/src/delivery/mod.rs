@@ -7,6 +7,7 @@ pub mod upstream;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::{sync::Notify, task::JoinSet};
 
@@ -15,7 +16,7 @@ use self::{
     upstream::{Sent, Upstreams},
 };
 use app::{
-    db::{Db, now_ms},
+    db::{Backend, Db, now_ms},
     messages::{
         MessageStatus,
         store::{self, Claimed, Outcome},
@@ -53,8 +54,9 @@ pub struct DeliveryConfig {
     pub lease_ms: i64,
     /// How often an idle worker looks for due messages, in milliseconds.
     pub poll_ms: u64,
-    /// Workers per process.
-    pub workers: usize,
+    /// Workers per process. Unset: one on SQLite, where every worker's steps take turns on the
+    /// one writer (a second adds waiting, not throughput), two on Postgres.
+    pub workers: Option<usize>,
 }
 
 impl Default for DeliveryConfig {
@@ -71,13 +73,13 @@ impl Default for DeliveryConfig {
             batch_size: 200,
             lease_ms: 30_000,
             poll_ms: 250,
-            workers: 2,
+            workers: None,
         }
     }
 }
 
 /// Upstream sends a worker makes at once.
-const SEND_CONCURRENCY: usize = 32;
+const SEND_CONCURRENCY: usize = 64;
 
 /// The handle the API uses: which channel a stream sends through, and waking the workers.
 #[derive(Debug, Clone)]
@@ -156,7 +158,11 @@ impl Delivery {
         let mut workers = JoinSet::new();
         let upstreams = self.upstreams.clone();
         workers.spawn(async move { upstreams.open_sessions().await });
-        for _ in 0..self.config.workers.max(1) {
+        let count = self.config.workers.unwrap_or(match db.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 2,
+        });
+        for _ in 0..count.max(1) {
             let worker = Worker {
                 db: db.clone(),
                 config: self.config.clone(),
@@ -236,14 +242,12 @@ impl Worker {
             .filter(|(_, step)| matches!(step, Step::Send))
             .map(|(message, _)| message)
             .collect();
-        let mut sent: HashMap<&str, Outcome> = HashMap::with_capacity(due.len());
-        for chunk in due.chunks(SEND_CONCURRENCY) {
-            let mut calls = Vec::with_capacity(chunk.len());
-            for message in chunk {
-                calls.push(self.send(message));
-            }
-            sent.extend(futures_util::future::join_all(calls).await);
-        }
+        // Up to SEND_CONCURRENCY calls in flight, the next starting as soon as one returns.
+        let calls: Vec<_> = due.into_iter().map(|message| self.send(message)).collect();
+        let mut sent: HashMap<&str, Outcome> = futures_util::stream::iter(calls)
+            .buffer_unordered(SEND_CONCURRENCY)
+            .collect()
+            .await;
         let outcomes: Vec<(&str, Outcome)> = claimed
             .iter()
             .zip(steps)
