@@ -63,13 +63,14 @@ pub async fn oldest_since(
     .await
 }
 
-/// Queues the message and records its code in one transaction.
+/// Queues the message and records its code in one transaction. Answers `None`, queueing
+/// nothing, when the recipient opted out: a STOP that commits after the caller checked wins.
 pub async fn issue(
     db: &Db,
     route: Route<'_>,
     message: &NewMessage,
     otp: &NewOtp,
-) -> Result<IssuedOtp, sqlx::Error> {
+) -> Result<Option<IssuedOtp>, sqlx::Error> {
     let now = now_ms();
     let mut writer = db.writer().await?;
     let mut tx = writer.begin().await?;
@@ -80,12 +81,7 @@ pub async fn issue(
                 "an OTP message is never a replay".into(),
             ));
         }
-        // The API checked just before; a STOP committed in between wins.
-        Queued::OptedOut => {
-            return Err(sqlx::Error::Protocol(
-                "the recipient opted out while the code was issued".into(),
-            ));
-        }
+        Queued::OptedOut => return Ok(None),
     };
     let otp_id = new_id("otp");
     let expires_at = now + otp.ttl_ms;
@@ -107,11 +103,11 @@ pub async fn issue(
     tx.commit().await?;
     touch_stream(&mut writer, route.stream_id, now).await?;
     drop(writer);
-    Ok(IssuedOtp {
+    Ok(Some(IssuedOtp {
         otp_id,
         expires_at,
         receipt,
-    })
+    }))
 }
 
 /// Which code to check.

@@ -13,7 +13,9 @@ use super::{
     caller::{Caller, authenticate},
     error::{ApiError, storage},
     parse_body,
-    send::{Draft, allowed_recipients, check, ensure_subscribed, receipt_json, wrong_type},
+    send::{
+        Draft, allowed_recipients, check, ensure_subscribed, opted_out, receipt_json, wrong_type,
+    },
 };
 use crate::{delivery::Delivery, http::ClientInfo};
 use app::{
@@ -194,9 +196,11 @@ pub async fn auth(
         max_failures: i64::from(settings.max_failures),
         ttl_ms: i64::from(settings.ttl_seconds) * 1000,
     };
+    // A STOP that committed since `ensure_subscribed` wins here, in the queueing transaction.
     let issued = otp::issue(&state.db, route, &message, &new_otp)
         .await
-        .map_err(storage)?;
+        .map_err(storage)?
+        .ok_or_else(|| opted_out(&message.recipient))?;
     delivery.wake();
     Ok(Json(json!({
         "status": true,

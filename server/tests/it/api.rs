@@ -7,7 +7,8 @@ use app::{
     db::Db,
     messages::{
         measure,
-        store::{NewMessage, Queued, Route, accept},
+        otp::{self, NewOtp},
+        store::{Inbound, NewMessage, Queued, Route, accept, receive},
     },
     streams::{
         StreamInput, StreamKind,
@@ -39,6 +40,7 @@ on_both_backends!(
     a_stream_never_sends_faster_than_its_throughput_limit,
     a_reply_of_stop_opts_the_number_out_until_start,
     otp_codes_are_sent_checked_once_and_limited,
+    a_stop_that_commits_while_a_code_is_issued_wins,
     a_stream_with_messages_on_their_way_is_sending_and_counts_them,
     whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window,
     the_console_request_previews_are_accepted_by_the_api,
@@ -783,7 +785,7 @@ async fn a_stream_never_sends_faster_than_its_throughput_limit(backend: Backend)
 }
 
 async fn a_reply_of_stop_opts_the_number_out_until_start(backend: Backend) {
-    use app::messages::store::{Inbound, opt_keyword, receive};
+    use app::messages::store::opt_keyword;
 
     assert_eq!(opt_keyword(" stop "), Some(true));
     assert_eq!(opt_keyword("Unsubscribe."), Some(true));
@@ -840,6 +842,63 @@ async fn a_reply_of_stop_opts_the_number_out_until_start(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// The API checks opt-outs before it issues a code; a STOP that commits in between is seen
+/// by the queueing transaction itself, which then queues neither the message nor the code.
+async fn a_stop_that_commits_while_a_code_is_issued_wins(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (account, stream_id, _) = stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
+    let phone = "+447700900123";
+    receive(
+        &app.db,
+        Inbound {
+            account_id: &account,
+            stream_id: &stream_id,
+            channel: "demo",
+            from: phone,
+            to: None,
+            content: "STOP",
+            provider_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let text = "Your code is 12345";
+    let message = NewMessage {
+        internal_id: None,
+        sender: Some("AcmeShop".into()),
+        recipient: phone.into(),
+        content: text.into(),
+        size: measure(text),
+        payload: None,
+    };
+    let route = Route {
+        account_id: &account,
+        stream_id: &stream_id,
+        channel: "demo",
+        connection_id: None,
+        validity_ms: 60_000,
+    };
+    let code = NewOtp {
+        code: "12345".into(),
+        max_failures: 3,
+        ttl_ms: 60_000,
+    };
+
+    let issued = otp::issue(&app.db, route, &message, &code).await.unwrap();
+
+    assert_eq!(issued, None);
+    let codes: i64 = sqlx::query_scalar("select count(*) from otp_codes")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let outbound: i64 =
+        sqlx::query_scalar("select count(*) from messages where direction = 'outbound'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((codes, outbound), (0, 0));
 }
 
 async fn otp_codes_are_sent_checked_once_and_limited(backend: Backend) {
