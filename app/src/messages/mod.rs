@@ -5,6 +5,8 @@ mod encoding;
 #[cfg(feature = "ssr")]
 pub mod otp;
 #[cfg(feature = "ssr")]
+pub mod reports;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 use serde::{Deserialize, Serialize};

@@ -1165,37 +1165,6 @@ async fn receive_in(
     Ok(id)
 }
 
-/// The outbound message of a stream the upstream knows by `provider_id`.
-pub async fn by_provider_id(
-    db: &Db,
-    stream_id: &str,
-    provider_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select id from messages where stream_id = $1 and direction = 'outbound' and provider_id = $2",
-    )
-    .bind(stream_id)
-    .bind(provider_id)
-    .fetch_optional(db.pool())
-    .await
-}
-
-/// The outbound message an SMSC knows by `provider_id` on the connection it was sent through.
-pub async fn by_connection_provider_id(
-    db: &Db,
-    connection_id: &str,
-    provider_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select id from messages
-         where connection_id = $1 and provider_id = $2 and direction = 'outbound'",
-    )
-    .bind(connection_id)
-    .bind(provider_id)
-    .fetch_optional(db.pool())
-    .await
-}
-
 /// The upstream's id of one of the stream's messages, such as the inbound message a WhatsApp
 /// reply answers.
 pub async fn provider_id_of(

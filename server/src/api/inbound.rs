@@ -20,6 +20,7 @@ use app::{
     crypto::{constant_time_eq, hmac_sha256},
     messages::{
         MessageStatus,
+        reports::{self, Reported, Scope},
         store::{self as messages, Inbound, Outcome, Part},
     },
     state::AppState,
@@ -166,17 +167,6 @@ pub async fn sms(
                 ),
             )
         })?;
-        let message_id = messages::by_provider_id(&state.db, &stream.id, provider_id)
-            .await
-            .map_err(storage)?
-            .ok_or_else(|| {
-                // Answered before the send was recorded, or not ours: the provider retries.
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "unknown_message",
-                    format!("No message of this stream has the provider id {provider_id}."),
-                )
-            })?;
         let outcome = match settings.report_status(status) {
             Some(ReportStatus::Delivered) => Outcome::report(MessageStatus::Delivered, None),
             Some(ReportStatus::Undelivered) => Outcome::report(
@@ -185,11 +175,21 @@ pub async fn sms(
             ),
             None => return Ok(ok(json!({ "status": true, "recorded": false }))),
         };
-        let moved = messages::advance(&state.db, &message_id, outcome)
+        let reported = reports::report(&state.db, Scope::Stream(&stream.id), provider_id, outcome)
             .await
             .map_err(storage)?;
-        state.webhook_wake.notify_waiters();
-        return Ok(ok(json!({ "status": true, "recorded": moved })));
+        return Ok(match reported {
+            Reported::Applied { moved } => {
+                state.webhook_wake.notify_waiters();
+                ok(json!({ "status": true, "recorded": moved }))
+            }
+            // Before its send was recorded (or not ours): kept for an hour, applied once it is.
+            Reported::Held => (
+                StatusCode::ACCEPTED,
+                Json(json!({ "status": true, "recorded": false, "held": true })),
+            )
+                .into_response(),
+        });
     }
     let (Some(from), Some(text)) = (field(&settings.from), fields.get(&settings.text)) else {
         return Err(ApiError::unprocessable(
@@ -399,17 +399,12 @@ async fn whatsapp_status(
         }
         _ => return Ok(false),
     };
-    // A status of a message this stream did not send (or not yet recorded) is ignored: Meta
-    // would otherwise retry it for days.
-    let Some(message_id) = messages::by_provider_id(&state.db, stream_id, wamid)
+    // A status of a message not recorded yet is held (and answered 200: Meta would otherwise
+    // retry it for days), then applied once its send is recorded.
+    let reported = reports::report(&state.db, Scope::Stream(stream_id), wamid, outcome)
         .await
-        .map_err(storage)?
-    else {
-        return Ok(false);
-    };
-    messages::advance(&state.db, &message_id, outcome)
-        .await
-        .map_err(storage)
+        .map_err(storage)?;
+    Ok(reported == Reported::Applied { moved: true })
 }
 
 /// What an inbound WhatsApp message says, in one line of text.

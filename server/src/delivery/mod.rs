@@ -18,7 +18,7 @@ use self::{
 use app::{
     db::{Backend, Db, now_ms},
     messages::{
-        MessageStatus,
+        MessageStatus, reports,
         store::{self, Claimed, Outcome},
     },
     streams::{
@@ -172,7 +172,26 @@ impl Delivery {
             };
             workers.spawn(worker.run(stop.clone()));
         }
+        workers.spawn(apply_held_reports(db, stop));
         workers
+    }
+}
+
+/// How often delivery reports that came before their send was recorded are tried again.
+const HELD_REPORTS_EVERY: Duration = Duration::from_millis(500);
+
+/// Applies held delivery reports once their sends are recorded, until `stop` changes.
+async fn apply_held_reports(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(HELD_REPORTS_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !*stop.borrow() {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => continue,
+        }
+        if let Err(error) = reports::apply_held(&db, now_ms()).await {
+            tracing::warn!(%error, "applying held delivery reports failed");
+        }
     }
 }
 

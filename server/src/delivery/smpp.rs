@@ -31,6 +31,7 @@ use app::{
     db::Db,
     messages::{
         MessageStatus, decode_gsm7,
+        reports::{self, Reported, Scope},
         store::{self as messages, Claimed, Inbound, Outcome, Part},
     },
 };
@@ -135,8 +136,8 @@ impl Sessions {
                     if matches!(outcome, Sent::Transient(_)) && !client.is_active() {
                         session.client = None;
                     }
-                    // A part already submitted is not taken back; its receipt finds the
-                    // message by the first part's id only.
+                    // A part already submitted is not taken back; only the first part
+                    // asks for a receipt, and the message keeps its id.
                     return outcome;
                 }
             }
@@ -299,10 +300,9 @@ impl Sessions {
                 ),
                 _ => return Ok(()),
             };
-            if let Some(message_id) =
-                messages::by_connection_provider_id(&self.db, connection_id, id).await?
-            {
-                messages::advance(&self.db, &message_id, outcome).await?;
+            let reported =
+                reports::report(&self.db, Scope::Connection(connection_id), id, outcome).await?;
+            if reported != Reported::Held {
                 self.wake_webhooks.notify_waiters();
             }
             return Ok(());
@@ -401,6 +401,13 @@ fn submits(message: &Claimed, reference: u16) -> Result<Vec<SubmitSm>, Refused> 
         .fallback(Ucs2::new())
         .build()
         .map_err(|error| refused(&error.to_string()))
+        .map(|mut parts| {
+            // One receipt per message: the first part's, whose id the message keeps.
+            for part in parts.iter_mut().skip(1) {
+                part.registered_delivery = RegisteredDelivery::default();
+            }
+            parts
+        })
 }
 
 /// Waits for the connection's next submit slot.

@@ -16,6 +16,8 @@ use app::{
         store as connections,
     },
     crypto::hmac_sha256,
+    db::now_ms,
+    messages::{MessageStatus, reports, store::Outcome},
     streams::{
         StreamInput, StreamKind,
         settings::{WebhookMethod, WhatsAppInput},
@@ -40,6 +42,8 @@ use crate::{
 
 on_both_backends!(
     an_http_provider_sends_retries_and_reports_delivery,
+    a_report_that_comes_before_its_send_is_recorded_is_applied_once_it_is,
+    reports_held_for_one_message_apply_in_the_order_they_happen,
     a_provider_refusal_or_silence_fails_or_retries_the_message,
     inbound_sms_are_stored_once_reassembled_and_opt_out,
     whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications,
@@ -238,13 +242,20 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
     let (_, body) = inbound(&app, &path, json!({ "id": "prov-1", "status": "UNDELIV" })).await;
     assert_eq!(body["recorded"], false);
 
-    // An unknown id is answered 404 (the provider retries), a wrong key 401.
+    // An id no message has (yet) is held, and dropped after an hour if no send records it;
+    // a wrong key is refused.
     let (status, body) =
         inbound(&app, &path, json!({ "id": "prov-99", "status": "DELIVRD" })).await;
     assert_eq!(
-        (status, body["error"]["code"].clone()),
-        (StatusCode::NOT_FOUND, json!("unknown_message"))
+        (status, body["held"].clone()),
+        (StatusCode::ACCEPTED, json!(true))
     );
+    assert_eq!(reports::apply_held(&app.db, now_ms()).await.unwrap(), 0);
+    assert_eq!(held_reports(&app).await, 1);
+    reports::apply_held(&app.db, now_ms() + reports::HOLD_MS + 1_000)
+        .await
+        .unwrap();
+    assert_eq!(held_reports(&app).await, 0);
     let wrong = format!("/inbound/sms/{stream_id}?key=not-the-key");
     let (status, body) =
         inbound(&app, &wrong, json!({ "id": "prov-1", "status": "DELIVRD" })).await;
@@ -273,6 +284,112 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
 
     let health = &connections::list(&app.db, &account).await.unwrap()[0];
     assert_eq!(health.health, Health::Up);
+}
+
+async fn held_reports(app: &TestApp) -> i64 {
+    sqlx::query_scalar("select count(*) from early_reports")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn a_report_that_comes_before_its_send_is_recorded_is_applied_once_it_is(backend: Backend) {
+    // The provider reports the message delivered before it answers the send, as a fast
+    // network may: the report reaches Sluice while the worker still waits for the answer.
+    let report_to: Arc<Mutex<Option<String>>> = Arc::default();
+    let report_answer: Arc<Mutex<Option<(StatusCode, Value)>>> = Arc::default();
+    let (provider, _) = peer({
+        let (report_to, report_answer) = (report_to.clone(), report_answer.clone());
+        move |_, _| {
+            let url = report_to.lock().unwrap().clone().unwrap();
+            let report_answer = report_answer.clone();
+            tokio::spawn(async move {
+                let response = reqwest::Client::new()
+                    .post(url)
+                    .json(&json!({ "id": "prov-early", "status": "DELIVRD" }))
+                    .send()
+                    .await
+                    .unwrap();
+                let answer = (response.status(), response.json().await.unwrap());
+                *report_answer.lock().unwrap() = Some(answer);
+            });
+            (200, json!({ "id": "prov-early" }), 300)
+        }
+    })
+    .await;
+    let app = app_with(backend, None).await;
+    let (_, stream_id, token) = sms_stream(&app, provider, StreamKind::SmsTransactional).await;
+    let key = inbound_key(&app.secret_key(), &stream_id);
+    *report_to.lock().unwrap() = Some(app.url(&format!("/inbound/sms/{stream_id}?key={key}")));
+
+    app.send_sms(&token, &[("e-1", "Your code is on its way")])
+        .await;
+
+    let delivered = app.status_becomes(&token, "e-1", "delivered").await;
+    let (status, body) = report_answer.lock().unwrap().clone().unwrap();
+    assert_eq!(
+        (status, body["held"].clone()),
+        (StatusCode::ACCEPTED, json!(true))
+    );
+    let steps: Vec<&str> = delivered["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| step["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["queued", "sent", "delivered"]);
+    assert_eq!(held_reports(&app).await, 0);
+}
+
+/// Meta may report a message sent and then delivered before its send is recorded: both are
+/// held, and applied in that order once it is, whatever order they were stored in.
+async fn reports_held_for_one_message_apply_in_the_order_they_happen(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (account, stream_id, token) = whatsapp_stream(&app).await;
+    let scope = reports::Scope::Stream(&stream_id);
+    for status in [
+        MessageStatus::Delivered,
+        MessageStatus::Sent,
+        MessageStatus::Delivered,
+    ] {
+        let held = reports::report(&app.db, scope, "wamid.early", Outcome::report(status, None))
+            .await
+            .unwrap();
+        assert_eq!(held, reports::Reported::Held);
+    }
+    assert_eq!(
+        held_reports(&app).await,
+        2,
+        "a repeated report is held once"
+    );
+
+    // The send is recorded (as a worker would after Meta answered it).
+    let now = now_ms();
+    sqlx::query(
+        "insert into messages (id, account_id, stream_id, internal_id, direction, channel,
+             recipient, content, encoding, segments, status, attempts, expires_at, created_at,
+             updated_at, provider_id)
+         values ('m-early', $1, $2, 'w-1', 'outbound', 'whatsapp', '+447700900123', 'Hi',
+             'gsm7', 1, 'queued', 0, $3, $4, $4, 'wamid.early')",
+    )
+    .bind(&account)
+    .bind(&stream_id)
+    .bind(now + 60_000)
+    .bind(now)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(reports::apply_held(&app.db, now_ms()).await.unwrap(), 2);
+
+    let delivered = app.status_becomes(&token, "w-1", "delivered").await;
+    let steps: Vec<&str> = delivered["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| step["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["sent", "delivered"]);
+    assert_eq!(held_reports(&app).await, 0);
 }
 
 async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Backend) {

@@ -183,6 +183,11 @@ async fn messages_reach_an_smsc_and_its_receipts_and_replies_come_back(backend: 
             "UDH indicator"
         );
         assert_eq!(part["udh"][0], format!("0804{reference}03{:02x}", n + 1));
+        assert_eq!(
+            part["registered_delivery"].as_u64().unwrap() & 1,
+            u64::from(n == 0),
+            "only the first part asks for a receipt"
+        );
     }
 
     // The SMSC reports one undelivered and refuses another outright.

@@ -3,7 +3,7 @@
 // the message text asks: "throttle me" is refused with ESME_RTHROTTLED once, "drop me" closes
 // the session once without answering, "refuse me" is refused for good, "fail" is reported
 // UNDELIV, "reply please" and "long reply please" are answered with a reply (the long one in
-// two UDH parts). Every accepted part gets a delivery receipt.
+// two UDH parts). Every accepted part that asks for one gets a delivery receipt.
 const smpp = require("smpp");
 
 const systemId = process.env.SMSC_SYSTEM_ID || "sluice";
@@ -68,12 +68,14 @@ const server = smpp.createServer({ debug: false }, (session) => {
     session.send(pdu.response({ message_id: id }));
     setTimeout(() => {
       const stat = text.includes("fail") ? "UNDELIV" : "DELIVRD";
-      session.deliver_sm({
-        source_addr: pdu.destination_addr,
-        destination_addr: pdu.source_addr,
-        esm_class: smpp.ESM_CLASS.MC_DELIVERY_RECEIPT,
-        short_message: `id:${id} sub:001 dlvrd:001 submit date:2611231200 done date:2611231201 stat:${stat} err:000 text:`,
-      });
+      if (pdu.registered_delivery & 1) {
+        session.deliver_sm({
+          source_addr: pdu.destination_addr,
+          destination_addr: pdu.source_addr,
+          esm_class: smpp.ESM_CLASS.MC_DELIVERY_RECEIPT,
+          short_message: `id:${id} sub:001 dlvrd:001 submit date:2611231200 done date:2611231201 stat:${stat} err:000 text:`,
+        });
+      }
       if (text.includes("long reply please")) {
         for (const [part, words] of [[2, "and the end."], [1, "This is the start, "]]) {
           session.deliver_sm({
