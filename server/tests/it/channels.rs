@@ -35,7 +35,7 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, TestApp, TestDatabase},
+    helpers::{Backend, TestApp, TestDatabase, history_steps},
     on_both_backends,
     streams::account,
 };
@@ -211,12 +211,7 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
             "reference": sent["message_uuid"],
         })
     );
-    let steps: Vec<&str> = sent["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|step| step["status"].as_str().unwrap())
-        .collect();
+    let steps = history_steps(&sent);
     assert_eq!(
         steps,
         ["queued", "queued", "sent"],
@@ -331,12 +326,7 @@ async fn a_report_that_comes_before_its_send_is_recorded_is_applied_once_it_is(b
         (status, body["held"].clone()),
         (StatusCode::ACCEPTED, json!(true))
     );
-    let steps: Vec<&str> = delivered["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|step| step["status"].as_str().unwrap())
-        .collect();
+    let steps = history_steps(&delivered);
     assert_eq!(steps, ["queued", "sent", "delivered"]);
     assert_eq!(held_reports(&app).await, 0);
 }
@@ -382,12 +372,7 @@ async fn reports_held_for_one_message_apply_in_the_order_they_happen(backend: Ba
     assert_eq!(reports::apply_held(&app.db, now_ms()).await.unwrap(), 2);
 
     let delivered = app.status_becomes(&token, "w-1", "delivered").await;
-    let steps: Vec<&str> = delivered["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|step| step["status"].as_str().unwrap())
-        .collect();
+    let steps = history_steps(&delivered);
     assert_eq!(steps, ["sent", "delivered"]);
     assert_eq!(held_reports(&app).await, 0);
 }

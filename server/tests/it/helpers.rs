@@ -364,3 +364,13 @@ pub fn set_cookies(response: &reqwest::Response) -> Vec<String> {
         .filter_map(|value| value.to_str().ok().map(str::to_string))
         .collect()
 }
+
+/// The statuses of a `/status/` message's history, oldest first.
+pub fn history_steps(message: &serde_json::Value) -> Vec<&str> {
+    message["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| step["status"].as_str().unwrap())
+        .collect()
+}

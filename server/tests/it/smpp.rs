@@ -20,7 +20,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::{
-    helpers::{Backend, TestApp, TestDatabase},
+    helpers::{Backend, TestApp, TestDatabase, history_steps},
     on_both_backends,
     streams::account,
 };
@@ -146,12 +146,7 @@ async fn messages_reach_an_smsc_and_its_receipts_and_replies_come_back(backend: 
     // Throttled once, then accepted and reported delivered.
     send(&app, &token, "s-1", "Hello, throttle me").await;
     let delivered = app.status_becomes(&token, "s-1", "delivered").await;
-    let steps: Vec<&str> = delivered["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["status"].as_str().unwrap())
-        .collect();
+    let steps = history_steps(&delivered);
     assert_eq!(steps, ["queued", "queued", "sent", "delivered"]);
     let submits = smsc.events("submit_sm");
     assert_eq!(submits.len(), 2);
