@@ -1,7 +1,7 @@
 //! The SMPP channel against an SMSC we did not write: the npm `smpp` package in server mode
 //! (`server/tests/smsc/smsc.js`), started per test. Binding, GSM-7 and UCS-2 submit_sm, UDH
 //! concatenation, throttling, a dropped session, delivery receipts and replies (one of them in
-//! parts), and a refused bind.
+//! parts), a refused bind, and a connection's throughput limit.
 
 use std::{
     process::Stdio,
@@ -28,6 +28,7 @@ use crate::{
 on_both_backends!(
     messages_reach_an_smsc_and_its_receipts_and_replies_come_back,
     a_refused_bind_fails_messages_and_shows_in_the_connections_health,
+    submits_to_an_smsc_keep_to_its_throughput_limit,
 );
 
 /// A running SMSC and every event it printed.
@@ -78,9 +79,14 @@ impl Smsc {
     }
 }
 
-/// An account with an SMPP connection to `smsc` and a non-demo Two-way stream sending as
-/// AcmeShop: (account, token).
-async fn smpp_stream(app: &TestApp, smsc: &Smsc, password: &str) -> (String, String) {
+/// An account with an SMPP connection to `smsc` (at most `max_rate` submits a second, 0 for no
+/// limit) and a non-demo Two-way stream sending as AcmeShop: (account, token).
+async fn smpp_stream(
+    app: &TestApp,
+    smsc: &Smsc,
+    password: &str,
+    max_rate: u32,
+) -> (String, String) {
     let key = app.secret_key();
     let account = account(&app.db, "ann@acme.io").await;
     let connection = ConnectionInput {
@@ -89,6 +95,7 @@ async fn smpp_stream(app: &TestApp, smsc: &Smsc, password: &str) -> (String, Str
             host: "127.0.0.1".into(),
             port: smsc.port,
             system_id: "sluice".into(),
+            max_rate,
             ..SmppSettings::default()
         }),
         secret: Some(password.into()),
@@ -141,7 +148,7 @@ async fn inbound_texts(app: &TestApp) -> Vec<(String, String)> {
 async fn messages_reach_an_smsc_and_its_receipts_and_replies_come_back(backend: Backend) {
     let smsc = Smsc::start().await;
     let app = app_with(backend).await;
-    let (account, token) = smpp_stream(&app, &smsc, "secret1").await;
+    let (account, token) = smpp_stream(&app, &smsc, "secret1", 0).await;
 
     // Throttled once, then accepted and reported delivered.
     send(&app, &token, "s-1", "Hello, throttle me").await;
@@ -232,7 +239,7 @@ async fn messages_reach_an_smsc_and_its_receipts_and_replies_come_back(backend: 
 async fn a_refused_bind_fails_messages_and_shows_in_the_connections_health(backend: Backend) {
     let smsc = Smsc::start().await;
     let app = app_with(backend).await;
-    let (account, token) = smpp_stream(&app, &smsc, "wrong").await;
+    let (account, token) = smpp_stream(&app, &smsc, "wrong", 0).await;
     send(&app, &token, "b-1", "Hello").await;
     let failed = app.status_becomes(&token, "b-1", "sent_failed").await;
     assert_eq!(failed["error"]["code"], "provider_unreachable");
@@ -246,4 +253,31 @@ async fn a_refused_bind_fails_messages_and_shows_in_the_connections_health(backe
     assert!(smsc.events("submit_sm").is_empty());
     let health = &connections::list(&app.db, &account).await.unwrap()[0];
     assert_eq!(health.health, Health::Down);
+}
+
+async fn submits_to_an_smsc_keep_to_its_throughput_limit(backend: Backend) {
+    let smsc = Smsc::start().await;
+    let app = app_with(backend).await;
+    let (_, token) = smpp_stream(&app, &smsc, "secret1", 5).await;
+    let batch: Vec<(String, String)> = (1..=6)
+        .map(|n| (format!("r-{n}"), format!("Reminder {n}")))
+        .collect();
+    let batch: Vec<(&str, &str)> = batch
+        .iter()
+        .map(|(i, t)| (i.as_str(), t.as_str()))
+        .collect();
+
+    let (status, body) = app.send_sms(&token, &batch).await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.status_becomes(&token, "r-6", "delivered").await;
+    let at: Vec<u64> = smsc
+        .events("submit_sm")
+        .iter()
+        .map(|submit| submit["at"].as_u64().unwrap())
+        .collect();
+    assert_eq!(at.len(), 6);
+    // Five gaps of 200 ms at 5 a second (less a timer's few milliseconds).
+    let spread = at.iter().max().unwrap() - at.iter().min().unwrap();
+    assert!(spread >= 950, "six submits within {spread} ms");
 }

@@ -42,6 +42,7 @@ const server = smpp.createServer({ debug: false }, (session) => {
     log({
       event: "submit_sm",
       n: submitted,
+      at: Date.now(),
       source_addr: pdu.source_addr,
       source_addr_ton: pdu.source_addr_ton,
       destination_addr: pdu.destination_addr,
