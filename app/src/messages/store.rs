@@ -530,8 +530,10 @@ pub async fn track(
         .await?;
         let Some(row) = row else { continue };
         let receipt = receipt_from_row(&row);
+        // Steps in the same millisecond in the order statuses move: queued, sent, then final.
         let history = sqlx::query(
-            "select status, at, detail from message_history where message_id = $1 order by at, status",
+            "select status, at, detail from message_history where message_id = $1
+             order by at, case status when 'queued' then 0 when 'sent' then 1 else 2 end",
         )
         .bind(&receipt.message_uuid)
         .fetch_all(db.pool())
