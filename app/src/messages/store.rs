@@ -657,27 +657,60 @@ pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>
         }
     }
     let mut writer = db.writer().await?;
-    let mut tx = writer.begin().await?;
-    let mut moved = HashSet::with_capacity(steps.len());
-    for (outcome, ids) in groups {
-        for chunk in ids.chunks(ROWS_PER_INSERT) {
-            moved.extend(advance_group(&mut tx, chunk, outcome, now).await?);
+    let moved = if let Writer::Sqlite(conn) = &mut writer {
+        // `begin immediate` goes to SQLite's thread with the first statement: each hand-off
+        // holds the one writer until this task is scheduled again.
+        let moved = match advance_groups(conn, &groups, now, Framing::Own).await {
+            Ok(moved) => sqlx::query("commit")
+                .execute(&mut **conn)
+                .await
+                .map(|_| moved),
+            Err(error) => Err(error),
+        };
+        if moved.is_err() {
+            // Fails harmlessly when SQLite already rolled back.
+            let _ = sqlx::query("rollback").execute(&mut **conn).await;
         }
-    }
-    tx.commit().await?;
+        moved?
+    } else {
+        let mut tx = writer.begin().await?;
+        let moved = advance_groups(&mut tx, &groups, now, Framing::Inside).await?;
+        tx.commit().await?;
+        moved
+    };
     drop(writer);
     db.release("messages", moved.iter().map(String::as_str));
     Ok(steps.iter().map(|(id, _)| moved.contains(*id)).collect())
 }
 
+/// Moves each group's messages, the first statement opening the transaction when `framing`
+/// says it is this call's own; answers the messages that moved.
+async fn advance_groups(
+    conn: &mut AnyConnection,
+    groups: &[(&Outcome, Vec<&str>)],
+    now: i64,
+    framing: Framing,
+) -> Result<HashSet<String>, sqlx::Error> {
+    let mut moved = HashSet::new();
+    let mut begin = framing == Framing::Own;
+    for (outcome, ids) in groups {
+        for chunk in ids.chunks(ROWS_PER_INSERT) {
+            let step = advance_group(conn, chunk, outcome, now, std::mem::take(&mut begin));
+            moved.extend(step.await?);
+        }
+    }
+    Ok(moved)
+}
+
 /// Moves the messages `ids` that may take `outcome`, recording the step in their history and
 /// queueing `message.status` events for streams with a webhook; answers those that moved.
-/// One statement (one hand-off) on either backend.
+/// One call to the database on either backend (`begin`: SQLite's `begin immediate` first).
 async fn advance_group(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     ids: &[&str],
     outcome: &Outcome,
     now: i64,
+    begin: bool,
 ) -> Result<Vec<String>, sqlx::Error> {
     let from = if outcome.status == MessageStatus::Queued {
         // A retry keeps the message queued.
@@ -694,19 +727,11 @@ async fn advance_group(
     };
     // A status a webhook hears of: each moved message says whether its stream has one.
     let events = outcome.status.rank() > 0;
-    let hooked = if events {
-        ", (select count(*) from webhooks w
-            where w.stream_id = messages.stream_id and w.enabled = 1) as hooked"
-    } else {
-        ""
-    };
-    let update = |first: usize| {
+    let set = |first: usize| {
         format!(
-            "update messages set status = ${}, next_at = ${}, lease_until = null,
-                 error_code = ${}, error_message = ${}, attempts = attempts + ${},
-                 updated_at = ${}, provider_id = coalesce(${}, provider_id)
-             where {}
-             returning id, account_id, stream_id, internal_id, recipient{hooked}",
+            "set status = ${}, next_at = ${}, lease_until = null, error_code = ${},
+                 error_message = ${}, attempts = attempts + ${}, updated_at = ${},
+                 provider_id = coalesce(${}, provider_id)",
             first,
             first + 1,
             first + 2,
@@ -714,40 +739,73 @@ async fn advance_group(
             first + 4,
             first + 5,
             first + 6,
-            movable(first + 7)
         )
     };
     // A message waiting for its slot under the throughput limit has no new step to record.
     let record = outcome.status != MessageStatus::Queued || outcome.error.is_some();
     let detail = outcome.error.as_ref().map(|e| e.1.as_str());
-    let sqlite = tx.backend_name() == "SQLite";
-    let sql = match (record, sqlite) {
-        (false, _) => update(1),
-        // The same rows the update moves: the writer's transaction holds the only write lock.
-        (true, true) => format!(
-            "insert into message_history (message_id, status, at, detail)
-             select id, $1, $2, $3 from messages where {};
-             {}",
-            movable(4),
-            update(4 + from.len() + ids.len())
-        ),
-        (true, false) => format!(
-            "with moved as ({}),
-             recorded as (insert into message_history (message_id, status, at, detail)
-                          select id, $1, $6, $4 from moved)
-             select * from moved",
-            update(1)
-        ),
+    let sqlite = conn.backend_name() == "SQLite";
+    let hooked = if events {
+        "exists (select 1 from webhooks w
+             where w.stream_id = messages.stream_id and w.enabled = 1)"
+    } else {
+        "1 = 0"
     };
-    let sql = positional(tx, &sql);
-    let mut query = sqlx::query(&sql);
-    if record && sqlite {
-        query = query.bind(outcome.status.as_str()).bind(now).bind(detail);
-        for status in &from {
-            query = query.bind(status.as_str());
+    let sql = if sqlite {
+        // Under the write lock, the rows that will move, read first as one row (not one row
+        // per message, which sqlx hands over in rounds of 50), then their history and update.
+        let mut sql = String::new();
+        if begin {
+            sql.push_str("begin immediate; ");
         }
-        for id in ids {
-            query = query.bind(*id);
+        sql.push_str(&format!(
+            "select group_concat(id) as moved,
+                 group_concat(case when {hooked} then id end) as hooked
+             from messages where {};",
+            movable(1)
+        ));
+        let mut next = 1 + from.len() + ids.len();
+        if record {
+            sql.push_str(&format!(
+                " insert into message_history (message_id, status, at, detail)
+                 select id, ${next}, ${}, ${} from messages where {};",
+                next + 1,
+                next + 2,
+                movable(next + 3)
+            ));
+            next += 3 + from.len() + ids.len();
+        }
+        sql.push_str(&format!(
+            " update messages {} where {}",
+            set(next),
+            movable(next + 7)
+        ));
+        sql
+    } else {
+        let update = format!(
+            "update messages {} where {}
+             returning id, case when {hooked} then 1 else 0 end as hooked",
+            set(1),
+            movable(8)
+        );
+        if record {
+            format!(
+                "with moved as ({update}),
+                 recorded as (insert into message_history (message_id, status, at, detail)
+                              select id, $1, $6, $4 from moved)
+                 select * from moved"
+            )
+        } else {
+            update
+        }
+    };
+    let sql = positional(conn, &sql);
+    let mut query = sqlx::query(&sql);
+    if sqlite {
+        query = bind_movable(query, &from, ids);
+        if record {
+            query = query.bind(outcome.status.as_str()).bind(now).bind(detail);
+            query = bind_movable(query, &from, ids);
         }
     }
     query = query
@@ -758,41 +816,87 @@ async fn advance_group(
         .bind(i64::from(outcome.attempted))
         .bind(now)
         .bind(outcome.provider_id.as_deref());
-    for status in &from {
+    query = bind_movable(query, &from, ids);
+    let rows = query.fetch_all(&mut *conn).await?;
+    let (moved, hooked): (Vec<String>, Vec<String>) = if sqlite {
+        let list = |column: &str| -> Vec<String> {
+            rows.first()
+                .and_then(|row| row.get::<Option<String>, _>(column))
+                .map(|ids| ids.split(',').map(str::to_string).collect())
+                .unwrap_or_default()
+        };
+        (list("moved"), list("hooked"))
+    } else {
+        let ids = |hooked: bool| {
+            rows.iter()
+                .filter(|row| !hooked || row.get::<i32, _>("hooked") != 0)
+                .map(|row| row.get::<String, _>("id"))
+                .collect()
+        };
+        (ids(false), ids(true))
+    };
+    if events && !hooked.is_empty() {
+        status_events(conn, &hooked, outcome, now).await?;
+    }
+    Ok(moved)
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a [`advance_group`] condition's statuses and ids.
+fn bind_movable<'q>(
+    mut query: AnyQuery<'q>,
+    from: &[MessageStatus],
+    ids: &[&'q str],
+) -> AnyQuery<'q> {
+    for status in from {
         query = query.bind(status.as_str());
     }
     for id in ids {
         query = query.bind(*id);
     }
-    let moved = query.fetch_all(&mut **tx).await?;
-    if events {
-        for row in moved.iter().filter(|row| row.get::<i64, _>("hooked") != 0) {
-            status_event(tx, row, outcome, now).await?;
-        }
-    }
-    Ok(moved.iter().map(|row| row.get("id")).collect())
+    query
 }
 
-/// Queues the `message.status` event of a message that moved, for its stream's webhook.
-async fn status_event(
-    tx: &mut Transaction<'_, Any>,
-    moved: &AnyRow,
+/// Queues the `message.status` events of messages that moved (`ids`), for their streams'
+/// webhooks.
+async fn status_events(
+    conn: &mut AnyConnection,
+    ids: &[String],
     outcome: &Outcome,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let account_id: String = moved.get("account_id");
-    let stream_id: String = moved.get("stream_id");
-    let event = serde_json::json!({
-        "type": "message.status",
-        "message_uuid": moved.get::<String, _>("id"),
-        "internal_id": moved.get::<Option<String>, _>("internal_id"),
-        "recipient_phone": moved.get::<String, _>("recipient"),
-        "status": outcome.status.as_str(),
-        "error": outcome.error.as_ref().map(|(code, message)| serde_json::json!({ "code": code, "message": message })),
-        "at": crate::time::rfc3339(now),
-    });
-    crate::webhooks::store::enqueue(tx, &account_id, &stream_id, "message.status", &event, now)
+    let sql = format!(
+        "select id, account_id, stream_id, internal_id, recipient from messages where id in ({})",
+        placeholders(1, ids.len())
+    );
+    let sql = positional(conn, &sql);
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    for moved in query.fetch_all(&mut *conn).await? {
+        let account_id: String = moved.get("account_id");
+        let stream_id: String = moved.get("stream_id");
+        let event = serde_json::json!({
+            "type": "message.status",
+            "message_uuid": moved.get::<String, _>("id"),
+            "internal_id": moved.get::<Option<String>, _>("internal_id"),
+            "recipient_phone": moved.get::<String, _>("recipient"),
+            "status": outcome.status.as_str(),
+            "error": outcome.error.as_ref().map(|(code, message)| serde_json::json!({ "code": code, "message": message })),
+            "at": crate::time::rfc3339(now),
+        });
+        crate::webhooks::store::enqueue(
+            conn,
+            &account_id,
+            &stream_id,
+            "message.status",
+            &event,
+            now,
+        )
         .await?;
+    }
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! sender with leases, finished with a log of every attempt.
 
 use serde_json::Value;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
 use super::{Attempt, Delivery, DeliveryStatus, RESPONSE_EXCERPT};
 use crate::{
@@ -17,7 +17,7 @@ use crate::{
 /// Queues `event` for the stream's webhook, inside the transaction that records what happened;
 /// nothing when the stream has no enabled webhook. Answers the delivery's id when queued.
 pub async fn enqueue(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut AnyConnection,
     account_id: &str,
     stream_id: &str,
     event: &str,
@@ -37,7 +37,7 @@ pub async fn enqueue(
     .bind(event)
     .bind(body.to_string())
     .bind(now)
-    .execute(&mut **tx)
+    .execute(conn)
     .await?;
     Ok((queued.rows_affected() == 1).then_some(id))
 }
