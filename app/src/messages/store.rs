@@ -648,6 +648,9 @@ pub async fn advance(db: &Db, id: &str, outcome: Outcome) -> Result<bool, sqlx::
 /// [`advance`] for a whole claimed batch in one transaction: one commit, not one per message,
 /// and one statement per distinct outcome (a batch mostly shares a few), not one per message.
 pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>, sqlx::Error> {
+    if steps.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = now_ms();
     let mut groups: Vec<(&Outcome, Vec<&str>)> = Vec::new();
     for (id, outcome) in steps {
@@ -704,7 +707,8 @@ async fn advance_groups(
 
 /// Moves the messages `ids` that may take `outcome`, recording the step in their history and
 /// queueing `message.status` events for streams with a webhook; answers those that moved.
-/// One call to the database on either backend (`begin`: SQLite's `begin immediate` first).
+/// One call to the database on either backend (`begin`: SQLite's `begin immediate` first),
+/// and one more to read the messages whose streams have a webhook, when there are any.
 async fn advance_group(
     conn: &mut AnyConnection,
     ids: &[&str],
