@@ -245,11 +245,7 @@ async fn queue_committed(
         // (one for up to 1,000 messages): every hand-off holds the one writer until this
         // task is scheduled again.
         let inserted = insert_new(conn, entries, &ids, now, Framing::Own).await;
-        if inserted.is_err() {
-            // Fails harmlessly when SQLite already rolled back.
-            let _ = sqlx::query("rollback").execute(&mut **conn).await;
-        }
-        inserted?
+        rolled_back_on_error(conn, inserted).await?
     } else {
         let mut tx = writer.begin().await?;
         let inserted = insert_new(&mut tx, entries, &ids, now, Framing::Inside).await?;
@@ -336,8 +332,21 @@ fn new_message_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Whether [`insert_new`] runs inside its caller's transaction or, on SQLite, opens and commits
-/// its own in the same calls as the inserts.
+/// Passes `result` on; when it is an error, first ends the transaction the failed statements
+/// opened themselves ([`Framing::Own`]), so the writer is never left inside it. The rollback
+/// fails harmlessly when SQLite already rolled back.
+async fn rolled_back_on_error<T>(
+    conn: &mut AnyConnection,
+    result: Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
+    if result.is_err() {
+        let _ = sqlx::query("rollback").execute(conn).await;
+    }
+    result
+}
+
+/// Whether a write ([`insert_new`], [`advance_groups`]) runs inside its caller's transaction
+/// or, on SQLite, opens its own with its first statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Framing {
     Inside,
@@ -670,11 +679,7 @@ pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>
                 .map(|_| moved),
             Err(error) => Err(error),
         };
-        if moved.is_err() {
-            // Fails harmlessly when SQLite already rolled back.
-            let _ = sqlx::query("rollback").execute(&mut **conn).await;
-        }
-        moved?
+        rolled_back_on_error(conn, moved).await?
     } else {
         let mut tx = writer.begin().await?;
         let moved = advance_groups(&mut tx, &groups, now, Framing::Inside).await?;
