@@ -12,7 +12,7 @@ export LEPTOS_OUTPUT_NAME := sluice
 ## Serve the console and API at http://127.0.0.1:3000 on data/sluice.db (SQLite).
 run: tools
 	cargo leptos build --release
-	LEPTOS_SITE_ROOT=target/site ./target/release/sluice
+	LEPTOS_SITE_ROOT=target/site SLUICE_HTTP__SECURE_COOKIE=$${SLUICE_HTTP__SECURE_COOKIE:-false} ./target/release/sluice
 
 ## Lint, build once (dev), then the Rust tests on SQLite and Postgres and the browser tests.
 test: test-tools lint build-dev test-rust test-e2e

@@ -35,7 +35,10 @@ for backend in sqlite postgres; do
   token=$("$sluice" stream create --email bench@example.com --name Bench --type sms_marketing --demo --json "${common[@]}" \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
   port=$(free_port)
-  "$sluice" --addr "127.0.0.1:$port" "${common[@]}" & pids+=($!)
+  # One token is the whole load here: its rate limit is lifted, as an operator would for a
+  # known high-volume sender.
+  SLUICE_LIMITS__API_PER_SECOND=10000000 SLUICE_LIMITS__API_BURST=10000000 \
+    "$sluice" --addr "127.0.0.1:$port" "${common[@]}" & pids+=($!)
   wait_for "http://127.0.0.1:$port/healthz"
   for run in "single 32 1" "batch 4 1000"; do
     read -r mode concurrency batch <<<"$run"

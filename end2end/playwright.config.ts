@@ -44,6 +44,10 @@ export default defineConfig({
       SLUICE_DELIVERY__DEMO_FAILURE_RATIO: "0",
       // Webhook tests post to a receiver on this machine.
       SLUICE_WEBHOOKS__ALLOW_PRIVATE: "true",
+      // Plain HTTP on 127.0.0.1: the session cookie without the __Host- prefix.
+      SLUICE_HTTP__SECURE_COOKIE: "false",
+      // Every test signs up from 127.0.0.1.
+      SLUICE_LIMITS__SIGN_UPS_PER_HOUR: "10000",
     },
     reuseExistingServer: false,
     timeout: 60_000,

@@ -52,6 +52,11 @@ pub enum DbError {
         path: String,
         source: std::io::Error,
     },
+    #[error("could not create the database file {path} for its owner only: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("another Sluice already serves {path}: one process owns a SQLite database")]
     InUse { path: String },
     #[error("could not lock {path}: {source}")]
@@ -401,6 +406,12 @@ fn sqlite_url(url: &str) -> Result<(String, Option<PathBuf>), DbError> {
             source,
         })?;
     }
+    if let Some(path) = &path {
+        owner_only(path).map_err(|source| DbError::File {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
     let url = if query.contains("mode=") {
         url.to_string()
     } else if query.is_empty() {
@@ -409,6 +420,28 @@ fn sqlite_url(url: &str) -> Result<(String, Option<PathBuf>), DbError> {
         format!("{url}&mode=rwc")
     };
     Ok((url, path))
+}
+
+/// Creates the SQLite file when missing, readable and writable by its owner only, and makes an
+/// existing one (with its log and shared-memory files) so; SQLite gives the files it adds the
+/// database file's mode.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    let mut options = File::options();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?;
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let file = PathBuf::from(file);
+        if file.exists() {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
 }
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored.

@@ -5,6 +5,7 @@ pub mod api_docs;
 pub mod auth;
 mod components;
 pub mod connections;
+pub mod egress;
 pub mod error;
 mod layout;
 pub mod messages;

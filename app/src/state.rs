@@ -18,6 +18,8 @@ pub struct AppState {
     pub webhook_wake: Arc<tokio::sync::Notify>,
     /// Meta's Graph API, for WhatsApp streams.
     pub graph: crate::whatsapp::GraphApi,
+    /// Which addresses tenants' webhooks, providers and SMSCs may be.
+    pub egress: crate::egress::Egress,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -157,6 +157,22 @@ test("a real SMS stream sends through its connection and follows the provider's 
     await expect(optOuts).toContainText("Opted out (1)");
     await expect(optOuts).toContainText("+447700900124");
 
+    // A new inbound key stops the old address at once; the new key also works as a header.
+    await panel.getByRole("button", { name: "New inbound key" }).click();
+    await expect(page.getByTestId("toast")).toContainText("New inbound key");
+    await expect(panel.getByTestId("inbound-path")).not.toHaveText(inboundPath);
+    const rotated = (await panel.getByTestId("inbound-path").textContent()) ?? "";
+    const [rotatedPath, query] = rotated.split("?");
+    expect(rotatedPath).toBe(`/inbound/sms/${id}`);
+    const old = await page.request.post(inboundPath, { form: { from: "447700900125", text: "Hello" } });
+    expect(old.status()).toBe(401);
+    const key = new URLSearchParams(query).get("key") ?? "";
+    const fresh = await page.request.post(rotatedPath, {
+      headers: { "X-Sluice-Key": key },
+      form: { from: "447700900125", text: "Hello" },
+    });
+    expect(fresh.ok()).toBeTruthy();
+
     await page.goto("/connections");
     await expect(page.getByTestId("connection").getByTestId("health")).toContainText("Working");
   } finally {

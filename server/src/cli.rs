@@ -5,6 +5,7 @@ use std::{net::SocketAddr, path::PathBuf};
 use app::{
     auth::store::{self, SignUp},
     connections::{ConnectionInput, ConnectionSettings},
+    crypto::SecretKey,
     streams::{self, StreamInput, StreamKind},
 };
 use clap::{Args, Parser, Subcommand};
@@ -154,17 +155,16 @@ pub enum UserCommand {
     },
 }
 
-/// The migrated database and the id of the account `email` belongs to.
+/// The opened database, the secret key, and the id of the account `email` belongs to.
 async fn owners_account(
     config: &Config,
     email: &str,
-) -> Result<(app::db::Db, String), Box<dyn std::error::Error>> {
-    let db = app::db::Db::connect(&config.database_url).await?;
-    db.migrate().await?;
+) -> Result<(app::db::Db, SecretKey, String), Box<dyn std::error::Error>> {
+    let (db, key) = crate::open_database(config).await?;
     let account_id = store::account_of(&db, email)
         .await?
         .ok_or_else(|| format!("no user with the email {email}"))?;
-    Ok((db, account_id))
+    Ok((db, key, account_id))
 }
 
 pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
@@ -177,8 +177,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
-            let db = app::db::Db::connect(&config.database_url).await?;
-            db.migrate().await?;
+            crate::open_database(&config).await?;
             println!("migrations applied");
         }
         Command::User(UserCommand::Create {
@@ -186,8 +185,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             password,
             account_name,
         }) => {
-            let db = app::db::Db::connect(&config.database_url).await?;
-            db.migrate().await?;
+            let (db, _) = crate::open_database(&config).await?;
             let form = SignUp::parse(&account_name, &email, &password)?;
             let user = store::sign_up(&db, form).await?;
             println!(
@@ -205,8 +203,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             max_rate,
             json,
         }) => {
-            let key = config.secret_key()?;
-            let (db, account_id) = owners_account(&config, &email).await?;
+            let (db, key, account_id) = owners_account(&config, &email).await?;
             let input = StreamInput {
                 name,
                 ip_acl_enabled: !allow_ips.is_empty(),
@@ -237,8 +234,14 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }) => {
             let settings: ConnectionSettings = serde_json::from_str(&settings)
                 .map_err(|error| format!("--settings is not a connection's settings: {error}"))?;
-            let key = config.secret_key()?;
-            let (db, account_id) = owners_account(&config, &email).await?;
+            let (db, key, account_id) = owners_account(&config, &email).await?;
+            let egress = app::egress::Egress {
+                allow_private: config.webhooks.allow_private,
+            };
+            settings
+                .check_egress(egress)
+                .await
+                .map_err(|field| field.message)?;
             let input = ConnectionInput {
                 name,
                 settings,

@@ -15,7 +15,7 @@ use figment::{
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::{cli::Overrides, delivery::DeliveryConfig, webhooks::WebhookConfig};
+use crate::{cli::Overrides, delivery::DeliveryConfig, http::HttpConfig, webhooks::WebhookConfig};
 
 /// The config file read when present and no --config is given.
 pub const DEFAULT_CONFIG_FILE: &str = "sluice.toml";
@@ -43,6 +43,33 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Where Meta's Graph API is, for WhatsApp streams (`[whatsapp]`).
     pub whatsapp: GraphConfig,
+    /// How the console and API are served (`[http]`).
+    pub http: HttpConfig,
+    /// How fast tokens and client networks may go (`[limits]`).
+    pub limits: LimitsConfig,
+}
+
+/// Rate limits (`[limits]` in `sluice.toml`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LimitsConfig {
+    /// API requests one stream token may make per second, sustained.
+    pub api_per_second: u32,
+    /// API requests one stream token may make at once before the per-second rate applies.
+    pub api_burst: u32,
+    /// Accounts that may be created from one client network (an IPv4 address or an IPv6
+    /// /64) per hour.
+    pub sign_ups_per_hour: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            api_per_second: 200,
+            api_burst: 400,
+            sign_ups_per_hour: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +103,8 @@ impl Default for Config {
             delivery: DeliveryConfig::default(),
             webhooks: WebhookConfig::default(),
             whatsapp: GraphConfig::default(),
+            http: HttpConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -120,6 +149,22 @@ impl Config {
         Ok(config)
     }
 
+    /// Makes the data folder (the secret key, the SQLite files) its owner's only, creating it
+    /// when missing; says so in the log when it cannot.
+    pub fn secure_data_dir(&self) {
+        let secured = fs::create_dir_all(&self.data_dir).and_then(|()| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(&self.data_dir, fs::Permissions::from_mode(0o700))?;
+            }
+            Ok(())
+        });
+        if let Err(error) = secured {
+            tracing::warn!(%error, folder = %self.data_dir.display(), "the data folder could not be made private");
+        }
+    }
+
     /// The configured secret key, or the one in the data folder, generated on first use.
     pub fn secret_key(&self) -> Result<SecretKey, ConfigError> {
         if let Some(Redacted(hex)) = &self.secret_key {
@@ -131,7 +176,10 @@ impl Config {
             source,
         };
         match fs::read_to_string(&path) {
-            Ok(text) => Ok(SecretKey::from_hex(&text)?),
+            Ok(text) => {
+                warn_if_readable_by_others(&path);
+                Ok(SecretKey::from_hex(&text)?)
+            }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let key = SecretKey::generate();
                 write_private(&path, &key.to_hex()).map_err(file_error)?;
@@ -139,6 +187,23 @@ impl Config {
                 Ok(key)
             }
             Err(error) => Err(file_error(error)),
+        }
+    }
+}
+
+/// Logs a warning when others than the owner may read the key file.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                "the secret key file can be read by others than its owner: chmod 600 it"
+            );
         }
     }
 }

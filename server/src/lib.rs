@@ -23,6 +23,8 @@ pub struct Application {
     addr: SocketAddr,
     state: AppState,
     trusted_proxies: Arc<[ipnet::IpNet]>,
+    http: http::HttpConfig,
+    limits: config::LimitsConfig,
     delivery: Delivery,
     webhooks: Sender,
     /// Held while serving: the one process that delivers from a SQLite database.
@@ -35,6 +37,10 @@ pub enum StartError {
     Config(#[from] config::ConfigError),
     #[error("database: {0}")]
     Db(#[from] app::db::DbError),
+    #[error("database: {0}")]
+    Storage(#[from] sqlx::Error),
+    #[error("stored secrets: {0}")]
+    Secrets(#[from] app::crypto::BindError),
     #[error("an HTTP client: {0}")]
     Http(#[from] reqwest::Error),
     #[error("could not listen on {addr}: {source}")]
@@ -47,9 +53,8 @@ pub enum StartError {
 impl Application {
     /// Connects to the database, applies migrations and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let secret_key = Arc::new(config.secret_key()?);
-        let db = Db::connect(&config.database_url).await?;
-        db.migrate().await?;
+        let (db, secret_key) = open_database(&config).await?;
+        let secret_key = Arc::new(secret_key);
         let workers_lock = db.lock_for_workers()?;
 
         let listener = TcpListener::bind(config.addr)
@@ -65,14 +70,18 @@ impl Application {
 
         let webhook_wake = Arc::default();
         let graph = app::whatsapp::GraphApi::new(config.whatsapp)?;
+        let egress = app::egress::Egress {
+            allow_private: config.webhooks.allow_private,
+        };
         let upstreams = delivery::upstream::Upstreams::new(
             db.clone(),
             secret_key.clone(),
-            webhooks::guard::client(
-                config.webhooks.allow_private,
+            webhooks::guard::Client::new(
+                egress,
                 Duration::from_millis(config.webhooks.timeout_ms.max(1)),
                 concat!("Sluice/", env!("CARGO_PKG_VERSION")),
             )?,
+            egress,
             graph.clone(),
             Arc::clone(&webhook_wake),
         );
@@ -92,12 +101,15 @@ impl Application {
             ),
             webhook_wake,
             graph,
+            egress,
         };
         Ok(Self {
             listener,
             addr,
             state,
             trusted_proxies: config.trusted_proxies.into(),
+            http: config.http,
+            limits: config.limits,
             delivery: Delivery::new(config.delivery, upstreams),
             webhooks,
             _workers_lock: workers_lock,
@@ -135,14 +147,15 @@ impl Application {
             // The sender stops between deliveries; an event it was sending keeps its lease.
             let _ = sender.spawn(workers_stop).await;
         });
-        let router = http::router(self.state, self.trusted_proxies, self.delivery);
+        let router = http::router(
+            self.state,
+            self.trusted_proxies,
+            self.delivery,
+            &self.http,
+            &self.limits,
+        );
         tracing::info!(addr = %self.addr, backend = ?db.backend(), "sluice is serving");
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await;
+        let served = http::serve(self.listener, router, &self.http, stop).await;
         // Workers finish the messages they hold; whatever is left keeps its lease and is
         // claimed again after a restart.
         let _ = stop_workers.send(true);
@@ -159,6 +172,21 @@ impl Application {
         tracing::info!("sluice stopped");
         served
     }
+}
+
+/// Opens the database as every command does: the data folder private to its owner,
+/// migrations applied, and stored secrets each bound to its row.
+pub async fn open_database(config: &Config) -> Result<(Db, app::crypto::SecretKey), StartError> {
+    config.secure_data_dir();
+    let key = config.secret_key()?;
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    app::streams::store::keep_derived_inbound_keys(&db, &key).await?;
+    let bound = app::crypto::bind_sealed_values(&db, &key).await?;
+    if bound > 0 {
+        tracing::info!(bound, "stored secrets sealed anew, each bound to its row");
+    }
+    Ok((db, key))
 }
 
 /// Leptos's settings: the site's files come from `LEPTOS_SITE_ROOT` (cargo-leptos sets it).

@@ -10,17 +10,19 @@ pub enum AuthError {
     EmailTaken,
     InvalidCredentials,
     TooManyAttempts,
+    TooManySignUps,
     Internal,
 }
 
 impl AuthError {
-    const ALL: [AuthError; 7] = [
+    const ALL: [AuthError; 8] = [
         Self::InvalidEmail,
         Self::WeakPassword,
         Self::InvalidAccountName,
         Self::EmailTaken,
         Self::InvalidCredentials,
         Self::TooManyAttempts,
+        Self::TooManySignUps,
         Self::Internal,
     ];
 
@@ -32,6 +34,7 @@ impl AuthError {
             Self::EmailTaken => "email_taken",
             Self::InvalidCredentials => "invalid_credentials",
             Self::TooManyAttempts => "too_many_attempts",
+            Self::TooManySignUps => "too_many_sign_ups",
             Self::Internal => "internal",
         }
     }
@@ -43,7 +46,12 @@ impl AuthError {
             Self::InvalidAccountName => "Enter a company or team name of 1 to 80 characters.",
             Self::EmailTaken => "An account with this email already exists. Sign in instead.",
             Self::InvalidCredentials => "The email or password is not right.",
-            Self::TooManyAttempts => "Too many failed sign-ins. Wait 15 minutes, then try again.",
+            Self::TooManyAttempts => {
+                "Too many failed sign-ins. Wait a few minutes, then try again."
+            }
+            Self::TooManySignUps => {
+                "Too many accounts were created from your network. Try again in an hour."
+            }
             Self::Internal => "Something went wrong on our side. Try again in a moment.",
         }
     }

@@ -10,11 +10,44 @@ use crate::{
 
 /// How long a console session lasts.
 pub const SESSION_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+/// How long a console session lasts without use.
+pub const SESSION_IDLE_MS: i64 = 12 * 60 * 60 * 1000;
+/// How often a session in use records that it was seen.
+const SEEN_EVERY_MS: i64 = 60 * 1000;
 /// The window over which failed sign-ins are counted.
 const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
-/// Failed sign-ins allowed per email, and per client address, within the window.
-const MAX_FAILURES_PER_EMAIL: i64 = 5;
-const MAX_FAILURES_PER_IP: i64 = 30;
+/// Failed sign-ins to one email from one client network before each further try waits:
+/// 30 s after the fifth, doubling with each failure, at most the whole window.
+const FREE_FAILURES: i64 = 5;
+const FIRST_WAIT_MS: i64 = 30_000;
+/// Failed sign-ins allowed from one client network (any emails), and to one email from
+/// everywhere (a spread-out guesser), within the window.
+const MAX_FAILURES_PER_NETWORK: i64 = 30;
+const MAX_FAILURES_PER_EMAIL: i64 = 100;
+const HOUR_MS: i64 = 60 * 60 * 1000;
+
+/// The network a client is counted by: its IPv4 address, or the /64 its IPv6 address is in
+/// (one subscriber usually holds a whole /64).
+pub fn client_network(ip: std::net::IpAddr) -> String {
+    match crate::egress::canonical(ip) {
+        std::net::IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("{}/64", std::net::Ipv6Addr::from(prefix))
+        }
+        v4 => v4.to_string(),
+    }
+}
+
+/// How long the `failures`-th failure of an email from one network makes the next try wait.
+fn backoff_ms(failures: i64) -> i64 {
+    if failures < FREE_FAILURES {
+        return 0;
+    }
+    let doublings = u32::try_from(failures - FREE_FAILURES)
+        .unwrap_or(u32::MAX)
+        .min(10);
+    (FIRST_WAIT_MS << doublings).min(THROTTLE_WINDOW_MS)
+}
 
 /// A lowercase, trimmed email address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,27 +180,79 @@ pub async fn sign_up(db: &Db, form: SignUp) -> Result<CurrentUser, AuthError> {
     })
 }
 
-/// Checks an email and password, refusing while too many recent attempts have failed.
+/// Refuses a sign-up from a network that made `per_hour` sign-ups this hour, and records
+/// this one.
+pub async fn sign_up_allowed(db: &Db, network: &str, per_hour: u32) -> Result<(), AuthError> {
+    let now = now_ms();
+    let recent: i64 = sqlx::query_scalar(
+        "select count(*) from sign_up_attempts where ip = $1 and created_at > $2",
+    )
+    .bind(network)
+    .bind(now - HOUR_MS)
+    .fetch_one(db.pool())
+    .await
+    .map_err(internal)?;
+    if recent >= i64::from(per_hour) {
+        return Err(AuthError::TooManySignUps);
+    }
+    sqlx::query("insert into sign_up_attempts (ip, created_at) values ($1, $2)")
+        .bind(network)
+        .bind(now)
+        .execute(db.pool())
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
+/// Checks an email and password from a client `network` (see [`client_network`]).
+///
+/// The attempt is recorded as a failure before the password is checked, so guesses sent in
+/// parallel count against each other; one refused unchecked is taken back, so waiting out a
+/// backoff is not made longer by trying. Failures of one email from one network back off
+/// (someone else's guesses elsewhere cannot lock its owner out); a network's failures across
+/// emails, and an email's from everywhere, have caps of their own.
 pub async fn authenticate(
     db: &Db,
     email: &str,
     password: &str,
-    client_ip: &str,
+    network: &str,
 ) -> Result<CurrentUser, AuthError> {
     let email = email.trim().to_lowercase();
-    let since = now_ms() - THROTTLE_WINDOW_MS;
-    let (by_email, by_ip): (i64, i64) = sqlx::query_as(
+    let now = now_ms();
+    let attempt = new_id("try");
+    sqlx::query("insert into sign_in_failures (id, email, ip, created_at) values ($1, $2, $3, $4)")
+        .bind(&attempt)
+        .bind(&email)
+        .bind(network)
+        .bind(now)
+        .execute(db.pool())
+        .await
+        .map_err(internal)?;
+    let (pair, last, by_network, by_email): (i64, Option<i64>, i64, i64) = sqlx::query_as(
         "select
-           (select count(*) from sign_in_failures where email = $1 and created_at > $3),
-           (select count(*) from sign_in_failures where ip = $2 and created_at > $3)",
+           (select count(*) from sign_in_failures
+             where email = $1 and ip = $2 and created_at > $3 and id is distinct from $4),
+           (select max(created_at) from sign_in_failures
+             where email = $1 and ip = $2 and created_at > $3 and id is distinct from $4),
+           (select count(*) from sign_in_failures
+             where ip = $2 and created_at > $3 and id is distinct from $4),
+           (select count(*) from sign_in_failures
+             where email = $1 and created_at > $3 and id is distinct from $4)",
     )
     .bind(&email)
-    .bind(client_ip)
-    .bind(since)
+    .bind(network)
+    .bind(now - THROTTLE_WINDOW_MS)
+    .bind(&attempt)
     .fetch_one(db.pool())
     .await
     .map_err(internal)?;
-    if by_email >= MAX_FAILURES_PER_EMAIL || by_ip >= MAX_FAILURES_PER_IP {
+    let waiting = last.is_some_and(|last| now < last + backoff_ms(pair));
+    if waiting || by_network >= MAX_FAILURES_PER_NETWORK || by_email >= MAX_FAILURES_PER_EMAIL {
+        sqlx::query("delete from sign_in_failures where id = $1")
+            .bind(&attempt)
+            .execute(db.pool())
+            .await
+            .map_err(internal)?;
         return Err(AuthError::TooManyAttempts);
     }
 
@@ -185,8 +270,9 @@ pub async fn authenticate(
         .map(|row| row.get::<String, _>("password_hash"));
 
     if let (true, Some(row)) = (password::verify(password.to_string(), hash).await, row) {
-        sqlx::query("delete from sign_in_failures where email = $1")
+        sqlx::query("delete from sign_in_failures where email = $1 and ip = $2")
             .bind(&email)
+            .bind(network)
             .execute(db.pool())
             .await
             .map_err(internal)?;
@@ -197,14 +283,6 @@ pub async fn authenticate(
             account_name: row.get("account_name"),
         });
     }
-
-    sqlx::query("insert into sign_in_failures (email, ip, created_at) values ($1, $2, $3)")
-        .bind(&email)
-        .bind(client_ip)
-        .bind(now_ms())
-        .execute(db.pool())
-        .await
-        .map_err(internal)?;
     Err(AuthError::InvalidCredentials)
 }
 
@@ -213,8 +291,9 @@ pub async fn create_session(db: &Db, user: &CurrentUser) -> Result<String, sqlx:
     let token = random_token();
     let now = now_ms();
     sqlx::query(
-        "insert into sessions (token_hash, user_id, account_id, created_at, expires_at)
-         values ($1, $2, $3, $4, $5)",
+        "insert into sessions (token_hash, user_id, account_id, created_at, expires_at,
+             last_seen_at)
+         values ($1, $2, $3, $4, $5, $4)",
     )
     .bind(sha256_hex(&token))
     .bind(&user.user_id)
@@ -226,19 +305,32 @@ pub async fn create_session(db: &Db, user: &CurrentUser) -> Result<String, sqlx:
     Ok(token)
 }
 
-/// The user behind a session token, if the session exists and has not expired.
+/// The user behind a session token, if the session exists, has not expired and was used
+/// within [`SESSION_IDLE_MS`]; a session in use is marked seen (at most once a minute).
 pub async fn resolve_session(db: &Db, token: &str) -> Result<Option<CurrentUser>, sqlx::Error> {
+    let now = now_ms();
+    let token_hash = sha256_hex(token);
     let row = sqlx::query(
-        "select u.id, u.email, a.id as account_id, a.name as account_name
+        "select u.id, u.email, a.id as account_id, a.name as account_name, s.last_seen_at
          from sessions s
          join users u on u.id = s.user_id
          join accounts a on a.id = u.account_id
-         where s.token_hash = $1 and s.expires_at > $2",
+         where s.token_hash = $1 and s.expires_at > $2 and s.last_seen_at > $3",
     )
-    .bind(sha256_hex(token))
-    .bind(now_ms())
+    .bind(&token_hash)
+    .bind(now)
+    .bind(now - SESSION_IDLE_MS)
     .fetch_optional(db.pool())
     .await?;
+    if let Some(row) = &row
+        && row.get::<i64, _>("last_seen_at") < now - SEEN_EVERY_MS
+    {
+        sqlx::query("update sessions set last_seen_at = $1 where token_hash = $2")
+            .bind(now)
+            .bind(&token_hash)
+            .execute(db.pool())
+            .await?;
+    }
     Ok(row.map(|row| CurrentUser {
         user_id: row.get("id"),
         email: row.get("email"),
@@ -259,12 +351,17 @@ pub async fn end_session(db: &Db, token: &str) -> Result<(), sqlx::Error> {
 /// Removes expired sessions and old sign-in failures.
 pub async fn prune(db: &Db) -> Result<(), sqlx::Error> {
     let now = now_ms();
-    sqlx::query("delete from sessions where expires_at <= $1")
+    sqlx::query("delete from sessions where expires_at <= $1 or last_seen_at <= $2")
         .bind(now)
+        .bind(now - SESSION_IDLE_MS)
         .execute(db.pool())
         .await?;
     sqlx::query("delete from sign_in_failures where created_at <= $1")
         .bind(now - THROTTLE_WINDOW_MS)
+        .execute(db.pool())
+        .await?;
+    sqlx::query("delete from sign_up_attempts where created_at <= $1")
+        .bind(now - HOUR_MS)
         .execute(db.pool())
         .await?;
     Ok(())
@@ -299,6 +396,25 @@ pub async fn members(db: &Db, account_id: &str) -> Result<Vec<Member>, sqlx::Err
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clients_are_counted_by_address_or_ipv6_slash_64() {
+        let network = |ip: &str| client_network(ip.parse().unwrap());
+        assert_eq!(network("203.0.113.9"), "203.0.113.9");
+        assert_eq!(network("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(network("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(network("2001:db8:1:2:bbbb::9"), network("2001:db8:1:2::5"));
+    }
+
+    #[test]
+    fn failures_back_off_then_stay_at_the_window() {
+        assert_eq!(backoff_ms(4), 0);
+        assert_eq!(backoff_ms(5), 30_000);
+        assert_eq!(backoff_ms(6), 60_000);
+        assert_eq!(backoff_ms(9), 480_000);
+        assert_eq!(backoff_ms(10), THROTTLE_WINDOW_MS);
+        assert_eq!(backoff_ms(1_000), THROTTLE_WINDOW_MS);
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

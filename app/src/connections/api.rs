@@ -21,12 +21,6 @@ pub struct InboundAddress {
 pub mod ssr {
     use crate::crypto::SecretKey;
 
-    /// The key an SMS provider passes (`?key=` or `X-Sluice-Key`) when it calls a stream's
-    /// inbound address.
-    pub fn inbound_key(key: &SecretKey, stream_id: &str) -> String {
-        key.derive("inbound-sms", stream_id)
-    }
-
     /// The token Meta echoes when a stream's WhatsApp callback is registered.
     pub fn verify_token(key: &SecretKey, stream_id: &str) -> String {
         key.derive("whatsapp-verify", stream_id)
@@ -48,6 +42,11 @@ pub async fn save_connection(
     input: ConnectionInput,
 ) -> Result<Connection, AppError> {
     let (state, user) = context()?;
+    input
+        .settings
+        .check_egress(state.egress)
+        .await
+        .map_err(|field| stream_error(field.into()))?;
     super::store::save(
         &state.db,
         &state.secret_key,
@@ -98,12 +97,33 @@ pub async fn stream_inbound(id: String) -> Result<InboundAddress, AppError> {
             verify_token: ssr::verify_token(&state.secret_key, &id),
         }
     } else {
-        InboundAddress {
-            path: format!(
-                "/inbound/sms/{id}?key={}",
-                ssr::inbound_key(&state.secret_key, &id)
-            ),
-            verify_token: String::new(),
-        }
+        let key = crate::streams::store::inbound_key(&state.db, &state.secret_key, &id)
+            .await
+            .map_err(stream_error)?
+            .unwrap_or_default();
+        sms_address(&id, &key)
     })
+}
+
+/// Replaces an SMS stream's inbound key and answers its new address.
+#[server(prefix = "/api", endpoint = "streams/inbound/rotate", input = server_fn::codec::Json)]
+pub async fn rotate_inbound_key(id: String) -> Result<InboundAddress, AppError> {
+    let (state, user) = context()?;
+    let key = crate::streams::store::rotate_inbound_key(
+        &state.db,
+        &state.secret_key,
+        &user.account_id,
+        &id,
+    )
+    .await
+    .map_err(stream_error)?;
+    Ok(sms_address(&id, &key))
+}
+
+#[cfg(feature = "ssr")]
+fn sms_address(id: &str, key: &str) -> InboundAddress {
+    InboundAddress {
+        path: format!("/inbound/sms/{id}?key={key}"),
+        verify_token: String::new(),
+    }
 }

@@ -8,7 +8,10 @@ pub mod store;
 
 use serde::{Deserialize, Serialize};
 
-use crate::streams::{FieldError, settings::WebhookMethod};
+use crate::{
+    egress,
+    streams::{FieldError, settings::WebhookMethod},
+};
 
 /// How a send request's body is encoded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +91,27 @@ impl Default for InboundFields {
 pub enum ReportStatus {
     Delivered,
     Undelivered,
+}
+
+#[cfg(feature = "ssr")]
+impl ConnectionSettings {
+    /// Refuses a connection to an address this server does not call (checked again at every
+    /// send, with the message's own values filled in).
+    pub async fn check_egress(&self, egress: egress::Egress) -> Result<(), FieldError> {
+        let refused = match self {
+            Self::Http(http) => egress
+                .check_saved_url(&Fill::SAMPLE.apply(&http.url, form_escape))
+                .await
+                .map_err(|blocked| ("url", blocked)),
+            Self::Smpp(smpp) => egress
+                .check_saved(&smpp.host, smpp.port)
+                .await
+                .map_err(|blocked| ("host", blocked)),
+        };
+        refused.map_err(|(field, blocked)| {
+            FieldError::new(field, "address_not_allowed", format!("{blocked}."))
+        })
+    }
 }
 
 impl InboundFields {
@@ -255,15 +279,18 @@ impl HttpSettings {
             ));
         }
         let auth_header = self.auth_header.trim().to_string();
-        let header_ok = auth_header.len() <= 100
-            && auth_header
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
-        if !header_ok {
+        if !(auth_header.is_empty() || egress::is_header_name(&auth_header)) {
             return Err(FieldError::new(
                 "auth_header",
                 "invalid_header_name",
                 format!("`{auth_header}` is not a valid header name."),
+            ));
+        }
+        if egress::is_framing_header(&auth_header) {
+            return Err(FieldError::new(
+                "auth_header",
+                "reserved_header",
+                format!("{auth_header} frames the request and cannot carry the secret."),
             ));
         }
         let id_pointer = self.id_pointer.trim().to_string();

@@ -5,7 +5,7 @@ use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use super::{Connection, ConnectionInput, ConnectionSettings, Health, HttpSettings};
 use crate::{
-    crypto::SecretKey,
+    crypto::{Place, SecretKey},
     db::{Db, is_unique_violation, new_id, now_ms},
     streams::{FieldError, StreamKind, store::StreamError},
 };
@@ -58,7 +58,11 @@ pub async fn save(
 ) -> Result<Connection, StreamError> {
     let input = input.validate()?;
     let settings = serde_json::to_string(&input.settings).unwrap_or_default();
-    let sealed = input.secret.as_ref().map(|s| key.seal(s.as_bytes()));
+    let row_id = id.map_or_else(|| new_id("conn"), str::to_string);
+    let sealed = input
+        .secret
+        .as_ref()
+        .map(|s| key.seal(s.as_bytes(), secret_place(&row_id)));
     let now = now_ms();
     let mut writer = db.writer().await?;
     let mut tx = writer.begin().await?;
@@ -77,7 +81,7 @@ pub async fn save(
     }
     let written = match id {
         None => {
-            let id = new_id("conn");
+            let id = row_id;
             sqlx::query(
                 "insert into connections (id, account_id, name, kind, settings, secret_sealed,
                      is_default, created_at, updated_at)
@@ -239,6 +243,11 @@ pub struct Upstream {
     pub secret: Option<String>,
 }
 
+/// Where a connection's secret is sealed.
+fn secret_place(id: &str) -> Place<'_> {
+    Place::new("connections", "secret_sealed", id)
+}
+
 /// A connection by id, for the channel; `None` once deleted.
 pub async fn upstream(db: &Db, key: &SecretKey, id: &str) -> Result<Option<Upstream>, StreamError> {
     let row =
@@ -249,7 +258,7 @@ pub async fn upstream(db: &Db, key: &SecretKey, id: &str) -> Result<Option<Upstr
     let Some(row) = row else { return Ok(None) };
     let secret = row
         .get::<Option<String>, _>("secret_sealed")
-        .map(|sealed| key.open(&sealed))
+        .map(|sealed| key.open(&sealed, secret_place(id)))
         .transpose()?
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
     Ok(Some(Upstream {

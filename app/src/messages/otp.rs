@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::store::{NewMessage, Queued, Receipt, Route, queue_one, touch_stream};
 use crate::{
     crypto::{constant_time_eq, sha256_hex},
-    db::{Db, new_id, now_ms},
+    db::{Backend, Db, new_id, now_ms},
 };
 
 /// A code about to be sent.
@@ -28,52 +28,96 @@ fn code_hash(otp_id: &str, code: &str) -> String {
     sha256_hex(&format!("{otp_id}:{}", code.trim()))
 }
 
-/// How many codes the stream sent to `recipient` since `since`.
-pub async fn sent_since(
-    db: &Db,
-    stream_id: &str,
-    recipient: &str,
-    since: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "select count(*) from otp_codes where stream_id = $1 and recipient = $2 and created_at >= $3",
-    )
-    .bind(stream_id)
-    .bind(recipient)
-    .bind(since)
-    .fetch_one(db.pool())
-    .await
+/// A limit: at most `limit` codes within `window_ms`, to the recipients `scope` covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limit {
+    pub scope: Scope,
+    pub window_ms: i64,
+    pub limit: i64,
 }
 
-/// The oldest code sent to `recipient` since `since`: when the limit frees up again.
-pub async fn oldest_since(
-    db: &Db,
-    stream_id: &str,
-    recipient: &str,
-    since: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select min(created_at) from otp_codes
-         where stream_id = $1 and recipient = $2 and created_at >= $3",
-    )
-    .bind(stream_id)
-    .bind(recipient)
-    .bind(since)
-    .fetch_one(db.pool())
-    .await
+/// Which of the stream's codes a limit counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Those to the message's recipient.
+    Number,
+    /// Those to the recipient's number range: all but its last three digits.
+    Range,
+    /// All of them.
+    Stream,
 }
 
-/// Queues the message and records its code in one transaction. Answers `None`, queueing
-/// nothing, when the recipient opted out: a STOP that commits after the caller checked wins.
+/// The number range `recipient` is in: its E.164 form without the last three digits.
+pub fn number_range(recipient: &str) -> &str {
+    let keep = recipient.len().saturating_sub(3).max(1);
+    recipient.get(..keep).unwrap_or(recipient)
+}
+
+/// What issuing a code came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issued {
+    Sent(IssuedOtp),
+    /// The recipient opted out; nothing was queued.
+    OptedOut,
+    /// `sent` codes went out within a limit's window already; the next may go in `wait_ms`.
+    Limited {
+        scope: Scope,
+        sent: i64,
+        limit: i64,
+        wait_ms: i64,
+    },
+}
+
+/// Queues the message and records its code in one transaction, once every limit allows it.
+/// The limits are counted inside that transaction, which takes the stream's codes one at a
+/// time, so requests that race cannot send more codes than a limit allows. A STOP that
+/// commits after the caller checked wins.
 pub async fn issue(
     db: &Db,
     route: Route<'_>,
     message: &NewMessage,
     otp: &NewOtp,
-) -> Result<Option<IssuedOtp>, sqlx::Error> {
+    limits: &[Limit],
+) -> Result<Issued, sqlx::Error> {
     let now = now_ms();
     let mut writer = db.writer().await?;
     let mut tx = writer.begin().await?;
+    if db.backend() == Backend::Postgres {
+        // SQLite's one writer already takes issues one at a time.
+        sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("otp:{}", route.stream_id))
+            .execute(&mut *tx)
+            .await?;
+    }
+    for limit in limits {
+        let (condition, value) = match limit.scope {
+            Scope::Number => ("recipient = $3", message.recipient.clone()),
+            Scope::Range => (
+                "recipient like $3",
+                format!("{}%", number_range(&message.recipient)),
+            ),
+            Scope::Stream => ("$3 = $3", String::new()),
+        };
+        let row = sqlx::query(&format!(
+            "select count(*) as sent, min(created_at) as oldest from otp_codes
+             where stream_id = $1 and created_at >= $2 and {condition}"
+        ))
+        .bind(route.stream_id)
+        .bind(now - limit.window_ms)
+        .bind(value)
+        .fetch_one(&mut *tx)
+        .await?;
+        let sent: i64 = row.get("sent");
+        if sent >= limit.limit {
+            let oldest: Option<i64> = row.get("oldest");
+            return Ok(Issued::Limited {
+                scope: limit.scope.clone(),
+                sent,
+                limit: limit.limit,
+                wait_ms: oldest.unwrap_or(now) + limit.window_ms - now,
+            });
+        }
+    }
     let receipt = match queue_one(&mut tx, route, message, now).await? {
         Queued::New(receipt) => receipt,
         Queued::Replay(_) | Queued::Conflict => {
@@ -81,7 +125,7 @@ pub async fn issue(
                 "an OTP message is never a replay".into(),
             ));
         }
-        Queued::OptedOut => return Ok(None),
+        Queued::OptedOut => return Ok(Issued::OptedOut),
     };
     let otp_id = new_id("otp");
     let expires_at = now + otp.ttl_ms;
@@ -103,7 +147,7 @@ pub async fn issue(
     tx.commit().await?;
     touch_stream(&mut writer, route.stream_id, now).await?;
     drop(writer);
-    Ok(Some(IssuedOtp {
+    Ok(Issued::Sent(IssuedOtp {
         otp_id,
         expires_at,
         receipt,
@@ -139,6 +183,10 @@ impl Verification {
 }
 
 /// Checks `code`; a code verifies once. `None`: no unused code matches `otp`.
+///
+/// The attempt is counted before the code is compared, in one statement that only counts
+/// while the code is unused, unexpired and under its limit: however many checks race, at
+/// most `max_failures` of them ever compare a code.
 pub async fn verify(
     db: &Db,
     stream_id: &str,
@@ -149,8 +197,8 @@ pub async fn verify(
         OtpRef::Id(id) => ("id", id),
         OtpRef::Recipient(phone) => ("recipient", phone),
     };
-    let row = sqlx::query(&format!(
-        "select id, code_hash, failures, max_failures, expires_at from otp_codes
+    let id: Option<String> = sqlx::query_scalar(&format!(
+        "select id from otp_codes
          where stream_id = $1 and {column} = $2 and verified_at is null
          order by created_at desc limit 1"
     ))
@@ -158,23 +206,26 @@ pub async fn verify(
     .bind(value)
     .fetch_optional(db.pool())
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let id: String = row.get("id");
-    let failures: i64 = row.get("failures");
-    let max_failures: i64 = row.get("max_failures");
+    let Some(id) = id else { return Ok(None) };
     let now = now_ms();
-    if failures >= max_failures {
-        return Ok(Some((id, Verification::MaxAttemptsReached)));
-    }
-    if now >= row.get::<i64, _>("expires_at") {
-        return Ok(Some((id, Verification::Expired)));
-    }
-    let stored: String = row.get("code_hash");
-    let matches = constant_time_eq(stored.as_bytes(), code_hash(&id, code).as_bytes());
-    if matches {
-        // Single use: only the first of two racing checks marks it.
+    let counted = sqlx::query(
+        "update otp_codes set failures = failures + 1
+         where id = $1 and verified_at is null and failures < max_failures and expires_at > $2
+         returning code_hash, failures, max_failures",
+    )
+    .bind(&id)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(counted) = counted else {
+        return why_not_counted(db, id).await;
+    };
+    let stored: String = counted.get("code_hash");
+    if constant_time_eq(stored.as_bytes(), code_hash(&id, code).as_bytes()) {
+        // The right code is no failure; only the first of two racing checks marks it.
         let marked = sqlx::query(
-            "update otp_codes set verified_at = $1 where id = $2 and verified_at is null",
+            "update otp_codes set verified_at = $1, failures = failures - 1
+             where id = $2 and verified_at is null and expires_at > $1",
         )
         .bind(now)
         .bind(&id)
@@ -183,13 +234,9 @@ pub async fn verify(
         if marked.rows_affected() == 1 {
             return Ok(Some((id, Verification::Verified)));
         }
-        return Ok(None);
+        return why_not_counted(db, id).await;
     }
-    sqlx::query("update otp_codes set failures = failures + 1 where id = $1")
-        .bind(&id)
-        .execute(db.pool())
-        .await?;
-    let attempts_left = max_failures - failures - 1;
+    let attempts_left = counted.get::<i64, _>("max_failures") - counted.get::<i64, _>("failures");
     Ok(Some((
         id,
         if attempts_left <= 0 {
@@ -198,4 +245,27 @@ pub async fn verify(
             Verification::Invalid { attempts_left }
         },
     )))
+}
+
+/// Why a check of code `id` was not counted: used, out of attempts, or expired.
+async fn why_not_counted(
+    db: &Db,
+    id: String,
+) -> Result<Option<(String, Verification)>, sqlx::Error> {
+    let row = sqlx::query(
+        "select failures, max_failures, expires_at, verified_at from otp_codes where id = $1",
+    )
+    .bind(&id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    if row.get::<Option<i64>, _>("verified_at").is_some() {
+        return Ok(None);
+    }
+    let verification = if row.get::<i64, _>("failures") >= row.get::<i64, _>("max_failures") {
+        Verification::MaxAttemptsReached
+    } else {
+        Verification::Expired
+    };
+    Ok(Some((id, verification)))
 }

@@ -79,6 +79,34 @@ pub fn parse_tag(text: &str) -> Result<String, FieldError> {
     }
 }
 
+/// A destination country, by its E.164 calling code (`+44`, `+1`, or a finer prefix such as
+/// `+1876`): a `+` and 1 to 6 digits; the `+` may be left out.
+pub fn parse_country(text: &str) -> Result<String, FieldError> {
+    let text = text.trim();
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if (1..=6).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0')
+    {
+        Ok(format!("+{digits}"))
+    } else {
+        Err(FieldError::new(
+            "allowed_countries",
+            "invalid_country",
+            format!("`{text}` is not a calling code: write + and its digits, such as +44 or +1."),
+        ))
+    }
+}
+
+/// Whether `recipient` (E.164) is in one of `countries` (calling-code prefixes); an empty list
+/// allows every country.
+pub fn in_countries(countries: &[String], recipient: &str) -> bool {
+    countries.is_empty()
+        || countries
+            .iter()
+            .any(|prefix| recipient.starts_with(prefix.as_str()))
+}
+
 /// An IP ACL entry: one address or a network, normalised (`10.1.2.3/8` → `10.0.0.0/8`,
 /// a bare address → `/32` or `/128`).
 pub fn parse_cidr(text: &str) -> Result<IpNet, FieldError> {
@@ -91,11 +119,19 @@ pub fn parse_cidr(text: &str) -> Result<IpNet, FieldError> {
         )
     };
     if let Ok(ip) = text.parse::<IpAddr>() {
-        return Ok(IpNet::from(ip));
+        return Ok(IpNet::from(crate::egress::canonical(ip)));
     }
-    text.parse::<IpNet>()
-        .map(|net| net.trunc())
-        .map_err(|_| invalid())
+    let net = text.parse::<IpNet>().map_err(|_| invalid())?.trunc();
+    // An IPv4-mapped range is the IPv4 range it maps: clients are compared as IPv4.
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.network().to_ipv4_mapped() {
+            Some(v4) => Ok(IpNet::new(IpAddr::V4(v4), v6.prefix_len() - 96)
+                .map_err(|_| invalid())?
+                .trunc()),
+            None => Ok(net),
+        },
+        net => Ok(net),
+    }
 }
 
 /// A sender ID: alphanumeric of 1 to 11 characters (with at least one letter), or a number of
@@ -158,6 +194,14 @@ mod tests {
         );
         assert_eq!(parse_cidr("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
         assert_eq!(
+            parse_cidr("::ffff:203.0.113.7").unwrap().to_string(),
+            "203.0.113.7/32"
+        );
+        assert_eq!(
+            parse_cidr("::ffff:10.1.0.0/112").unwrap().to_string(),
+            "10.1.0.0/16"
+        );
+        assert_eq!(
             parse_cidr("2001:db8::1").unwrap().to_string(),
             "2001:db8::1/128"
         );
@@ -193,6 +237,25 @@ mod tests {
         ] {
             assert!(SenderId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn countries_are_calling_codes() {
+        assert_eq!(parse_country(" +44 ").unwrap(), "+44");
+        assert_eq!(parse_country("1").unwrap(), "+1");
+        assert_eq!(parse_country("+1876").unwrap(), "+1876");
+        for bad in ["", "+", "UK", "+44a", "+0", "+1234567"] {
+            assert_eq!(
+                parse_country(bad).unwrap_err().code,
+                "invalid_country",
+                "{bad}"
+            );
+        }
+        let uk_us = ["+44".to_string(), "+1".to_string()];
+        assert!(in_countries(&uk_us, "+447700900123"));
+        assert!(in_countries(&uk_us, "+12025550123"));
+        assert!(!in_countries(&uk_us, "+33612345678"));
+        assert!(in_countries(&[], "+33612345678"));
     }
 
     #[test]

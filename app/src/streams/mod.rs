@@ -14,7 +14,10 @@ pub mod store;
 use serde::{Deserialize, Serialize};
 
 pub use self::{
-    fields::{FieldError, SenderId, StreamName, parse_cidr, parse_description, parse_tag},
+    fields::{
+        FieldError, SenderId, StreamName, in_countries, parse_cidr, parse_country,
+        parse_description, parse_tag,
+    },
     kind::{StreamKind, StreamStatus},
     requests::{RequestPreview, request_previews},
 };
@@ -39,6 +42,9 @@ pub struct Stream {
     /// The upstream connection its SMS go through; `None`: the account's default.
     #[serde(default)]
     pub connection_id: Option<String>,
+    /// The calling codes it sends to (`+44`); empty: every country.
+    #[serde(default)]
+    pub allowed_countries: Vec<String>,
     pub wizard_step: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -58,7 +64,13 @@ pub struct StreamInput {
     /// Messages per second, 1 to [`MAX_RATE`]; `None` is no limit.
     #[serde(default)]
     pub max_rate: Option<u32>,
+    /// The calling codes it may send to (`+44`); empty: every country.
+    #[serde(default)]
+    pub allowed_countries: Vec<String>,
 }
+
+/// The most destination countries a stream lists.
+pub const MAX_COUNTRIES: usize = 50;
 
 /// The highest throughput limit a stream may set, in messages per second.
 pub const MAX_RATE: u32 = 10_000;

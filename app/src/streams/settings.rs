@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FieldError, SenderId};
+use crate::egress;
 
 /// Where an OTP message's code comes from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,8 +52,23 @@ pub struct OtpSettings {
     pub max_failures: u32,
     pub per_phone_hour: u32,
     pub per_phone_day: u32,
+    /// Codes the stream sends in an hour, to every number together.
+    #[serde(default = "default_per_stream_hour")]
+    pub per_stream_hour: u32,
+    /// Codes to one number range (all but a number's last three digits) in ten minutes;
+    /// more pause that range, as SMS pumping goes through a range's numbers.
+    #[serde(default = "default_per_range_burst")]
+    pub per_range_burst: u32,
     /// The message text; `[code]` marks where the code goes.
     pub template: String,
+}
+
+fn default_per_stream_hour() -> u32 {
+    OtpSettings::default().per_stream_hour
+}
+
+fn default_per_range_burst() -> u32 {
+    OtpSettings::default().per_range_burst
 }
 
 impl Default for OtpSettings {
@@ -64,6 +80,8 @@ impl Default for OtpSettings {
             max_failures: 5,
             per_phone_hour: 5,
             per_phone_day: 20,
+            per_stream_hour: 1_000,
+            per_range_burst: 10,
             template: "Your verification code is [code]".into(),
         }
     }
@@ -113,6 +131,20 @@ impl OtpSettings {
                 "Codes per day cannot be fewer than codes per hour.",
             ));
         }
+        within(
+            "per_stream_hour",
+            self.per_stream_hour,
+            1,
+            1_000_000,
+            "Codes per hour for the whole stream",
+        )?;
+        within(
+            "per_range_burst",
+            self.per_range_burst,
+            1,
+            10_000,
+            "Codes to one number range per 10 minutes",
+        )?;
         self.template = self.template.trim().to_string();
         if self.source != OtpCodeSource::CustomerText {
             if !self.template.contains("[code]") {
@@ -308,17 +340,8 @@ impl Default for WebhookInput {
     }
 }
 
-/// Headers Sluice sets itself: the signature, the body's framing and the peer's address.
-const RESERVED_HEADERS: [&str; 8] = [
-    "host",
-    "content-length",
-    "content-type",
-    "transfer-encoding",
-    "connection",
-    "webhook-id",
-    "webhook-timestamp",
-    "webhook-signature",
-];
+/// The most custom headers a webhook sends.
+const MAX_HEADERS: usize = 20;
 
 impl WebhookInput {
     pub fn validate(self) -> Result<Self, FieldError> {
@@ -344,6 +367,13 @@ impl WebhookInput {
                 "Use at most 2,000 characters and put credentials in a header, not the URL.",
             ));
         }
+        if self.headers.len() > MAX_HEADERS {
+            return Err(FieldError::new(
+                "headers",
+                "too_many_headers",
+                format!("Use at most {MAX_HEADERS} custom headers."),
+            ));
+        }
         let mut headers: Vec<WebhookHeader> = Vec::new();
         for header in self.headers {
             let name = header.name.trim().to_string();
@@ -351,19 +381,16 @@ impl WebhookInput {
             if name.is_empty() && value.is_empty() {
                 continue;
             }
-            let name_ok = (1..=100).contains(&name.len())
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
-            if !name_ok {
+            if !egress::is_header_name(&name) {
                 return Err(FieldError::new(
                     "headers",
                     "invalid_header_name",
                     format!("`{name}` is not a valid header name."),
                 ));
             }
-            let lower = name.to_ascii_lowercase();
-            if RESERVED_HEADERS.contains(&lower.as_str()) {
+            // The signature's headers are Sluice's own, as is the request's framing.
+            if egress::is_framing_header(&name) || name.to_ascii_lowercase().starts_with("webhook-")
+            {
                 return Err(FieldError::new(
                     "headers",
                     "reserved_header",
@@ -385,13 +412,6 @@ impl WebhookInput {
                 ));
             }
             headers.push(WebhookHeader { name, value });
-        }
-        if headers.len() > 20 {
-            return Err(FieldError::new(
-                "headers",
-                "too_many_headers",
-                "Use at most 20 custom headers.",
-            ));
         }
         Ok(Self {
             method: self.method,
@@ -461,6 +481,9 @@ pub fn parse_meta_id(field: &'static str, what: &str, text: &str) -> Result<Stri
     }
 }
 
+/// The most phone numbers one WhatsApp stream sends from.
+const MAX_PHONE_NUMBER_IDS: usize = 20;
+
 impl WhatsAppInput {
     pub fn validate(self) -> Result<Self, FieldError> {
         let business_account_id = parse_meta_id(
@@ -468,6 +491,13 @@ impl WhatsAppInput {
             "Business Account ID",
             &self.business_account_id,
         )?;
+        if self.phone_number_ids.len() > MAX_PHONE_NUMBER_IDS {
+            return Err(FieldError::new(
+                "phone_number_ids",
+                "too_many_phone_number_ids",
+                format!("List at most {MAX_PHONE_NUMBER_IDS} phone-number IDs."),
+            ));
+        }
         let mut phone_number_ids: Vec<String> = Vec::new();
         for id in self
             .phone_number_ids

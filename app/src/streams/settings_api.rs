@@ -69,6 +69,13 @@ pub async fn get_webhook(id: String) -> Result<Option<Webhook>, AppError> {
 #[server(prefix = "/api", endpoint = "streams/webhook/save", input = server_fn::codec::Json)]
 pub async fn save_webhook(id: String, input: WebhookInput) -> Result<Webhook, AppError> {
     let (state, user) = context()?;
+    if let Err(blocked) = state.egress.check_saved_url(input.url.trim()).await {
+        return Err(AppError {
+            code: "address_not_allowed".into(),
+            message: format!("{blocked}."),
+            field: Some("url".into()),
+        });
+    }
     store::save_webhook(&state.db, &state.secret_key, &user.account_id, &id, input)
         .await
         .map_err(stream_error)

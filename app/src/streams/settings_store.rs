@@ -12,7 +12,7 @@ use super::{
     store::StreamError,
 };
 use crate::{
-    crypto::{SecretKey, webhook_secret},
+    crypto::{Place, SecretKey, webhook_secret},
     db::{Db, is_unique_violation, new_id, now_ms},
 };
 
@@ -78,7 +78,7 @@ pub async fn otp_settings(
     owned(db, account_id, stream_id, Some(Setting::Otp)).await?;
     let row = sqlx::query(
         "select code_source, code_length, ttl_seconds, max_failures, per_phone_hour,
-             per_phone_day, template
+             per_phone_day, per_stream_hour, per_range_burst, template
          from otp_settings where stream_id = $1",
     )
     .bind(stream_id)
@@ -95,6 +95,8 @@ pub async fn otp_settings(
         max_failures: number("max_failures"),
         per_phone_hour: number("per_phone_hour"),
         per_phone_day: number("per_phone_day"),
+        per_stream_hour: number("per_stream_hour"),
+        per_range_burst: number("per_range_burst"),
         template: row.get("template"),
     })
 }
@@ -109,13 +111,15 @@ pub async fn save_otp_settings(
     let settings = settings.validate()?;
     sqlx::query(
         "insert into otp_settings (stream_id, code_source, code_length, ttl_seconds,
-             max_failures, per_phone_hour, per_phone_day, template, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             max_failures, per_phone_hour, per_phone_day, template, updated_at,
+             per_stream_hour, per_range_burst)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          on conflict (stream_id) do update set code_source = excluded.code_source,
              code_length = excluded.code_length, ttl_seconds = excluded.ttl_seconds,
              max_failures = excluded.max_failures, per_phone_hour = excluded.per_phone_hour,
              per_phone_day = excluded.per_phone_day, template = excluded.template,
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, per_stream_hour = excluded.per_stream_hour,
+             per_range_burst = excluded.per_range_burst",
     )
     .bind(stream_id)
     .bind(settings.source.as_str())
@@ -126,6 +130,8 @@ pub async fn save_otp_settings(
     .bind(i64::from(settings.per_phone_day))
     .bind(&settings.template)
     .bind(now_ms())
+    .bind(i64::from(settings.per_stream_hour))
+    .bind(i64::from(settings.per_range_burst))
     .execute(db.pool())
     .await?;
     Ok(settings)
@@ -298,7 +304,7 @@ pub async fn save_webhook(
     .bind(&input.url)
     .bind(serde_json::to_string(&input.headers).unwrap_or_else(|_| "[]".into()))
     .bind(i64::from(input.enabled))
-    .bind(key.seal(webhook_secret().as_bytes()))
+    .bind(key.seal(webhook_secret().as_bytes(), webhook_secret_place(stream_id)))
     .bind(now)
     .execute(db.pool())
     .await?;
@@ -318,6 +324,11 @@ pub async fn delete_webhook(db: &Db, account_id: &str, stream_id: &str) -> Resul
     Ok(())
 }
 
+/// Where a stream's webhook signing secret is sealed.
+pub fn webhook_secret_place(stream_id: &str) -> Place<'_> {
+    Place::new("webhooks", "secret_sealed", stream_id)
+}
+
 /// The webhook's signing secret, decrypted; `rotate` replaces it first.
 pub async fn webhook_signing_secret(
     db: &Db,
@@ -329,7 +340,7 @@ pub async fn webhook_signing_secret(
     owned(db, account_id, stream_id, Some(Setting::Webhook)).await?;
     if rotate {
         sqlx::query("update webhooks set secret_sealed = $1, updated_at = $2 where stream_id = $3")
-            .bind(key.seal(webhook_secret().as_bytes()))
+            .bind(key.seal(webhook_secret().as_bytes(), webhook_secret_place(stream_id)))
             .bind(now_ms())
             .bind(stream_id)
             .execute(db.pool())
@@ -340,7 +351,10 @@ pub async fn webhook_signing_secret(
             .bind(stream_id)
             .fetch_optional(db.pool())
             .await?;
-    let secret = key.open(&sealed.ok_or(StreamError::NotFound)?)?;
+    let secret = key.open(
+        &sealed.ok_or(StreamError::NotFound)?,
+        webhook_secret_place(stream_id),
+    )?;
     Ok(String::from_utf8_lossy(&secret).into_owned())
 }
 
@@ -402,7 +416,14 @@ pub async fn save_whatsapp_settings(
 ) -> Result<WhatsAppSettings, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::WhatsApp)).await?;
     let input = input.validate()?;
-    let seal = |secret: &Option<String>| secret.as_ref().map(|s| key.seal(s.as_bytes()));
+    let seal = |secret: &Option<String>, column| {
+        secret.as_ref().map(|s| {
+            key.seal(
+                s.as_bytes(),
+                Place::new("whatsapp_settings", column, stream_id),
+            )
+        })
+    };
     sqlx::query(
         "insert into whatsapp_settings (stream_id, business_account_id, phone_number_ids,
              access_token_sealed, app_secret_sealed, updated_at)
@@ -419,8 +440,8 @@ pub async fn save_whatsapp_settings(
     .bind(stream_id)
     .bind(&input.business_account_id)
     .bind(input.phone_number_ids.join(","))
-    .bind(seal(&input.access_token))
-    .bind(seal(&input.app_secret))
+    .bind(seal(&input.access_token, "access_token_sealed"))
+    .bind(seal(&input.app_secret, "app_secret_sealed"))
     .bind(now_ms())
     .execute(db.pool())
     .await?;
@@ -444,9 +465,10 @@ pub async fn whatsapp_secrets(
     let Some(row) = row else {
         return Ok((None, None));
     };
-    let open = |column: &str| -> Result<Option<String>, StreamError> {
+    let open = |column: &'static str| -> Result<Option<String>, StreamError> {
+        let place = Place::new("whatsapp_settings", column, stream_id);
         row.get::<Option<String>, _>(column)
-            .map(|sealed| Ok(String::from_utf8_lossy(&key.open(&sealed)?).into_owned()))
+            .map(|sealed| Ok(String::from_utf8_lossy(&key.open(&sealed, place)?).into_owned()))
             .transpose()
     };
     Ok((open("access_token_sealed")?, open("app_secret_sealed")?))
@@ -555,6 +577,9 @@ pub async fn test_recipients(
     .await?)
 }
 
+/// The most test recipients a restricted stream sends to.
+const MAX_TEST_RECIPIENTS: i64 = 100;
+
 pub async fn add_test_recipient(
     db: &Db,
     account_id: &str,
@@ -563,6 +588,19 @@ pub async fn add_test_recipient(
 ) -> Result<String, StreamError> {
     owned(db, account_id, stream_id, None).await?;
     let phone = parse_phone("phone", phone)?;
+    let listed: i64 =
+        sqlx::query_scalar("select count(*) from test_recipients where stream_id = $1")
+            .bind(stream_id)
+            .fetch_one(db.pool())
+            .await?;
+    if listed >= MAX_TEST_RECIPIENTS {
+        return Err(FieldError::new(
+            "phone",
+            "too_many_recipients",
+            format!("A stream has at most {MAX_TEST_RECIPIENTS} test recipients."),
+        )
+        .into());
+    }
     let inserted = sqlx::query(
         "insert into test_recipients (stream_id, phone, created_at) values ($1, $2, $3)",
     )

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use super::{
-    FieldError, MAX_RATE, SenderId, Stream, StreamFilter, StreamInput, StreamKind, StreamName,
-    StreamPage, StreamStatus, parse_cidr, parse_description, parse_tag,
+    FieldError, MAX_COUNTRIES, MAX_RATE, SenderId, Stream, StreamFilter, StreamInput, StreamKind,
+    StreamName, StreamPage, StreamStatus, parse_cidr, parse_country, parse_description, parse_tag,
 };
 use crate::{
-    crypto::{SecretKey, random_token, sha256_hex},
+    crypto::{Place, SecretKey, random_token, sha256_hex},
     db::{Db, is_unique_violation, new_id, now_ms, placeholders},
 };
 
@@ -39,13 +39,35 @@ struct ValidInput {
     tags: Vec<String>,
     default_sender: Option<SenderId>,
     max_rate: Option<i64>,
+    /// Comma-separated calling codes, as stored.
+    allowed_countries: String,
 }
+
+/// The most IP ACL entries and tags a stream may have.
+const MAX_ALLOWED_IPS: usize = 100;
+const MAX_TAGS: usize = 20;
 
 impl ValidInput {
     /// Checks fields in the order the form shows them, so the first error is the topmost.
     fn parse(input: &StreamInput) -> Result<Self, FieldError> {
         let name = StreamName::parse(&input.name)?;
         let description = parse_description(&input.description)?;
+        if input.allowed_ips.len() > MAX_ALLOWED_IPS {
+            return Err(FieldError::new(
+                "allowed_ips",
+                "too_many_ips",
+                format!(
+                    "List at most {MAX_ALLOWED_IPS} addresses or ranges; use ranges to cover more."
+                ),
+            ));
+        }
+        if input.tags.len() > MAX_TAGS {
+            return Err(FieldError::new(
+                "tags",
+                "too_many_tags",
+                format!("Use at most {MAX_TAGS} tags."),
+            ));
+        }
         let mut allowed_ips = Vec::new();
         for entry in input.allowed_ips.iter().filter(|e| !e.trim().is_empty()) {
             let net = parse_cidr(entry)?.to_string();
@@ -58,6 +80,24 @@ impl ValidInput {
             let tag = parse_tag(tag)?;
             if !tags.contains(&tag) {
                 tags.push(tag);
+            }
+        }
+        if input.allowed_countries.len() > MAX_COUNTRIES {
+            return Err(FieldError::new(
+                "allowed_countries",
+                "too_many_countries",
+                format!("List at most {MAX_COUNTRIES} countries, or none for every country."),
+            ));
+        }
+        let mut allowed_countries: Vec<String> = Vec::new();
+        for country in input
+            .allowed_countries
+            .iter()
+            .filter(|c| !c.trim().is_empty())
+        {
+            let country = parse_country(country)?;
+            if !allowed_countries.contains(&country) {
+                allowed_countries.push(country);
             }
         }
         if input.ip_acl_enabled && allowed_ips.is_empty() {
@@ -93,6 +133,7 @@ impl ValidInput {
                     });
                 }
             },
+            allowed_countries: allowed_countries.join(","),
         })
     }
 }
@@ -125,8 +166,9 @@ pub async fn create(
     sqlx::query(
         "insert into streams (id, account_id, name, description, kind, status, wizard_step,
              restricted, demo, ip_acl_enabled, default_sender_id, token_sealed, token_hash,
-             created_at, updated_at, max_rate)
-         values ($1, $2, $3, $4, $5, $6, 'details', 0, $7, $8, $9, $10, $11, $12, $12, $13)",
+             created_at, updated_at, max_rate, inbound_key_sealed, allowed_countries)
+         values ($1, $2, $3, $4, $5, $6, 'details', 0, $7, $8, $9, $10, $11, $12, $12, $13, $14,
+             $15)",
     )
     .bind(&id)
     .bind(account_id)
@@ -137,10 +179,12 @@ pub async fn create(
     .bind(flag(valid.demo))
     .bind(flag(valid.ip_acl_enabled))
     .bind(sender_id)
-    .bind(key.seal(token.as_bytes()))
+    .bind(key.seal(token.as_bytes(), token_place(&id)))
     .bind(sha256_hex(&token))
     .bind(now)
     .bind(valid.max_rate)
+    .bind(key.seal(random_token().as_bytes(), inbound_key_place(&id)))
+    .bind(&valid.allowed_countries)
     .execute(&mut *tx)
     .await?;
     write_tags_and_ips(&mut tx, account_id, &id, &valid).await?;
@@ -216,7 +260,7 @@ pub async fn update(
     };
     let updated = sqlx::query(
         "update streams set name = $1, description = $2, demo = $3, ip_acl_enabled = $4,
-             default_sender_id = $5, updated_at = $6, max_rate = $9
+             default_sender_id = $5, updated_at = $6, max_rate = $9, allowed_countries = $10
          where id = $7 and account_id = $8",
     )
     .bind(valid.name.as_str())
@@ -228,6 +272,7 @@ pub async fn update(
     .bind(id)
     .bind(account_id)
     .bind(valid.max_rate)
+    .bind(&valid.allowed_countries)
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
@@ -320,7 +365,7 @@ fn stream_columns() -> String {
     format!(
         "s.id, s.name, s.description, s.kind, {EFFECTIVE_STATUS} as status, s.wizard_step,
          s.restricted, s.demo, s.ip_acl_enabled, d.value as default_sender, s.max_rate,
-         s.connection_id, s.created_at, s.updated_at, s.last_activity_at"
+         s.connection_id, s.allowed_countries, s.created_at, s.updated_at, s.last_activity_at"
     )
 }
 
@@ -420,6 +465,12 @@ fn stream_from_row(row: &AnyRow) -> Stream {
             .get::<Option<i64>, _>("max_rate")
             .and_then(|rate| u32::try_from(rate).ok()),
         connection_id: row.get("connection_id"),
+        allowed_countries: row
+            .get::<String, _>("allowed_countries")
+            .split(',')
+            .filter(|country| !country.is_empty())
+            .map(str::to_string)
+            .collect(),
         wizard_step: row.get("wizard_step"),
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
@@ -477,8 +528,13 @@ pub async fn reveal_token(
             .fetch_optional(db.pool())
             .await?;
     let sealed = sealed.ok_or(StreamError::NotFound)?;
-    let token = key.open(&sealed)?;
+    let token = key.open(&sealed, token_place(id))?;
     Ok(String::from_utf8_lossy(&token).into_owned())
+}
+
+/// Where a stream's token is sealed.
+fn token_place(id: &str) -> Place<'_> {
+    Place::new("streams", "token_sealed", id)
 }
 
 /// Replaces the stream's token; the old one stops working at once.
@@ -493,7 +549,7 @@ pub async fn reset_token(
         "update streams set token_sealed = $1, token_hash = $2, updated_at = $3
          where account_id = $4 and id = $5",
     )
-    .bind(key.seal(token.as_bytes()))
+    .bind(key.seal(token.as_bytes(), token_place(id)))
     .bind(sha256_hex(&token))
     .bind(now_ms())
     .bind(account_id)
@@ -505,6 +561,72 @@ pub async fn reset_token(
     }
     db.tokens().clear();
     Ok(token)
+}
+
+/// Where a stream's inbound key is sealed.
+fn inbound_key_place(id: &str) -> Place<'_> {
+    Place::new("streams", "inbound_key_sealed", id)
+}
+
+/// The key an SMS provider passes (`?key=` or `X-Sluice-Key`) when it calls the stream's
+/// inbound address; `None` for no such stream.
+pub async fn inbound_key(
+    db: &Db,
+    key: &SecretKey,
+    id: &str,
+) -> Result<Option<String>, StreamError> {
+    let sealed: Option<Option<String>> =
+        sqlx::query_scalar("select inbound_key_sealed from streams where id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    let Some(Some(sealed)) = sealed else {
+        return Ok(None);
+    };
+    let opened = key.open(&sealed, inbound_key_place(id))?;
+    Ok(Some(String::from_utf8_lossy(&opened).into_owned()))
+}
+
+/// Gives the stream a new random inbound key; calls with the old one are refused at once.
+pub async fn rotate_inbound_key(
+    db: &Db,
+    key: &SecretKey,
+    account_id: &str,
+    id: &str,
+) -> Result<String, StreamError> {
+    let fresh = random_token();
+    let updated = sqlx::query(
+        "update streams set inbound_key_sealed = $1, updated_at = $2
+         where account_id = $3 and id = $4",
+    )
+    .bind(key.seal(fresh.as_bytes(), inbound_key_place(id)))
+    .bind(now_ms())
+    .bind(account_id)
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StreamError::NotFound);
+    }
+    Ok(fresh)
+}
+
+/// Gives streams from before inbound keys were stored the key their providers were given
+/// (derived from the server's key); answers how many.
+pub async fn keep_derived_inbound_keys(db: &Db, key: &SecretKey) -> Result<u64, sqlx::Error> {
+    let ids: Vec<String> =
+        sqlx::query_scalar("select id from streams where inbound_key_sealed is null")
+            .fetch_all(db.pool())
+            .await?;
+    for id in &ids {
+        let derived = key.derive("inbound-sms", id);
+        sqlx::query("update streams set inbound_key_sealed = $1 where id = $2 and inbound_key_sealed is null")
+            .bind(key.seal(derived.as_bytes(), inbound_key_place(id)))
+            .bind(id)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(ids.len() as u64)
 }
 
 /// Streams the API recently found by token, so that a busy client's requests skip the

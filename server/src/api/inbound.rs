@@ -130,13 +130,16 @@ pub async fn sms(
     let body = body.unwrap_or_default();
     let fields = fields(query.as_deref(), &headers, &body);
     let (account_id, stream) = stream(&state, &stream_id).await?;
-    let expected = keys::inbound_key(&state.secret_key, &stream.id);
+    let expected = app::streams::store::inbound_key(&state.db, &state.secret_key, &stream.id)
+        .await
+        .map_err(storage)?
+        .unwrap_or_default();
     let given = fields
         .get("key")
         .map(String::as_str)
         .or_else(|| headers.get("x-sluice-key").and_then(|v| v.to_str().ok()))
         .unwrap_or_default();
-    if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+    if expected.is_empty() || !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
         return Err(bad_key());
     }
     if stream.kind == StreamKind::Whatsapp {

@@ -6,6 +6,7 @@ mod error;
 mod inbound;
 mod openapi;
 mod otp;
+mod rate;
 mod send;
 mod status;
 mod whatsapp;
@@ -19,13 +20,13 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-pub use self::{error::ApiError, openapi::ApiDoc};
+pub use self::{error::ApiError, openapi::ApiDoc, rate::ApiLimiter};
 use app::state::AppState;
 
 /// The largest request body: a full batch of long messages fits.
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
+pub fn router(limiter: ApiLimiter) -> Router<AppState> {
     let routes: [(&str, MethodRouter<AppState>); 10] = [
         ("/simple_send", post(send::simple_send)),
         ("/event_send", post(send::event_send)),
@@ -56,6 +57,8 @@ pub fn router() -> Router<AppState> {
     router
         .route("/api/openapi.json", axum::routing::get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(rate::limit))
+        .layer(axum::Extension(limiter))
 }
 
 /// Reads a JSON body into `T`, answering 413 when too large and 422 when it is not the shape.

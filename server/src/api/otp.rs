@@ -13,16 +13,13 @@ use super::{
     caller::{Caller, authenticate},
     error::{ApiError, storage},
     parse_body,
-    send::{
-        Draft, allowed_recipients, check, ensure_subscribed, opted_out, receipt_json, wrong_type,
-    },
+    send::{Draft, audience, check, ensure_subscribed, opted_out, receipt_json, wrong_type},
 };
 use crate::{delivery::Delivery, http::ClientInfo};
 use app::{
     crypto::random_digits,
-    db::now_ms,
     messages::{
-        otp::{self, NewOtp, OtpRef},
+        otp::{self, Issued, Limit, NewOtp, OtpRef, Scope},
         store::Route,
     },
     state::AppState,
@@ -34,7 +31,8 @@ use app::{
     time::rfc3339,
 };
 
-const HOUR_MS: i64 = 3_600_000;
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct OtpAuth {
@@ -111,39 +109,6 @@ fn code_and_text(settings: &OtpSettings, request: &OtpAuth) -> Result<(String, S
     }
 }
 
-/// Refuses a code when the number reached the stream's hourly or daily limit.
-async fn within_limits(
-    state: &AppState,
-    stream_id: &str,
-    recipient: &str,
-    settings: &OtpSettings,
-) -> Result<(), ApiError> {
-    let now = now_ms();
-    for (window, limit) in [
-        (HOUR_MS, settings.per_phone_hour),
-        (24 * HOUR_MS, settings.per_phone_day),
-    ] {
-        let since = now - window;
-        let sent = otp::sent_since(&state.db, stream_id, recipient, since)
-            .await
-            .map_err(storage)?;
-        if sent >= i64::from(limit) {
-            let oldest = otp::oldest_since(&state.db, stream_id, recipient, since)
-                .await
-                .map_err(storage)?
-                .unwrap_or(now);
-            let wait = (oldest + window - now).max(1000) / 1000;
-            return Err(ApiError::rate_limited(
-                format!(
-                    "{recipient} already received {sent} codes in this window; the limit is {limit}."
-                ),
-                u64::try_from(wait).unwrap_or(1),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Sends a one-time password (OTP streams), within the stream's per-phone limits.
 #[utoipa::path(post, path = "/otp/auth", tag = "otp", request_body = OtpAuth,
     security(("token" = [])),
@@ -166,20 +131,15 @@ pub async fn auth(
         .await
         .map_err(storage)?;
     let (code, text) = code_and_text(&settings, &request)?;
-    let allowed = allowed_recipients(&state, &caller).await?;
+    let audience = audience(&state, &caller).await?;
     let draft = Draft {
         internal_id: None,
         sender: request.sender,
         recipient: request.recipient_phone,
         content: Ok(text),
     };
-    let message = check(
-        draft,
-        caller.stream.default_sender.as_deref(),
-        allowed.as_ref(),
-    )?;
+    let message = check(draft, caller.stream.default_sender.as_deref(), &audience)?;
     ensure_subscribed(&state, &caller.stream.id, &message.recipient).await?;
-    within_limits(&state, &caller.stream.id, &message.recipient, &settings).await?;
     let channel = delivery
         .channel_for(&state.db, &caller.account_id, &caller.stream)
         .await
@@ -196,11 +156,62 @@ pub async fn auth(
         max_failures: i64::from(settings.max_failures),
         ttl_ms: i64::from(settings.ttl_seconds) * 1000,
     };
+    let limit = |scope, window_ms, limit: u32| Limit {
+        scope,
+        window_ms,
+        limit: i64::from(limit),
+    };
+    let limits = [
+        limit(Scope::Number, HOUR_MS, settings.per_phone_hour),
+        limit(Scope::Number, 24 * HOUR_MS, settings.per_phone_day),
+        limit(Scope::Range, 10 * MINUTE_MS, settings.per_range_burst),
+        limit(Scope::Stream, HOUR_MS, settings.per_stream_hour),
+    ];
     // A STOP that committed since `ensure_subscribed` wins here, in the queueing transaction.
-    let issued = otp::issue(&state.db, route, &message, &new_otp)
+    let issued = match otp::issue(&state.db, route, &message, &new_otp, &limits)
         .await
         .map_err(storage)?
-        .ok_or_else(|| opted_out(&message.recipient))?;
+    {
+        Issued::Sent(issued) => issued,
+        Issued::OptedOut => return Err(opted_out(&message.recipient)),
+        Issued::Limited {
+            scope,
+            sent,
+            limit,
+            wait_ms,
+        } => {
+            let wait = u64::try_from(wait_ms.max(1000) / 1000).unwrap_or(1);
+            return Err(match scope {
+                Scope::Number => ApiError::rate_limited(
+                    format!(
+                        "{} already received {sent} codes in this window; the limit is {limit}.",
+                        message.recipient
+                    ),
+                    wait,
+                ),
+                Scope::Range => {
+                    let range = otp::number_range(&message.recipient);
+                    tracing::warn!(stream = %caller.stream.id, range, sent, "OTP number range paused");
+                    ApiError::rate_limited(
+                        format!(
+                            "Codes to numbers starting {range} are paused: {sent} were asked for in 10 minutes, \
+                             a pattern of SMS pumping. They resume in {} minutes.",
+                            wait.div_ceil(60)
+                        ),
+                        wait,
+                    )
+                    .with_code("range_paused")
+                }
+                Scope::Stream => ApiError::rate_limited(
+                    format!(
+                        "This stream sent its {limit} codes for this hour; the limit is in its OTP settings."
+                    ),
+                    wait,
+                )
+                .with_code("stream_limit_reached"),
+            });
+        }
+    };
     delivery.wake();
     Ok(Json(json!({
         "status": true,

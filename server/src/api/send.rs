@@ -26,7 +26,7 @@ use app::{
     },
     state::AppState,
     streams::{
-        SenderId, StreamKind,
+        SenderId, StreamKind, in_countries,
         settings::{parse_phone, render_template},
         settings_store,
     },
@@ -198,7 +198,7 @@ async fn send(
         ));
     }
     let stream = &caller.stream;
-    let allowed = allowed_recipients(state, caller).await?;
+    let audience = audience(state, caller).await?;
     let default_sender = event_sender.or_else(|| stream.default_sender.clone());
     let checked: Vec<(Option<String>, Result<NewMessage, ApiError>)> = drafts
         .into_iter()
@@ -206,7 +206,7 @@ async fn send(
             let internal_id = draft.internal_id.clone();
             (
                 internal_id,
-                check(draft, default_sender.as_deref(), allowed.as_ref()),
+                check(draft, default_sender.as_deref(), &audience),
             )
         })
         .collect();
@@ -272,19 +272,52 @@ async fn send(
     Ok((status, Json(body)).into_response())
 }
 
-/// The numbers a restricted stream may send to; `None` when it is not restricted.
-pub async fn allowed_recipients(
-    state: &AppState,
-    caller: &Caller,
-) -> Result<Option<HashSet<String>>, ApiError> {
-    if !caller.stream.restricted {
-        return Ok(None);
+/// Whom a stream may send to: numbers in its destination countries and, while it is
+/// restricted, only its test recipients.
+#[derive(Debug, Clone)]
+pub struct Audience {
+    countries: Vec<String>,
+    test_recipients: Option<HashSet<String>>,
+}
+
+impl Audience {
+    /// Refuses a recipient the stream may not send to.
+    pub fn admit(&self, recipient: &str) -> Result<(), ApiError> {
+        if !in_countries(&self.countries, recipient) {
+            return Err(ApiError::forbidden(
+                "country_not_allowed",
+                format!(
+                    "This stream sends only to {}; {recipient} is in none of them. Its destination countries are in its details.",
+                    self.countries.join(", ")
+                ),
+            ));
+        }
+        match &self.test_recipients {
+            Some(allowed) if !allowed.contains(recipient) => Err(ApiError::forbidden(
+                "recipient_not_allowed",
+                format!(
+                    "This stream is restricted and {recipient} is not one of its test recipients."
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
-    let recipients =
-        settings_store::test_recipients(&state.db, &caller.account_id, &caller.stream.id)
-            .await
-            .map_err(storage)?;
-    Ok(Some(recipients.into_iter().collect()))
+}
+
+pub async fn audience(state: &AppState, caller: &Caller) -> Result<Audience, ApiError> {
+    let test_recipients = if caller.stream.restricted {
+        let recipients =
+            settings_store::test_recipients(&state.db, &caller.account_id, &caller.stream.id)
+                .await
+                .map_err(storage)?;
+        Some(recipients.into_iter().collect())
+    } else {
+        None
+    };
+    Ok(Audience {
+        countries: caller.stream.allowed_countries.clone(),
+        test_recipients,
+    })
 }
 
 /// The caller's id for a message: 1 to 100 characters once trimmed, or none.
@@ -295,17 +328,6 @@ pub fn parse_internal_id(internal_id: Option<String>) -> Result<Option<String>, 
             "internal_id must be 1 to 100 characters.",
         )),
         other => Ok(other),
-    }
-}
-
-/// Refuses a recipient a restricted stream may not send to.
-pub fn ensure_allowed(allowed: Option<&HashSet<String>>, recipient: &str) -> Result<(), ApiError> {
-    match allowed {
-        Some(allowed) if !allowed.contains(recipient) => Err(ApiError::forbidden(
-            "recipient_not_allowed",
-            format!("This stream is restricted and {recipient} is not one of its test recipients."),
-        )),
-        _ => Ok(()),
     }
 }
 
@@ -356,12 +378,12 @@ pub fn receipt_json(receipt: &Receipt) -> Value {
 pub fn check(
     draft: Draft,
     default_sender: Option<&str>,
-    allowed: Option<&HashSet<String>>,
+    audience: &Audience,
 ) -> Result<NewMessage, ApiError> {
     let internal_id = parse_internal_id(draft.internal_id)?;
     let recipient = parse_phone("recipient_phone", &draft.recipient)
         .map_err(|error| ApiError::unprocessable("invalid_recipient", error.message))?;
-    ensure_allowed(allowed, &recipient)?;
+    audience.admit(&recipient)?;
     let sender = match draft
         .sender
         .as_deref()

@@ -17,8 +17,7 @@ use super::{
     error::{ApiError, storage},
     parse_body,
     send::{
-        allowed_recipients, ensure_allowed, idempotency_conflict, opted_out, parse_internal_id,
-        receipt_json, wrong_type,
+        audience, idempotency_conflict, opted_out, parse_internal_id, receipt_json, wrong_type,
     },
 };
 use crate::{delivery::Delivery, http::ClientInfo};
@@ -102,10 +101,7 @@ async fn address(
             .map_err(storage)?;
     let recipient = parse_phone("recipient_phone", phone)
         .map_err(|error| ApiError::unprocessable("invalid_recipient", error.message))?;
-    ensure_allowed(
-        allowed_recipients(state, caller).await?.as_ref(),
-        &recipient,
-    )?;
+    audience(state, caller).await?.admit(&recipient)?;
     let phone_number_id = match sender.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) if settings.phone_number_ids.iter().any(|known| known == id) => id.to_string(),
         Some(id) => {

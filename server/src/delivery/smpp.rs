@@ -29,6 +29,7 @@ use super::{
 use app::{
     connections::{BindMode, Health, SmppSettings, store as connections},
     db::Db,
+    egress::Egress,
     messages::{
         MessageStatus, decode_gsm7,
         reports::{self, Reported, Scope},
@@ -43,6 +44,12 @@ const ENQUIRE_LINK: Duration = Duration::from_secs(30);
 /// The first and the longest wait before opening a failed session again.
 const RECONNECT_MIN: Duration = Duration::from_secs(1);
 const RECONNECT_MAX: Duration = Duration::from_secs(60);
+/// How long a TCP connection to an SMSC may take to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection to an SMSC, plain or over TLS.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> Io for T {}
 
 /// A connection's session, or why there is none and when to try again.
 #[derive(Debug, Default)]
@@ -63,14 +70,16 @@ struct Session {
 #[derive(Debug, Clone)]
 pub struct Sessions {
     db: Db,
+    egress: Egress,
     wake_webhooks: Arc<tokio::sync::Notify>,
     sessions: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<Session>>>>>,
 }
 
 impl Sessions {
-    pub fn new(db: Db, wake_webhooks: Arc<tokio::sync::Notify>) -> Self {
+    pub fn new(db: Db, egress: Egress, wake_webhooks: Arc<tokio::sync::Notify>) -> Self {
         Self {
             db,
+            egress,
             wake_webhooks,
             sessions: Arc::default(),
         }
@@ -196,14 +205,16 @@ impl Sessions {
         settings: &SmppSettings,
         password: Option<&str>,
     ) -> Result<Client, String> {
-        let scheme = if settings.tls { "smpps" } else { "smpp" };
-        let url = format!("{scheme}://{}:{}", settings.host, settings.port);
+        let stream = self.open_stream(settings).await.map_err(|error| {
+            format!(
+                "The SMSC at {}:{} could not be reached: {error}.",
+                settings.host, settings.port
+            )
+        })?;
         let (client, events) = ConnectionBuilder::new()
             .enquire_link_interval(ENQUIRE_LINK)
             .response_timeout(RESPONSE_TIMEOUT)
-            .connect(url.as_str())
-            .await
-            .map_err(|error| format!("The SMSC at {url} could not be reached: {error}."))?;
+            .connected(stream);
         let system_id = c_string(&settings.system_id);
         let password = c_string(password.unwrap_or_default());
         let system_type = c_string(&settings.system_type);
@@ -238,6 +249,37 @@ impl Sessions {
                 .listen(connection_id.to_string(), client.clone(), events),
         );
         Ok(client)
+    }
+
+    /// A connection to the SMSC, over TLS when its settings say so: its host is resolved once
+    /// and only addresses the operator allows are connected to, so an SMPP connection cannot
+    /// probe the operator's network.
+    async fn open_stream(&self, settings: &SmppSettings) -> Result<Box<dyn Io>, String> {
+        let addrs = self
+            .egress
+            .resolve(&settings.host, settings.port)
+            .await
+            .map_err(|error| error.to_string())?;
+        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(&addrs[..]))
+            .await
+            .map_err(|_| "no answer in time".to_string())?
+            .map_err(|error| error.to_string())?;
+        if !settings.tls {
+            return Ok(Box::new(tcp));
+        }
+        let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let config = tokio_rustls::rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let host = settings.host.trim_start_matches('[').trim_end_matches(']');
+        let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_string())
+            .map_err(|error| error.to_string())?;
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .map_err(|error| format!("TLS: {error}"))?;
+        Ok(Box::new(tls))
     }
 
     /// Answers the SMSC's deliver_sm until the session ends.

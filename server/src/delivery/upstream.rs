@@ -8,9 +8,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+use reqwest::Method;
 use serde_json::Value;
 
 use super::{demo::Transient, smpp::Sessions};
+use crate::webhooks::guard;
 use app::{
     connections::{
         BodyFormat, ConnectionSettings, Fill, Health, HttpSettings, form_escape, json_escape,
@@ -18,6 +20,7 @@ use app::{
     },
     crypto::SecretKey,
     db::Db,
+    egress::{self, Egress},
     messages::store::{self as messages, Claimed},
     streams::settings::WebhookMethod,
     whatsapp::GraphApi,
@@ -71,7 +74,7 @@ impl Sent {
 pub struct Upstreams {
     db: Db,
     key: Arc<SecretKey>,
-    http: reqwest::Client,
+    http: guard::Client,
     graph: GraphApi,
     smpp: Sessions,
     connections: Cache<Option<Arc<Upstream>>>,
@@ -99,12 +102,13 @@ impl Upstreams {
     pub fn new(
         db: Db,
         key: Arc<SecretKey>,
-        http: reqwest::Client,
+        http: guard::Client,
+        egress: Egress,
         graph: GraphApi,
         wake_webhooks: Arc<tokio::sync::Notify>,
     ) -> Self {
         Self {
-            smpp: Sessions::new(db.clone(), wake_webhooks),
+            smpp: Sessions::new(db.clone(), egress, wake_webhooks),
             db,
             key,
             http,
@@ -211,9 +215,32 @@ impl Upstreams {
             text: &message.content,
             message_id: &message.id,
         };
+        // The filled URL is checked: a sender or recipient can be part of its host.
         let url = fill.apply(&settings.url, form_escape);
+        let method = match settings.method {
+            WebhookMethod::Get => Method::GET,
+            WebhookMethod::Post => Method::POST,
+        };
+        let request = match self.http.request(method, &url) {
+            Ok(request) if !egress::is_framing_header(&settings.auth_header) => request,
+            Ok(_) => {
+                return Sent::Refused(Refused {
+                    code: "address_not_allowed",
+                    message: format!(
+                        "{} cannot carry the connection's secret: it frames the request.",
+                        settings.auth_header
+                    ),
+                });
+            }
+            Err(refused) => {
+                return Sent::Refused(Refused {
+                    code: "address_not_allowed",
+                    message: format!("The SMS provider's URL is refused: {refused}."),
+                });
+            }
+        };
         let mut request = match settings.method {
-            WebhookMethod::Get => self.http.get(url),
+            WebhookMethod::Get => request,
             WebhookMethod::Post => {
                 let (body, kind) = match settings.body_format {
                     BodyFormat::Json => (
@@ -225,7 +252,7 @@ impl Upstreams {
                         "application/x-www-form-urlencoded",
                     ),
                 };
-                self.http.post(url).header("content-type", kind).body(body)
+                request.header("content-type", kind).body(body)
             }
         };
         if let (false, Some(secret)) = (settings.auth_header.is_empty(), secret) {
@@ -241,14 +268,14 @@ impl Upstreams {
                     } else {
                         format!(
                             "The SMS provider could not be reached: {}",
-                            crate::webhooks::guard::with_causes(&error)
+                            guard::with_causes(&error)
                         )
                     },
                 });
             }
         };
         let status = response.status();
-        let text = response.text().await.unwrap_or_default();
+        let text = guard::capped_text(response).await;
         if status.is_success() {
             let id = (!settings.id_pointer.is_empty())
                 .then(|| serde_json::from_str::<Value>(&text).ok())

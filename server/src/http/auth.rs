@@ -14,10 +14,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{
-    ClientInfo,
-    session::{cleared_cookie, session_cookie, session_token},
-};
+use super::{ClientInfo, session::SessionCookie};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,6 +22,10 @@ pub fn router() -> Router<AppState> {
         .route("/auth/sign-up", post(sign_up))
         .route("/auth/sign-out", post(sign_out))
 }
+
+/// Sign-ups allowed per client network per hour (`[limits] sign_ups_per_hour`).
+#[derive(Debug, Clone, Copy)]
+pub struct SignUpLimit(pub u32);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -45,17 +46,18 @@ struct SignUpForm {
 async fn sign_in(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
+    Extension(cookie): Extension<SessionCookie>,
     Form(form): Form<SignInForm>,
 ) -> Response {
     let outcome = store::authenticate(
         &state.db,
         &form.email,
         &form.password,
-        &client.ip.to_string(),
+        &store::client_network(client.ip),
     )
     .await;
     match outcome {
-        Ok(user) => start_session(&state, &user, client, safe_next(&form.next)).await,
+        Ok(user) => start_session(&state, &user, client, cookie, &safe_next(&form.next)).await,
         Err(error) => {
             tracing::info!(code = error.code(), "sign-in refused");
             back_to(
@@ -70,16 +72,22 @@ async fn sign_in(
 async fn sign_up(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
+    Extension(cookie): Extension<SessionCookie>,
+    Extension(SignUpLimit(per_hour)): Extension<SignUpLimit>,
     Form(form): Form<SignUpForm>,
 ) -> Response {
+    let network = store::client_network(client.ip);
     let created = match store::SignUp::parse(&form.account_name, &form.email, &form.password) {
-        Ok(sign_up) => store::sign_up(&state.db, sign_up).await,
+        Ok(sign_up) => match store::sign_up_allowed(&state.db, &network, per_hour).await {
+            Ok(()) => store::sign_up(&state.db, sign_up).await,
+            Err(error) => Err(error),
+        },
         Err(error) => Err(error),
     };
     match created {
         Ok(user) => {
             tracing::info!(account_id = %user.account_id, "account created");
-            start_session(&state, &user, client, "/streams").await
+            start_session(&state, &user, client, cookie, "/streams").await
         }
         Err(error) => back_to(
             "/sign-up",
@@ -95,16 +103,17 @@ async fn sign_up(
 async fn sign_out(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
+    Extension(cookie): Extension<SessionCookie>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(token) = session_token(&headers)
+    if let Some(token) = cookie.token(&headers)
         && let Err(error) = store::end_session(&state.db, &token).await
     {
         tracing::error!(%error, "ending a session failed");
         return back_to("/streams", AuthError::Internal, &[]);
     }
     (
-        AppendHeaders([(header::SET_COOKIE, cleared_cookie(client.https))]),
+        AppendHeaders([(header::SET_COOKIE, cookie.clear(client.https))]),
         Redirect::to("/sign-in"),
     )
         .into_response()
@@ -114,11 +123,12 @@ async fn start_session(
     state: &AppState,
     user: &CurrentUser,
     client: ClientInfo,
+    cookie: SessionCookie,
     destination: &str,
 ) -> Response {
     match store::create_session(&state.db, user).await {
         Ok(token) => (
-            AppendHeaders([(header::SET_COOKIE, session_cookie(token, client.https))]),
+            AppendHeaders([(header::SET_COOKIE, cookie.start(token, client.https))]),
             Redirect::to(destination),
         )
             .into_response(),
@@ -142,11 +152,20 @@ fn back_to(page: &str, error: AuthError, fields: &[(&str, &str)]) -> Response {
     Redirect::to(&format!("{page}?{query}")).into_response()
 }
 
-/// Only same-site paths may be a destination after signing in.
-fn safe_next(next: &str) -> &str {
-    let is_local_path =
-        next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
-    if is_local_path { next } else { "/streams" }
+/// Where to go after signing in: `next` resolved against the site's own origin, kept only
+/// when it stays there (browsers drop tabs and newlines from URLs, so `/\t/evil.example` is
+/// `//evil.example`, another site).
+fn safe_next(next: &str) -> String {
+    const HOME: &str = "/streams";
+    let Ok(base) = url::Url::parse("http://sluice.invalid/") else {
+        return HOME.into();
+    };
+    match base.join(next) {
+        Ok(url) if next.starts_with('/') && url.origin() == base.origin() => {
+            url[url::Position::BeforePath..].to_string()
+        }
+        _ => HOME.into(),
+    }
 }
 
 #[cfg(test)]
@@ -160,5 +179,13 @@ mod tests {
         assert_eq!(safe_next("https://evil.example"), "/streams");
         assert_eq!(safe_next("//evil.example"), "/streams");
         assert_eq!(safe_next("/\\evil.example"), "/streams");
+        assert_eq!(safe_next("/\t/evil.example"), "/streams");
+        assert_eq!(safe_next("/\n/evil.example"), "/streams");
+        assert_eq!(safe_next("/%09/evil.example"), "/%09/evil.example");
+        assert_eq!(safe_next("http://sluice.invalid/x"), "/streams");
+        assert_eq!(
+            safe_next("/streams?stream=s_1&tab=info"),
+            "/streams?stream=s_1&tab=info"
+        );
     }
 }

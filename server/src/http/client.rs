@@ -6,6 +6,7 @@ use std::{
     sync::Arc,
 };
 
+use app::egress::canonical;
 use axum::{
     extract::{ConnectInfo, Request, State},
     http::HeaderMap,
@@ -36,6 +37,7 @@ pub async fn identify_client(
 }
 
 fn client_info(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> ClientInfo {
+    let peer = canonical(peer);
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return ClientInfo {
@@ -44,20 +46,25 @@ fn client_info(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> ClientIn
         };
     }
     // Walk the chain from the nearest hop back; the first untrusted address is the client.
-    let forwarded: Vec<IpAddr> = headers
+    // A hop that is not an address ends the chain: what lies beyond it cannot be believed,
+    // so the client is the last hop that could be.
+    let hops: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
+        .map(str::trim)
         .collect();
-    let ip = forwarded
-        .iter()
-        .rev()
-        .find(|ip| !is_trusted(ip))
-        .or(forwarded.first())
-        .copied()
-        .unwrap_or(peer);
+    let mut ip = peer;
+    for hop in hops.iter().rev() {
+        let Ok(hop) = hop.parse::<IpAddr>().map(canonical) else {
+            break;
+        };
+        ip = hop;
+        if !is_trusted(&hop) {
+            break;
+        }
+    }
     let https = headers
         .get("x-forwarded-proto")
         .and_then(|value| value.to_str().ok())
@@ -109,6 +116,37 @@ mod tests {
         );
         assert_eq!(info.ip, "198.51.100.7".parse::<IpAddr>().unwrap());
         assert!(info.https);
+    }
+
+    #[test]
+    fn a_hop_that_is_not_an_address_ends_the_trusted_chain() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        let info = client_info(
+            "10.0.0.2".parse().unwrap(),
+            &headers(&[("x-forwarded-for", "6.6.6.6, garbage, 10.0.0.5")]),
+            &trusted,
+        );
+        assert_eq!(info.ip, "10.0.0.5".parse::<IpAddr>().unwrap());
+        let info = client_info(
+            "10.0.0.2".parse().unwrap(),
+            &headers(&[("x-forwarded-for", "6.6.6.6, 198.51.100.7:443")]),
+            &trusted,
+        );
+        assert_eq!(info.ip, "10.0.0.2".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn mapped_addresses_are_compared_as_ipv4() {
+        let peer: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
+        let info = client_info(peer, &HeaderMap::new(), &[]);
+        assert_eq!(info.ip, "203.0.113.9".parse::<IpAddr>().unwrap());
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        let info = client_info(
+            "::ffff:10.0.0.2".parse().unwrap(),
+            &headers(&[("x-forwarded-for", "::ffff:198.51.100.7")]),
+            &trusted,
+        );
+        assert_eq!(info.ip, "198.51.100.7".parse::<IpAddr>().unwrap());
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The HTTP surface: console pages and server functions, sign-in forms, health.
 
-mod auth;
+pub(crate) mod auth;
+mod browser;
 mod client;
 mod health;
 mod realtime;
+mod serve;
 mod session;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use app::{App, shell, state::AppState};
 use axum::{
@@ -16,37 +18,92 @@ use axum::{
 };
 use ipnet::IpNet;
 use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use serde::{Deserialize, Serialize};
 use tower::ServiceBuilder;
 use tower_http::{
+    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
-pub use self::client::ClientInfo;
-use crate::delivery::Delivery;
+use self::session::SessionCookie;
+pub use self::{client::ClientInfo, serve::serve};
+use crate::{api::ApiLimiter, config::LimitsConfig, delivery::Delivery};
+
+/// How the console and API are served (`[http]` in `sluice.toml`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HttpConfig {
+    /// The session cookie is `__Host-sluice_session` and Secure. Turn off only to use the
+    /// console over plain HTTP on another host than localhost (`make run` turns it off).
+    pub secure_cookie: bool,
+    /// How long a client has to send a request's headers, in milliseconds.
+    pub header_timeout_ms: u64,
+    /// How long a request may take to be answered, its body included, in milliseconds (live
+    /// feeds stream for longer once answered).
+    pub request_timeout_ms: u64,
+    /// Live feeds (Realtime pages) one console session may keep open at once.
+    pub live_feeds_per_session: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookie: true,
+            header_timeout_ms: 10_000,
+            request_timeout_ms: 30_000,
+            live_feeds_per_session: 8,
+        }
+    }
+}
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The largest body a console form or server function may send.
+const CONSOLE_MAX_BODY: usize = 1024 * 1024;
 
 /// Every route of the server, with its middleware.
-pub fn router(state: AppState, trusted_proxies: Arc<[IpNet]>, delivery: Delivery) -> Router {
+pub fn router(
+    state: AppState,
+    trusted_proxies: Arc<[IpNet]>,
+    delivery: Delivery,
+    config: &HttpConfig,
+    limits: &LimitsConfig,
+) -> Router {
     let console = Router::new()
         .leptos_routes(&state, generate_route_list(App), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn(session::require_console_session));
+        .layer(middleware::from_fn(session::require_console_session))
+        .layer(middleware::from_fn(browser::same_origin_only))
+        .layer(RequestBodyLimitLayer::new(CONSOLE_MAX_BODY));
 
     Router::new()
         .route("/healthz", axum::routing::get(health::healthz))
-        .route("/api/realtime/events", axum::routing::get(realtime::events))
-        .merge(crate::api::router().layer(Extension(delivery)))
-        .merge(auth::router())
+        .route(
+            "/api/realtime/events",
+            axum::routing::get(realtime::events).layer(Extension(realtime::Viewers::new(
+                config.live_feeds_per_session,
+            ))),
+        )
+        .merge(crate::api::router(ApiLimiter::new(limits)).layer(Extension(delivery)))
+        .merge(
+            auth::router()
+                .layer(middleware::from_fn(browser::same_origin_only))
+                .layer(RequestBodyLimitLayer::new(CONSOLE_MAX_BODY))
+                .layer(Extension(auth::SignUpLimit(limits.sign_ups_per_hour))),
+        )
         .merge(console)
+        .layer(middleware::from_fn(browser::security_headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::resolve_session,
         ))
+        .layer(Extension(SessionCookie {
+            secure: config.secure_cookie,
+        }))
         .layer(middleware::from_fn_with_state(
             trusted_proxies,
             client::identify_client,
@@ -55,7 +112,11 @@ pub fn router(state: AppState, trusted_proxies: Arc<[IpNet]>, delivery: Delivery
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_millis(config.request_timeout_ms.max(1)),
+                )),
         )
         .with_state(state)
 }

@@ -5,14 +5,13 @@ use app::{
     state::AppState,
 };
 use axum::{
+    Extension,
     extract::{Request, State},
     http::{HeaderMap, Method, header},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
 use cookie::{Cookie, SameSite};
-
-pub const COOKIE_NAME: &str = "sluice_session";
 
 /// Paths a signed-out visitor may load.
 fn is_public(path: &str) -> bool {
@@ -23,49 +22,65 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/api/")
 }
 
-/// The session token in the request's cookies, if any.
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == COOKIE_NAME)
-        .map(|cookie| cookie.value().to_string())
+/// The session cookie's name and flags (`[http] secure_cookie`). Secure, it is
+/// `__Host-sluice_session`: only sent over HTTPS (or to localhost), never set by a subdomain;
+/// for plain-HTTP local use it is `sluice_session`, Secure only when the client used HTTPS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCookie {
+    pub secure: bool,
 }
 
-/// The `Set-Cookie` value that starts a session.
-pub fn session_cookie(token: String, https: bool) -> String {
-    Cookie::build((COOKIE_NAME, token))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(https)
-        .max_age(cookie::time::Duration::milliseconds(store::SESSION_TTL_MS))
-        .build()
-        .to_string()
-}
+impl SessionCookie {
+    pub fn name(self) -> &'static str {
+        if self.secure {
+            "__Host-sluice_session"
+        } else {
+            "sluice_session"
+        }
+    }
 
-/// The `Set-Cookie` value that ends a session in the browser.
-pub fn cleared_cookie(https: bool) -> String {
-    Cookie::build((COOKIE_NAME, ""))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(https)
-        .max_age(cookie::time::Duration::ZERO)
-        .build()
-        .to_string()
+    /// The session token in the request's cookies, if any.
+    pub fn token(self, headers: &HeaderMap) -> Option<String> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|cookie| cookie.name() == self.name())
+            .map(|cookie| cookie.value().to_string())
+    }
+
+    /// The `Set-Cookie` value that starts a session.
+    pub fn start(self, token: String, https: bool) -> String {
+        self.build(token, https, store::SESSION_TTL_MS)
+    }
+
+    /// The `Set-Cookie` value that ends a session in the browser.
+    pub fn clear(self, https: bool) -> String {
+        self.build(String::new(), https, 0)
+    }
+
+    fn build(self, value: String, https: bool, max_age_ms: i64) -> String {
+        Cookie::build((self.name(), value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure || https)
+            .max_age(cookie::time::Duration::milliseconds(max_age_ms))
+            .build()
+            .to_string()
+    }
 }
 
 /// Puts the user behind the session cookie (or none) into the request's extensions.
 pub async fn resolve_session(
     State(state): State<AppState>,
+    Extension(cookie): Extension<SessionCookie>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let user = match session_token(request.headers()) {
+    let user = match cookie.token(request.headers()) {
         Some(token) => match store::resolve_session(&state.db, &token).await {
             Ok(user) => user,
             Err(error) => {
@@ -111,14 +126,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_session_cookie_is_http_only_and_lax_and_secure_over_tls() {
-        let plain = session_cookie("t0k".into(), false);
-        assert!(plain.starts_with("sluice_session=t0k"));
-        assert!(plain.contains("HttpOnly"));
-        assert!(plain.contains("SameSite=Lax"));
-        assert!(plain.contains("Path=/"));
-        assert!(!plain.contains("Secure"));
-        assert!(session_cookie("t0k".into(), true).contains("Secure"));
+    fn the_session_cookie_is_host_only_and_secure_unless_told_otherwise() {
+        let secure = SessionCookie { secure: true }.start("t0k".into(), false);
+        assert!(secure.starts_with("__Host-sluice_session=t0k"), "{secure}");
+        for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Secure"] {
+            assert!(secure.contains(flag), "{secure}");
+        }
+        assert!(!secure.contains("Domain"), "{secure}");
+        let plain = SessionCookie { secure: false };
+        let local = plain.start("t0k".into(), false);
+        assert!(local.starts_with("sluice_session=t0k"), "{local}");
+        assert!(!local.contains("Secure"), "{local}");
+        assert!(plain.start("t0k".into(), true).contains("Secure"));
+        assert!(plain.clear(false).contains("Max-Age=0"));
     }
 
     #[test]
@@ -126,9 +146,21 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
-            "a=1; sluice_session=abc; b=2".parse().unwrap(),
+            "a=1; __Host-sluice_session=abc; sluice_session=plain; b=2"
+                .parse()
+                .unwrap(),
         );
-        assert_eq!(session_token(&headers).as_deref(), Some("abc"));
-        assert_eq!(session_token(&HeaderMap::new()), None);
+        assert_eq!(
+            SessionCookie { secure: true }.token(&headers).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            SessionCookie { secure: false }.token(&headers).as_deref(),
+            Some("plain")
+        );
+        assert_eq!(
+            SessionCookie { secure: true }.token(&HeaderMap::new()),
+            None
+        );
     }
 }

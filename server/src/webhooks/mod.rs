@@ -2,13 +2,13 @@
 //! Webhooks), retried on a schedule of about a day with jitter, `Retry-After` honoured, 410 Gone
 //! switching the webhook off, timeouts enforced and private addresses refused.
 
-pub(crate) mod guard;
+pub mod guard;
 mod sign;
 
 use std::{sync::Arc, time::Duration};
 
 use rand::Rng;
-use reqwest::{StatusCode, header::RETRY_AFTER};
+use reqwest::{Method, StatusCode, header::RETRY_AFTER};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::{sync::Notify, task::JoinHandle, time::Instant};
@@ -16,6 +16,7 @@ use tokio::{sync::Notify, task::JoinHandle, time::Instant};
 use app::{
     crypto::SecretKey,
     db::{Db, now_ms},
+    egress::Egress,
     streams::settings::WebhookMethod,
     webhooks::{
         Attempt,
@@ -63,7 +64,7 @@ pub struct Sender {
     db: Db,
     key: Arc<SecretKey>,
     config: Arc<WebhookConfig>,
-    client: reqwest::Client,
+    client: guard::Client,
     wake: Arc<Notify>,
 }
 
@@ -74,8 +75,10 @@ impl Sender {
         config: WebhookConfig,
         wake: Arc<Notify>,
     ) -> reqwest::Result<Self> {
-        let client = guard::client(
-            config.allow_private,
+        let client = guard::Client::new(
+            Egress {
+                allow_private: config.allow_private,
+            },
             Duration::from_millis(config.timeout_ms.max(1)),
             concat!("Sluice-Webhooks/", env!("CARGO_PKG_VERSION")),
         )?;
@@ -146,7 +149,7 @@ impl Sender {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<i64>().ok())
             .map(|seconds| seconds.saturating_mul(1_000).clamp(0, MAX_RETRY_AFTER_MS));
-        let text = response.text().await.unwrap_or_default();
+        let text = guard::capped_text(response).await;
         let attempt = Attempt {
             at,
             status_code: Some(status.as_u16()),
@@ -174,17 +177,20 @@ impl Sender {
             .url
             .parse()
             .map_err(|error| format!("The webhook URL is not valid: {error}."))?;
-        guard::check_url(&url, self.config.allow_private)?;
         let secret = self
             .key
-            .open(&due.secret_sealed)
+            .open(
+                &due.secret_sealed,
+                app::streams::settings_store::webhook_secret_place(&due.stream_id),
+            )
             .map_err(|error| format!("The signing secret cannot be read: {error}."))?;
         let secret = String::from_utf8_lossy(&secret);
         let timestamp = at / 1_000;
         let (request, signed) = match due.method {
             WebhookMethod::Post => (
                 self.client
-                    .post(url)
+                    .request(Method::POST, url.as_str())
+                    .map_err(|refused| format!("The webhook URL is refused: {refused}."))?
                     .header("content-type", "application/json")
                     .body(due.body.clone()),
                 due.body.as_str(),
@@ -199,7 +205,11 @@ impl Sender {
                         };
                     }
                 }
-                (self.client.get(url), "")
+                let request = self
+                    .client
+                    .request(Method::GET, url.as_str())
+                    .map_err(|refused| format!("The webhook URL is refused: {refused}."))?;
+                (request, "")
             }
         };
         let signature = sign::signature(&secret, &due.id, timestamp, signed)?;

@@ -48,7 +48,7 @@ on_both_backends!(
 );
 
 /// A stream of `kind` with `input`, and its token.
-async fn stream_with(
+pub async fn stream_with(
     app: &TestApp,
     kind: StreamKind,
     input: StreamInput,
@@ -61,7 +61,7 @@ async fn stream_with(
     (account, stream.id, token)
 }
 
-fn sms(name: &str) -> StreamInput {
+pub fn sms(name: &str) -> StreamInput {
     StreamInput {
         name: name.into(),
         default_sender: Some("AcmeShop".into()),
@@ -69,7 +69,7 @@ fn sms(name: &str) -> StreamInput {
     }
 }
 
-async fn call(app: &TestApp, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+pub async fn call(app: &TestApp, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
     let response = app
         .client
         .post(app.url(path))
@@ -886,9 +886,11 @@ async fn a_stop_that_commits_while_a_code_is_issued_wins(backend: Backend) {
         ttl_ms: 60_000,
     };
 
-    let issued = otp::issue(&app.db, route, &message, &code).await.unwrap();
+    let issued = otp::issue(&app.db, route, &message, &code, &[])
+        .await
+        .unwrap();
 
-    assert_eq!(issued, None);
+    assert_eq!(issued, otp::Issued::OptedOut);
     let codes: i64 = sqlx::query_scalar("select count(*) from otp_codes")
         .fetch_one(app.db.pool())
         .await

@@ -11,8 +11,7 @@ use std::{
 
 use app::{
     connections::{
-        ConnectionInput, ConnectionSettings, Health, HttpSettings,
-        api::ssr::{inbound_key, verify_token},
+        ConnectionInput, ConnectionSettings, Health, HttpSettings, api::ssr::verify_token,
         store as connections,
     },
     crypto::hmac_sha256,
@@ -219,7 +218,10 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
     );
 
     // Its delivery report comes back with the stream's key.
-    let key = inbound_key(&app.secret_key(), &stream_id);
+    let key = store::inbound_key(&app.db, &app.secret_key(), &stream_id)
+        .await
+        .unwrap()
+        .unwrap();
     let path = format!("/inbound/sms/{stream_id}?key={key}");
     let (status, body) = inbound(&app, &path, json!({ "id": "prov-1", "status": "DELIVRD" })).await;
     assert_eq!(
@@ -314,7 +316,10 @@ async fn a_report_that_comes_before_its_send_is_recorded_is_applied_once_it_is(b
     .await;
     let app = app_with(backend, None).await;
     let (_, stream_id, token) = sms_stream(&app, provider, StreamKind::SmsTransactional).await;
-    let key = inbound_key(&app.secret_key(), &stream_id);
+    let key = store::inbound_key(&app.db, &app.secret_key(), &stream_id)
+        .await
+        .unwrap()
+        .unwrap();
     *report_to.lock().unwrap() = Some(app.url(&format!("/inbound/sms/{stream_id}?key={key}")));
 
     app.send_sms(&token, &[("e-1", "Your code is on its way")])
@@ -449,7 +454,10 @@ async fn inbound_sms_are_stored_once_reassembled_and_opt_out(backend: Backend) {
     let (provider, _) = peer(|_, n| (200, json!({ "id": format!("prov-{n}") }), 0)).await;
     let app = app_with(backend, None).await;
     let (_, stream_id, token) = sms_stream(&app, provider, StreamKind::SmsTwoWay).await;
-    let key = inbound_key(&app.secret_key(), &stream_id);
+    let key = store::inbound_key(&app.db, &app.secret_key(), &stream_id)
+        .await
+        .unwrap()
+        .unwrap();
     let path = format!("/inbound/sms/{stream_id}?key={key}");
     let texts = || async {
         let rows: Vec<(String, String)> = sqlx::query_as(

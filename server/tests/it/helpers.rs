@@ -142,6 +142,12 @@ impl TestApp {
         config.delivery.demo_failure_ratio = 0.0;
         config.delivery.demo_reply_ratio = 0.0;
         config.delivery.poll_ms = 20;
+        // Plain HTTP: the client keeps a cookie that is not Secure.
+        config.http.secure_cookie = false;
+        // Suites drive one token and one address hard; the limits' own tests set them.
+        config.limits.api_per_second = 1_000_000;
+        config.limits.api_burst = 1_000_000;
+        config.limits.sign_ups_per_hour = 1_000;
         configure(&mut config);
         let app = Application::build(config).await.unwrap();
         let addr = app.addr();

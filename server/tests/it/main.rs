@@ -7,6 +7,7 @@ mod cli;
 mod durability;
 mod helpers;
 mod operations;
+mod security;
 mod settings;
 mod smpp;
 mod streams;

@@ -68,6 +68,8 @@ async fn otp_settings_default_then_save_and_validate(backend: Backend) {
         max_failures: 3,
         per_phone_hour: 4,
         per_phone_day: 12,
+        per_stream_hour: 300,
+        per_range_burst: 7,
         template: "  Acme code: [code] ".into(),
     };
     let saved = settings::save_otp_settings(&app.db, &acme, &id, wanted.clone())

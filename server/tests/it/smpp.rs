@@ -129,6 +129,7 @@ async fn send(app: &TestApp, token: &str, internal_id: &str, text: &str) {
 
 async fn app_with(backend: Backend) -> TestApp {
     TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
+        config.webhooks.allow_private = true;
         config.delivery.retry_base_ms = 50;
         config.delivery.retry_max_ms = 100;
         config.delivery.max_attempts = 3;

@@ -54,6 +54,7 @@ async fn a_created_stream_lists_with_normalised_ips_tags_and_sender(backend: Bac
         tags: vec!["auth".into(), "web".into(), "auth".into()],
         default_sender: Some("AcmeShop".into()),
         max_rate: Some(50),
+        allowed_countries: vec![" +44".into(), "1".into(), "+44".into()],
     };
 
     let (created, token) = store::create(&app.db, &key, &acme, StreamKind::SmsOtp, &details, false)
@@ -73,6 +74,7 @@ async fn a_created_stream_lists_with_normalised_ips_tags_and_sender(backend: Bac
     assert_eq!(created.tags, vec!["auth", "web"]);
     assert_eq!(created.default_sender.as_deref(), Some("AcmeShop"));
     assert_eq!(created.max_rate, Some(50));
+    assert_eq!(created.allowed_countries, vec!["+44", "+1"]);
     assert_eq!(
         store::sender_ids(&app.db, &acme).await.unwrap(),
         vec!["AcmeShop"]

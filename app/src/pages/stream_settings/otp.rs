@@ -15,6 +15,8 @@ pub struct OtpForm {
     pub max_failures: RwSignal<String>,
     pub per_phone_hour: RwSignal<String>,
     pub per_phone_day: RwSignal<String>,
+    pub per_stream_hour: RwSignal<String>,
+    pub per_range_burst: RwSignal<String>,
     pub template: RwSignal<String>,
 }
 
@@ -27,6 +29,8 @@ impl OtpForm {
             max_failures: RwSignal::new(settings.max_failures.to_string()),
             per_phone_hour: RwSignal::new(settings.per_phone_hour.to_string()),
             per_phone_day: RwSignal::new(settings.per_phone_day.to_string()),
+            per_stream_hour: RwSignal::new(settings.per_stream_hour.to_string()),
+            per_range_burst: RwSignal::new(settings.per_range_burst.to_string()),
             template: RwSignal::new(settings.template),
         }
     }
@@ -41,6 +45,8 @@ impl OtpForm {
             max_failures: number(self.max_failures),
             per_phone_hour: number(self.per_phone_hour),
             per_phone_day: number(self.per_phone_day),
+            per_stream_hour: number(self.per_stream_hour),
+            per_range_burst: number(self.per_range_burst),
             template: self.template.get_untracked(),
         }
     }
@@ -82,6 +88,10 @@ pub fn OtpFields(form: OtpForm, error: RwSignal<Option<AppError>>) -> impl IntoV
             <div class="grid gap-4 sm:grid-cols-2">
                 {number("per_phone_hour", "Codes per phone per hour", "", form.per_phone_hour)}
                 {number("per_phone_day", "Codes per phone per day", "", form.per_phone_day)}
+            </div>
+            <div class="grid gap-4 sm:grid-cols-2">
+                {number("per_stream_hour", "Codes per hour for the stream", "Every number together", form.per_stream_hour)}
+                {number("per_range_burst", "Codes to one number range per 10 minutes", "More pause the range: a sign of SMS pumping", form.per_range_burst)}
             </div>
             <Show when=move || form.source.get() != OtpCodeSource::CustomerText>
                 <Field

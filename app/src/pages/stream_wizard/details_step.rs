@@ -83,6 +83,15 @@ pub fn DetailsStep(
                 placeholder="No limit"
                 inputmode="numeric"
             />
+            <TextField
+                id="allowed-countries"
+                label="Destination countries"
+                value=state.countries
+                error=state.error
+                field="allowed_countries"
+                hint="Calling codes this stream may send to, such as +44, +1. Others are refused (country_not_allowed), which stops SMS pumping to costly destinations. Empty: every country."
+                placeholder="Every country"
+            />
             <label class="flex items-start gap-2 rounded-lg border border-slate-200 p-4 text-sm">
                 <input type="checkbox" bind:checked=state.demo class="mt-0.5 h-4 w-4" />
                 <span>

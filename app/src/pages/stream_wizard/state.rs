@@ -62,6 +62,8 @@ pub struct WizardState {
     pub new_sender: RwSignal<String>,
     /// The throughput limit as typed; empty is no limit.
     pub max_rate: RwSignal<String>,
+    /// Destination calling codes as typed, separated by commas or spaces; empty is every country.
+    pub countries: RwSignal<String>,
     pub otp: OtpForm,
     pub webhook: WebhookForm,
     pub whatsapp: WhatsAppForm,
@@ -109,6 +111,7 @@ impl WizardState {
             ),
             new_sender: RwSignal::new(String::new()),
             max_rate: RwSignal::new(max_rate),
+            countries: field(|s| s.allowed_countries.join(", ")),
             otp: OtpForm::new(settings.otp),
             webhook: WebhookForm::new(settings.webhook),
             whatsapp: WhatsAppForm::new(&settings.whatsapp),
@@ -142,6 +145,12 @@ impl WizardState {
             max_rate: self.max_rate.with_untracked(|text| {
                 let text = text.trim();
                 (!text.is_empty()).then(|| text.parse().unwrap_or(0))
+            }),
+            allowed_countries: self.countries.with_untracked(|text| {
+                text.split([',', ' '])
+                    .filter(|country| !country.trim().is_empty())
+                    .map(str::to_string)
+                    .collect()
             }),
         }
     }

@@ -45,6 +45,14 @@ pub fn InfoTab(
                 .max_rate
                 .map_or_else(|| "No limit".into(), |rate| format!("{rate} messages/s")),
         ),
+        (
+            "Destination countries",
+            if stream.allowed_countries.is_empty() {
+                "Every country".into()
+            } else {
+                stream.allowed_countries.join(", ")
+            },
+        ),
     ];
     view! {
         <dl class="mb-6 grid grid-cols-2 gap-x-4 gap-y-2 rounded-lg bg-slate-50 p-4 text-sm sm:grid-cols-3" data-testid="stream-facts">

@@ -4,9 +4,12 @@ use leptos::prelude::*;
 
 use crate::{
     components::{CopyField, Field, INPUT, Toasts},
-    connections::{Connection, api::InboundAddress, api::set_stream_connection},
+    connections::{
+        Connection,
+        api::{InboundAddress, rotate_inbound_key, set_stream_connection},
+    },
     error::AppError,
-    pages::stream_settings::{PRIMARY, submit},
+    pages::stream_settings::{PRIMARY, SECONDARY, submit},
 };
 
 /// The connection picker and the inbound address of an SMS stream.
@@ -21,6 +24,21 @@ pub fn RoutingSection(
     let toasts = expect_context::<Toasts>();
     let choice = RwSignal::new(chosen.unwrap_or_default());
     let (busy, error) = (RwSignal::new(false), RwSignal::new(None::<AppError>));
+    let path = RwSignal::new(inbound.path);
+    let (rotating, rotate_error) = (RwSignal::new(false), RwSignal::new(None::<AppError>));
+    let stream_id = id.clone();
+    let rotate = move |_| {
+        let work = rotate_inbound_key(stream_id.clone());
+        submit(
+            rotating,
+            rotate_error,
+            work,
+            move |address: InboundAddress| {
+                path.set(address.path);
+                toasts.show("New inbound key: give your provider the new address.");
+            },
+        );
+    };
     let save = move |_| {
         let work = set_stream_connection(id.clone(), Some(choice.get_untracked()));
         submit(busy, error, work, move |()| {
@@ -57,13 +75,16 @@ pub fn RoutingSection(
                 <button type="button" class=PRIMARY disabled=move || busy.get() on:click=save>"Save connection"</button>
             </div>
             <div class="mt-4">
-                <CopyField
-                    label="Inbound address for delivery reports and replies"
-                    value=inbound.path
-                    copy_label="Copy inbound address"
-                    testid="inbound-path"
-                />
-                <p class="mt-1 text-xs text-slate-500">"Give your provider this path on this server's address; the key in it proves the caller."</p>
+                {move || view! {
+                    <CopyField
+                        label="Inbound address for delivery reports and replies"
+                        value=path.get()
+                        copy_label="Copy inbound address"
+                        testid="inbound-path"
+                    />
+                }}
+                <p class="mt-1 text-xs text-slate-500">"Give your provider this path on this server's address; the key in it (or in an X-Sluice-Key header) proves the caller. A new key stops the old one at once."</p>
+                <button type="button" class=format!("mt-2 {SECONDARY}") disabled=move || rotating.get() on:click=rotate>"New inbound key"</button>
             </div>
         </section>
     }
