@@ -133,9 +133,28 @@ pub enum StreamCommand {
         /// Hand at most this many messages a second to the channel
         #[arg(long = "max-rate", value_name = "PER_SECOND")]
         max_rate: Option<u32>,
+        /// Send only to numbers with this calling code, such as +44 (repeatable; none: every
+        /// country)
+        #[arg(long = "country", value_name = "CODE")]
+        countries: Vec<String>,
         /// Print {"id":…,"token":…} instead of text
         #[arg(long)]
         json: bool,
+    },
+    /// Set the destination countries of a stream of OWNER's account
+    Countries {
+        /// Email of a user of the account the stream belongs to
+        #[arg(long, value_name = "OWNER")]
+        email: String,
+        /// The stream's id
+        #[arg(long)]
+        stream: String,
+        /// A calling code the stream may send to, such as +44 (repeatable)
+        #[arg(long = "country", value_name = "CODE", required_unless_present = "all")]
+        countries: Vec<String>,
+        /// Send to every country again
+        #[arg(long, conflicts_with = "countries")]
+        all: bool,
     },
 }
 
@@ -201,6 +220,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             allow_ips,
             tags,
             max_rate,
+            countries,
             json,
         }) => {
             let (db, key, account_id) = owners_account(&config, &email).await?;
@@ -211,6 +231,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 tags,
                 demo,
                 max_rate,
+                allowed_countries: countries,
                 ..StreamInput::default()
             };
             let (stream, token) =
@@ -222,6 +243,26 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     "created stream {} ({})\ntoken: {token}",
                     stream.name, stream.id
                 );
+            }
+        }
+        Command::Stream(StreamCommand::Countries {
+            email,
+            stream,
+            countries,
+            all,
+        }) => {
+            let (db, _, account_id) = owners_account(&config, &email).await?;
+            let wanted = if all { Vec::new() } else { countries };
+            let stored = streams::store::set_countries(&db, &account_id, &stream, &wanted)
+                .await
+                .map_err(|error| match error {
+                    streams::store::StreamError::Invalid(field) => field.message,
+                    other => other.to_string(),
+                })?;
+            if stored.is_empty() {
+                println!("stream {stream} sends to every country");
+            } else {
+                println!("stream {stream} sends only to {}", stored.join(", "));
             }
         }
         Command::Connection(ConnectionCommand::Add {

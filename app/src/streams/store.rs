@@ -48,6 +48,29 @@ const MAX_ALLOWED_IPS: usize = 100;
 const MAX_TAGS: usize = 20;
 
 impl ValidInput {
+    /// The destination countries, normalised, each once.
+    fn countries(input: &StreamInput) -> Result<Vec<String>, FieldError> {
+        if input.allowed_countries.len() > MAX_COUNTRIES {
+            return Err(FieldError::new(
+                "allowed_countries",
+                "too_many_countries",
+                format!("List at most {MAX_COUNTRIES} countries, or none for every country."),
+            ));
+        }
+        let mut countries: Vec<String> = Vec::new();
+        for country in input
+            .allowed_countries
+            .iter()
+            .filter(|c| !c.trim().is_empty())
+        {
+            let country = parse_country(country)?;
+            if !countries.contains(&country) {
+                countries.push(country);
+            }
+        }
+        Ok(countries)
+    }
+
     /// Checks fields in the order the form shows them, so the first error is the topmost.
     fn parse(input: &StreamInput) -> Result<Self, FieldError> {
         let name = StreamName::parse(&input.name)?;
@@ -82,24 +105,7 @@ impl ValidInput {
                 tags.push(tag);
             }
         }
-        if input.allowed_countries.len() > MAX_COUNTRIES {
-            return Err(FieldError::new(
-                "allowed_countries",
-                "too_many_countries",
-                format!("List at most {MAX_COUNTRIES} countries, or none for every country."),
-            ));
-        }
-        let mut allowed_countries: Vec<String> = Vec::new();
-        for country in input
-            .allowed_countries
-            .iter()
-            .filter(|c| !c.trim().is_empty())
-        {
-            let country = parse_country(country)?;
-            if !allowed_countries.contains(&country) {
-                allowed_countries.push(country);
-            }
-        }
+        let allowed_countries = Self::countries(input)?;
         if input.ip_acl_enabled && allowed_ips.is_empty() {
             return Err(FieldError {
                 field: "allowed_ips",
@@ -561,6 +567,36 @@ pub async fn reset_token(
     }
     db.tokens().clear();
     Ok(token)
+}
+
+/// Sets the calling codes the stream may send to (none: every country); answers them as
+/// stored.
+pub async fn set_countries(
+    db: &Db,
+    account_id: &str,
+    id: &str,
+    countries: &[String],
+) -> Result<Vec<String>, StreamError> {
+    let input = StreamInput {
+        allowed_countries: countries.to_vec(),
+        ..StreamInput::default()
+    };
+    let stored = ValidInput::countries(&input)?;
+    let updated = sqlx::query(
+        "update streams set allowed_countries = $1, updated_at = $2
+         where account_id = $3 and id = $4",
+    )
+    .bind(stored.join(","))
+    .bind(now_ms())
+    .bind(account_id)
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StreamError::NotFound);
+    }
+    db.tokens().clear();
+    Ok(stored)
 }
 
 /// Where a stream's inbound key is sealed.

@@ -9,6 +9,7 @@ on_both_backends!(
     user_create_makes_an_owner_who_can_sign_in,
     stream_create_prints_a_token_that_finds_the_stream,
     connection_add_configures_an_upstream_for_an_account,
+    stream_countries_set_where_a_stream_sends,
 );
 
 async fn user_create_makes_an_owner_who_can_sign_in(backend: Backend) {
@@ -233,4 +234,89 @@ async fn connection_add_configures_an_upstream_for_an_account(backend: Backend) 
         .collect();
     assert_eq!(names, [("Backup", true, false), ("Carrier", false, true)]);
     assert_eq!(listed[1].id, printed["id"].as_str().unwrap());
+}
+
+async fn stream_countries_set_where_a_stream_sends(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let run = |args: &[&str]| sluice_on(&database, args);
+    create_operator(&database);
+    let created = run(&[
+        "stream",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "Codes",
+        "--type",
+        "sms_otp",
+        "--country",
+        "+44",
+        "--json",
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let id = printed["id"].as_str().unwrap().to_string();
+    let set = |extra: &[&str]| {
+        let args = [
+            &[
+                "stream",
+                "countries",
+                "--email",
+                "ops@example.com",
+                "--stream",
+                id.as_str(),
+            ][..],
+            extra,
+        ]
+        .concat();
+        run(&args)
+    };
+
+    let every = set(&["--all"]);
+    assert_eq!(
+        String::from_utf8_lossy(&every.stdout).trim(),
+        format!("stream {id} sends to every country")
+    );
+    let both = set(&["--country", "44", "--country", "+1"]);
+    assert!(
+        both.status.success(),
+        "{}",
+        String::from_utf8_lossy(&both.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&both.stdout).trim(),
+        format!("stream {id} sends only to +44, +1")
+    );
+    let bad = set(&["--country", "UK"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a calling code"));
+    // A private address is refused for a connection, as in the console.
+    let private = run(&[
+        "connection",
+        "add",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "Local",
+        "--settings",
+        r#"{"kind":"http","url":"http://127.0.0.1:9/sms"}"#,
+    ]);
+    assert!(!private.status.success());
+    assert!(String::from_utf8_lossy(&private.stderr).contains("private or reserved"));
+
+    let app = TestApp::spawn_on(database).await;
+    let account: String = sqlx::query_scalar("select account_id from users where email = $1")
+        .bind("ops@example.com")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let stream = app::streams::store::get(&app.db, &account, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stream.allowed_countries, vec!["+44", "+1"]);
 }

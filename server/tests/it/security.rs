@@ -38,6 +38,8 @@ on_both_backends!(
     parallel_code_requests_keep_to_the_per_phone_limit,
     stored_secrets_open_only_in_their_own_row,
     inbound_keys_are_random_per_stream_and_rotate,
+    streams_send_only_to_their_destination_countries,
+    otp_codes_are_capped_per_stream_and_per_number_range,
 );
 
 /// A listener on loopback that counts the connections it is offered.
@@ -809,5 +811,145 @@ async fn inbound_keys_are_random_per_stream_and_rotate(backend: Backend) {
         store::rotate_inbound_key(&app.db, &key, &other, &id)
             .await
             .is_err()
+    );
+}
+
+async fn streams_send_only_to_their_destination_countries(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let input = StreamInput {
+        allowed_countries: vec!["+44".into()],
+        ..sms("UK only")
+    };
+    let (account, id, token) = stream_with(&app, StreamKind::SmsMarketing, input).await;
+    let (status, body) = call(
+        &app,
+        "/simple_send",
+        &token,
+        json!({ "messages": [
+            { "internal_id": "uk", "recipient_phone": "+447700900123", "message_content": "Hi" },
+            { "internal_id": "fr", "recipient_phone": "+33612345678", "message_content": "Hi" },
+        ] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["messages"][0]["status"], "queued", "{body}");
+    assert_eq!(
+        body["messages"][1]["error"]["code"], "country_not_allowed",
+        "{body}"
+    );
+    let (status, single) = call(
+        &app,
+        "/simple_send",
+        &token,
+        json!({ "messages": [
+            { "internal_id": "fr-2", "recipient_phone": "+33612345678", "message_content": "Hi" },
+        ] }),
+    )
+    .await;
+    assert!(!status.is_success(), "{single}");
+    assert_eq!(
+        single["messages"][0]["error"]["code"],
+        "country_not_allowed",
+        "{single}"
+    );
+
+    // Changed in the console (or the CLI), it holds at once, though the token was just used.
+    store::set_countries(&app.db, &account, &id, &["+33".into()])
+        .await
+        .unwrap();
+    let (_, now) = call(
+        &app,
+        "/simple_send",
+        &token,
+        json!({ "messages": [
+            { "internal_id": "fr-3", "recipient_phone": "+33612345678", "message_content": "Hi" },
+        ] }),
+    )
+    .await;
+    assert_eq!(now["messages"][0]["status"], "queued", "{now}");
+
+    let codes = StreamInput {
+        allowed_countries: vec!["+44".into()],
+        ..sms("Codes")
+    };
+    let (_, _, otp_token) = stream_with_kind_for(&app, &account, StreamKind::SmsOtp, codes).await;
+    let (status, refused) = call(
+        &app,
+        "/otp/auth",
+        &otp_token,
+        json!({ "recipient_phone": "+2348012345678" }),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["code"].clone()),
+        (StatusCode::FORBIDDEN, json!("country_not_allowed")),
+        "{refused}"
+    );
+}
+
+/// Another stream of `account`: (account, stream id, token).
+async fn stream_with_kind_for(
+    app: &TestApp,
+    account: &str,
+    kind: StreamKind,
+    input: StreamInput,
+) -> (String, String, String) {
+    let (stream, token) = store::create(&app.db, &app.secret_key(), account, kind, &input, false)
+        .await
+        .unwrap();
+    (account.to_string(), stream.id, token)
+}
+
+async fn otp_codes_are_capped_per_stream_and_per_number_range(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (account, id, token) = stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
+    settings_store::save_otp_settings(
+        &app.db,
+        &account,
+        &id,
+        OtpSettings {
+            per_range_burst: 3,
+            per_stream_hour: 5,
+            ..OtpSettings::default()
+        },
+    )
+    .await
+    .unwrap();
+    let ask = |phone: &'static str| {
+        call(
+            &app,
+            "/otp/auth",
+            &token,
+            json!({ "recipient_phone": phone }),
+        )
+    };
+    // A pumping run through one range: three go, the fourth pauses the range.
+    for phone in ["+447700900101", "+447700900102", "+447700900103"] {
+        let (status, body) = ask(phone).await;
+        assert_eq!(status, StatusCode::OK, "{phone}: {body}");
+    }
+    let (status, paused) = ask("+447700900104").await;
+    assert_eq!(
+        (status, paused["error"]["code"].clone()),
+        (StatusCode::TOO_MANY_REQUESTS, json!("range_paused")),
+        "{paused}"
+    );
+    assert!(
+        paused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("+447700900"),
+        "{paused}"
+    );
+    // Other ranges go on, until the stream's hourly cap.
+    for phone in ["+447700911201", "+12025550123"] {
+        let (status, body) = ask(phone).await;
+        assert_eq!(status, StatusCode::OK, "{phone}: {body}");
+    }
+    let (status, capped) = ask("+4915112345678").await;
+    assert_eq!(
+        (status, capped["error"]["code"].clone()),
+        (StatusCode::TOO_MANY_REQUESTS, json!("stream_limit_reached")),
+        "{capped}"
     );
 }
