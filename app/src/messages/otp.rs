@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::store::{NewMessage, Queued, Receipt, Route, queue_one, touch_stream};
 use crate::{
-    crypto::{constant_time_eq, sha256_hex},
+    crypto::{Place, SecretKey, constant_time_eq, sha256_hex},
     db::{Backend, Db, new_id, now_ms},
 };
 
@@ -68,12 +68,29 @@ pub enum Issued {
     },
 }
 
+/// Where the text of a message that carries a code is sealed.
+pub fn text_place(message_id: &str) -> Place<'_> {
+    Place::new("messages", "payload", message_id)
+}
+
+/// `text` with every occurrence of `code` masked, as the message is stored: the console and
+/// the database show `Your code is *****`; the channel gets the text sealed beside it. The
+/// mask keeps the text's length and alphabet, so its encoding and segments stay the same.
+pub fn masked(text: &str, code: &str) -> String {
+    if code.is_empty() {
+        return text.to_string();
+    }
+    text.replace(code, &"*".repeat(code.chars().count()))
+}
+
 /// Queues the message and records its code in one transaction, once every limit allows it.
 /// The limits are counted inside that transaction, which takes the stream's codes one at a
 /// time, so requests that race cannot send more codes than a limit allows. A STOP that
-/// commits after the caller checked wins.
+/// commits after the caller checked wins. The message is stored with the code masked, its
+/// text sealed for the channel.
 pub async fn issue(
     db: &Db,
+    key: &SecretKey,
     route: Route<'_>,
     message: &NewMessage,
     otp: &NewOtp,
@@ -118,7 +135,11 @@ pub async fn issue(
             });
         }
     }
-    let receipt = match queue_one(&mut tx, route, message, now).await? {
+    let stored = NewMessage {
+        content: masked(&message.content, &otp.code),
+        ..message.clone()
+    };
+    let receipt = match queue_one(&mut tx, route, &stored, now).await? {
         Queued::New(receipt) => receipt,
         Queued::Replay(_) | Queued::Conflict => {
             return Err(sqlx::Error::Protocol(
@@ -127,6 +148,14 @@ pub async fn issue(
         }
         Queued::OptedOut => return Ok(Issued::OptedOut),
     };
+    sqlx::query("update messages set payload = $1 where id = $2")
+        .bind(key.seal(
+            message.content.as_bytes(),
+            text_place(&receipt.message_uuid),
+        ))
+        .bind(&receipt.message_uuid)
+        .execute(&mut *tx)
+        .await?;
     let otp_id = new_id("otp");
     let expires_at = now + otp.ttl_ms;
     sqlx::query(

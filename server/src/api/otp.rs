@@ -168,9 +168,16 @@ pub async fn auth(
         limit(Scope::Stream, HOUR_MS, settings.per_stream_hour),
     ];
     // A STOP that committed since `ensure_subscribed` wins here, in the queueing transaction.
-    let issued = match otp::issue(&state.db, route, &message, &new_otp, &limits)
-        .await
-        .map_err(storage)?
+    let issued = match otp::issue(
+        &state.db,
+        &state.secret_key,
+        route,
+        &message,
+        &new_otp,
+        &limits,
+    )
+    .await
+    .map_err(storage)?
     {
         Issued::Sent(issued) => issued,
         Issued::OptedOut => return Err(opted_out(&message.recipient)),

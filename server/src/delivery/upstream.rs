@@ -21,7 +21,10 @@ use app::{
     crypto::SecretKey,
     db::Db,
     egress::{self, Egress},
-    messages::store::{self as messages, Claimed},
+    messages::{
+        otp,
+        store::{self as messages, Claimed},
+    },
     streams::settings::WebhookMethod,
     whatsapp::GraphApi,
 };
@@ -180,6 +183,27 @@ impl Upstreams {
                 code: "no_routes",
                 message: "The connection this message was queued for was deleted.".into(),
             });
+        };
+        // A message that carries a code is stored masked; its text is sealed beside it.
+        let unmasked;
+        let message = match message.payload.as_deref() {
+            Some(sealed) => match self.key.open(sealed, otp::text_place(&message.id)) {
+                Ok(text) => {
+                    unmasked = Claimed {
+                        content: String::from_utf8_lossy(&text).into_owned(),
+                        ..message.clone()
+                    };
+                    &unmasked
+                }
+                Err(_) => {
+                    return Sent::Refused(Refused {
+                        code: "unreadable_message",
+                        message: "The message's text cannot be opened with this server's key."
+                            .into(),
+                    });
+                }
+            },
+            None => message,
         };
         let http = match &upstream.settings {
             ConnectionSettings::Http(http) => http,

@@ -886,7 +886,7 @@ async fn a_stop_that_commits_while_a_code_is_issued_wins(backend: Backend) {
         ttl_ms: 60_000,
     };
 
-    let issued = otp::issue(&app.db, route, &message, &code, &[])
+    let issued = otp::issue(&app.db, &app.secret_key(), route, &message, &code, &[])
         .await
         .unwrap();
 
@@ -919,12 +919,21 @@ async fn otp_codes_are_sent_checked_once_and_limited(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK, "{issued}");
     assert_eq!(issued["message"]["status"], "queued");
-    let content: String = sqlx::query_scalar("select content from messages where id = $1")
-        .bind(issued["message"]["message_uuid"].as_str().unwrap())
-        .fetch_one(app.db.pool())
-        .await
+    // Stored with the code masked; the channel's text is sealed beside it.
+    let uuid = issued["message"]["message_uuid"].as_str().unwrap();
+    let (content, payload): (String, String) =
+        sqlx::query_as("select content, payload from messages where id = $1")
+            .bind(uuid)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(content, "Your verification code is *****");
+    let text = app
+        .secret_key()
+        .open(&payload, otp::text_place(uuid))
         .unwrap();
-    let code = content
+    let code = String::from_utf8(text)
+        .unwrap()
         .trim_start_matches("Your verification code is ")
         .to_string();
     assert!(

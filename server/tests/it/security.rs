@@ -40,6 +40,7 @@ on_both_backends!(
     inbound_keys_are_random_per_stream_and_rotate,
     streams_send_only_to_their_destination_countries,
     otp_codes_are_capped_per_stream_and_per_number_range,
+    codes_are_stored_masked_and_sent_whole,
 );
 
 /// A listener on loopback that counts the connections it is offered.
@@ -848,8 +849,7 @@ async fn streams_send_only_to_their_destination_countries(backend: Backend) {
     .await;
     assert!(!status.is_success(), "{single}");
     assert_eq!(
-        single["messages"][0]["error"]["code"],
-        "country_not_allowed",
+        single["messages"][0]["error"]["code"], "country_not_allowed",
         "{single}"
     );
 
@@ -952,4 +952,88 @@ async fn otp_codes_are_capped_per_stream_and_per_number_range(backend: Backend) 
         (StatusCode::TOO_MANY_REQUESTS, json!("stream_limit_reached")),
         "{capped}"
     );
+}
+
+/// A provider on loopback that accepts every send and keeps its body.
+async fn recording_provider() -> (SocketAddr, Arc<std::sync::Mutex<Vec<String>>>) {
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    let router = Router::new().fallback(any(move |body: String| {
+        let kept = kept.clone();
+        async move {
+            kept.lock().unwrap().push(body);
+            (StatusCode::OK, r#"{"id":"prov-1"}"#)
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (addr, bodies)
+}
+
+async fn codes_are_stored_masked_and_sent_whole(backend: Backend) {
+    let (provider, bodies) = recording_provider().await;
+    let app = TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
+        config.webhooks.allow_private = true;
+    })
+    .await;
+    let key = app.secret_key();
+    let account = account(&app.db, "ann@acme.io").await;
+    connections::save(
+        &app.db,
+        &key,
+        &account,
+        None,
+        http_connection(format!("http://{provider}/sms")),
+    )
+    .await
+    .unwrap();
+    let input = StreamInput {
+        demo: false,
+        ..sms("Logins")
+    };
+    let (stream, token) = store::create(&app.db, &key, &account, StreamKind::SmsOtp, &input, false)
+        .await
+        .unwrap();
+    settings_store::save_otp_settings(
+        &app.db,
+        &account,
+        &stream.id,
+        OtpSettings {
+            source: OtpCodeSource::CustomerCode,
+            ..OtpSettings::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (status, issued) = call(
+        &app,
+        "/otp/auth",
+        &token,
+        json!({ "recipient_phone": "+447700900123", "template_variables": { "code": "604213" } }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let uuid = issued["message"]["message_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..200 {
+        if !bodies.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let sent = bodies.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0].contains("Your verification code is 604213"),
+        "{sent:?}"
+    );
+    let content: String = sqlx::query_scalar("select content from messages where id = $1")
+        .bind(&uuid)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(content, "Your verification code is ******");
 }
