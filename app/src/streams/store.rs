@@ -562,11 +562,18 @@ pub async fn reset_token(
     .bind(id)
     .execute(db.pool())
     .await?;
-    if updated.rows_affected() == 0 {
-        return Err(StreamError::NotFound);
-    }
+    one_stream(updated.rows_affected())?;
     db.tokens().clear();
     Ok(token)
+}
+
+/// An update's count of changed streams: none means the account has no such stream.
+fn one_stream(changed: u64) -> Result<(), StreamError> {
+    if changed == 0 {
+        Err(StreamError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Sets the calling codes the stream may send to (none: every country); answers them as
@@ -592,9 +599,7 @@ pub async fn set_countries(
     .bind(id)
     .execute(db.pool())
     .await?;
-    if updated.rows_affected() == 0 {
-        return Err(StreamError::NotFound);
-    }
+    one_stream(updated.rows_affected())?;
     db.tokens().clear();
     Ok(stored)
 }
@@ -641,9 +646,7 @@ pub async fn rotate_inbound_key(
     .bind(id)
     .execute(db.pool())
     .await?;
-    if updated.rows_affected() == 0 {
-        return Err(StreamError::NotFound);
-    }
+    one_stream(updated.rows_affected())?;
     Ok(fresh)
 }
 

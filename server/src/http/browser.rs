@@ -92,13 +92,7 @@ pub async fn security_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
-            .collect()
-    }
+    use crate::http::tests::headers;
 
     #[test]
     fn only_the_site_itself_may_change_state() {

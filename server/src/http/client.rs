@@ -75,13 +75,7 @@ fn client_info(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> ClientIn
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
-            .collect()
-    }
+    use crate::http::tests::headers;
 
     #[test]
     fn forwarding_headers_from_untrusted_peers_are_ignored() {

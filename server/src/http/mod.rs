@@ -134,3 +134,16 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
         request_id,
     )
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use axum::http::HeaderMap;
+
+    /// Request headers from (name, value) pairs.
+    pub fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
+            .collect()
+    }
+}

@@ -58,6 +58,35 @@ async fn trap() -> (SocketAddr, Arc<AtomicUsize>) {
     (addr, count)
 }
 
+/// A stream of `kind` that sends for real (through the account's connection), and its token.
+async fn real_stream(app: &TestApp, account: &str, kind: StreamKind, sender: &str) -> String {
+    let input = StreamInput {
+        name: "Real".into(),
+        default_sender: Some(sender.into()),
+        demo: false,
+        ..StreamInput::default()
+    };
+    store::create(&app.db, &app.secret_key(), account, kind, &input, false)
+        .await
+        .unwrap()
+        .1
+}
+
+/// A new account whose default connection is an HTTP provider at `url`.
+async fn with_connection(app: &TestApp, email: &str, url: String) -> String {
+    let account = account(&app.db, email).await;
+    connections::save(
+        &app.db,
+        &app.secret_key(),
+        &account,
+        None,
+        http_connection(url),
+    )
+    .await
+    .unwrap();
+    account
+}
+
 fn http_connection(url: String) -> ConnectionInput {
     ConnectionInput {
         name: "Provider".into(),
@@ -130,26 +159,8 @@ async fn tenant_connections_never_reach_the_operators_network(backend: Backend) 
         .collect();
     urls.push((format!("http://{{from}}:{port}/sms"), "2130706433"));
     for (n, (url, sender)) in urls.iter().enumerate() {
-        let account = account(&app.db, &format!("tenant-{n}@evil.example")).await;
-        connections::save(&app.db, &key, &account, None, http_connection(url.clone()))
-            .await
-            .unwrap();
-        let input = StreamInput {
-            name: "Pump".into(),
-            default_sender: Some((*sender).into()),
-            demo: false,
-            ..StreamInput::default()
-        };
-        let (_, token) = store::create(
-            &app.db,
-            &key,
-            &account,
-            StreamKind::SmsMarketing,
-            &input,
-            false,
-        )
-        .await
-        .unwrap();
+        let account = with_connection(&app, &format!("tenant-{n}@evil.example"), url.clone()).await;
+        let token = real_stream(&app, &account, StreamKind::SmsMarketing, sender).await;
         let (status, body) = app.send_sms(&token, &[("m-1", "hello")]).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let failed = app.status_becomes(&token, "m-1", "sent_failed").await;
@@ -175,21 +186,7 @@ async fn tenant_connections_never_reach_the_operators_network(backend: Backend) 
     connections::save(&app.db, &key, &account, None, smsc)
         .await
         .unwrap();
-    let (_, token) = store::create(
-        &app.db,
-        &key,
-        &account,
-        StreamKind::SmsMarketing,
-        &StreamInput {
-            name: "Scan".into(),
-            default_sender: Some("AcmeShop".into()),
-            demo: false,
-            ..StreamInput::default()
-        },
-        false,
-    )
-    .await
-    .unwrap();
+    let token = real_stream(&app, &account, StreamKind::SmsMarketing, "AcmeShop").await;
     app.send_sms(&token, &[("s-1", "hello")]).await;
     let mut detail = None;
     for _ in 0..200 {
@@ -237,33 +234,8 @@ async fn a_provider_answer_is_read_only_up_to_the_cap() {
         config.delivery.max_attempts = 1;
     })
     .await;
-    let key = app.secret_key();
-    let account = account(&app.db, "ann@acme.io").await;
-    connections::save(
-        &app.db,
-        &key,
-        &account,
-        None,
-        http_connection(format!("http://{provider}/sms")),
-    )
-    .await
-    .unwrap();
-    let input = StreamInput {
-        name: "Alerts".into(),
-        default_sender: Some("AcmeShop".into()),
-        demo: false,
-        ..StreamInput::default()
-    };
-    let (_, token) = store::create(
-        &app.db,
-        &key,
-        &account,
-        StreamKind::SmsMarketing,
-        &input,
-        false,
-    )
-    .await
-    .unwrap();
+    let account = with_connection(&app, "ann@acme.io", format!("http://{provider}/sms")).await;
+    let token = real_stream(&app, &account, StreamKind::SmsMarketing, "AcmeShop").await;
     app.send_sms(&token, &[("big-1", "hello")]).await;
     // Read to the cap, the refusal is final at once; read to the end, it would wait for the
     // timeout and count as the provider not answering.
@@ -977,23 +949,11 @@ async fn codes_are_stored_masked_and_sent_whole(backend: Backend) {
         config.webhooks.allow_private = true;
     })
     .await;
-    let key = app.secret_key();
-    let account = account(&app.db, "ann@acme.io").await;
-    connections::save(
-        &app.db,
-        &key,
-        &account,
-        None,
-        http_connection(format!("http://{provider}/sms")),
-    )
-    .await
-    .unwrap();
-    let input = StreamInput {
-        demo: false,
-        ..sms("Logins")
-    };
-    let (stream, token) = store::create(&app.db, &key, &account, StreamKind::SmsOtp, &input, false)
+    let account = with_connection(&app, "ann@acme.io", format!("http://{provider}/sms")).await;
+    let token = real_stream(&app, &account, StreamKind::SmsOtp, "AcmeShop").await;
+    let (_, stream) = store::find_by_token(&app.db, &token)
         .await
+        .unwrap()
         .unwrap();
     settings_store::save_otp_settings(
         &app.db,
