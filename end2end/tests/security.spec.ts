@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
-import { newEmail, signUp, test, expect } from "./helpers";
+import { createStream, newEmail, signUp, test, expect } from "./helpers";
 
 /**
  * Another site on this machine: `/form` posts a forged "create stream" request to the console
@@ -74,4 +74,34 @@ test("the console refuses to be framed by another site", async ({ page, baseURL 
   } finally {
     site.close();
   }
+});
+
+test("a stream's destination countries are set in its details and hold for the API", async ({ page }) => {
+  await signUp(page, newEmail("countries"));
+  const id = await createStream(page, "sms_marketing", "Local only");
+  await page.goto(`/streams?stream=${id}&tab=info`);
+  const panel = page.getByTestId("side-panel");
+  await expect(panel.getByTestId("stream-facts")).toContainText("Every country");
+  const countries = panel.getByLabel("Destination countries");
+  await countries.fill("UK");
+  await panel.getByRole("button", { name: "Save details" }).click();
+  await expect(panel.getByText("`UK` is not a calling code")).toBeVisible();
+  await countries.fill("+44, 1");
+  await panel.getByRole("button", { name: "Save details" }).click();
+  await expect(page.getByTestId("toast")).toContainText("Stream details saved.");
+  await expect(panel.getByTestId("stream-facts")).toContainText("+44, +1");
+
+  const token = await (await page.request.post("/api/streams/token", { data: { id } })).json();
+  const sent = await page.request.post("/simple_send/", {
+    headers: { Authorization: token },
+    data: {
+      messages: [
+        { internal_id: "uk", sender: "Acme", recipient_phone: "+447700900123", message_content: "Hi" },
+        { internal_id: "fr", sender: "Acme", recipient_phone: "+33612345678", message_content: "Hi" },
+      ],
+    },
+  });
+  const answer = await sent.json();
+  expect(answer.messages[0].status).toBe("queued");
+  expect(answer.messages[1].error.code).toBe("country_not_allowed");
 });
