@@ -1,6 +1,6 @@
 //! The HTTP surface: console pages and server functions, sign-in forms, health.
 
-pub(crate) mod auth;
+mod auth;
 mod browser;
 mod client;
 mod health;
