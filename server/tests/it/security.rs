@@ -440,6 +440,21 @@ async fn console_pages_cannot_be_framed_or_sniffed() {
         headers.get("strict-transport-security").is_none(),
         "not over http"
     );
+    // Behind a TLS proxy the browser is told to keep to HTTPS.
+    let proxied = behind_a_proxy(|_| {}).await;
+    let response = proxied
+        .client
+        .get(proxied.url("/sign-in"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age="),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
