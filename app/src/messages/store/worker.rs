@@ -1,0 +1,348 @@
+//! The lifecycle: workers claim due messages and move them on, a step at a time, queueing
+//! `message.status` events for streams with a webhook.
+
+use std::collections::HashSet;
+
+use sqlx::{Any, AnyConnection, Row};
+
+use super::{Framing, ROWS_PER_INSERT, rolled_back_on_error};
+use crate::{
+    db::{Db, Writer, now_ms, placeholders, positional},
+    messages::MessageStatus,
+};
+
+/// A message a worker holds.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: String,
+    pub account_id: String,
+    pub stream_id: String,
+    pub channel: String,
+    pub status: MessageStatus,
+    pub sender: Option<String>,
+    pub recipient: String,
+    pub content: String,
+    pub attempts: i64,
+    pub expires_at: i64,
+    pub connection_id: Option<String>,
+    /// The channel's request body (WhatsApp), as JSON.
+    pub payload: Option<String>,
+}
+
+/// Claims up to `limit` messages that are due, leasing them for `lease_ms`.
+pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+    let rows = db
+        .lease_due(
+            "messages",
+            "id, account_id, stream_id, channel, status, sender, recipient, content, attempts,
+             expires_at, connection_id, payload",
+            limit,
+            lease_ms,
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| Claimed {
+            id: row.get("id"),
+            account_id: row.get("account_id"),
+            stream_id: row.get("stream_id"),
+            channel: row.get("channel"),
+            status: MessageStatus::parse(row.get("status")).unwrap_or(MessageStatus::Queued),
+            sender: row.get("sender"),
+            recipient: row.get("recipient"),
+            content: row.get("content"),
+            attempts: row.get("attempts"),
+            expires_at: row.get("expires_at"),
+            connection_id: row.get("connection_id"),
+            payload: row.get("payload"),
+        })
+        .collect())
+}
+
+/// What a worker decided for a claimed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: MessageStatus,
+    /// When to act on it again (a delivery report due, a retry), or never.
+    pub next_at: Option<i64>,
+    /// A stable code and a message for people.
+    pub error: Option<(&'static str, String)>,
+    /// Whether this step was a delivery attempt.
+    pub attempted: bool,
+    /// The id the upstream gave the message, for its delivery reports.
+    pub provider_id: Option<String>,
+}
+
+impl Outcome {
+    /// An upstream's report: delivered, or undelivered with why.
+    pub fn report(status: MessageStatus, error: Option<String>) -> Self {
+        Self {
+            status,
+            next_at: None,
+            error: error.map(|message| ("undelivered", message)),
+            attempted: false,
+            provider_id: None,
+        }
+    }
+}
+
+/// Moves a message to `outcome.status` and releases its lease. Answers false, changing
+/// nothing, when the message already moved past it: statuses never go backwards.
+pub async fn advance(db: &Db, id: &str, outcome: Outcome) -> Result<bool, sqlx::Error> {
+    Ok(advance_all(db, &[(id, outcome)]).await?[0])
+}
+
+/// [`advance`] for a whole claimed batch in one transaction: one commit, not one per message,
+/// and one statement per distinct outcome (a batch mostly shares a few), not one per message.
+pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>, sqlx::Error> {
+    if steps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = now_ms();
+    let mut groups: Vec<(&Outcome, Vec<&str>)> = Vec::new();
+    for (id, outcome) in steps {
+        match groups.iter_mut().find(|(o, _)| *o == outcome) {
+            Some((_, ids)) => ids.push(id),
+            None => groups.push((outcome, vec![id])),
+        }
+    }
+    let mut writer = db.writer().await?;
+    let moved = if let Writer::Sqlite(conn) = &mut writer {
+        // `begin immediate` goes to SQLite's thread with the first statement: each hand-off
+        // holds the one writer until this task is scheduled again.
+        let moved = match advance_groups(conn, &groups, now, Framing::Own).await {
+            Ok(moved) => sqlx::query("commit")
+                .execute(&mut **conn)
+                .await
+                .map(|_| moved),
+            Err(error) => Err(error),
+        };
+        rolled_back_on_error(conn, moved).await?
+    } else {
+        let mut tx = writer.begin().await?;
+        let moved = advance_groups(&mut tx, &groups, now, Framing::Inside).await?;
+        tx.commit().await?;
+        moved
+    };
+    drop(writer);
+    db.release("messages", moved.iter().map(String::as_str));
+    Ok(steps.iter().map(|(id, _)| moved.contains(*id)).collect())
+}
+
+/// Moves each group's messages, the first statement opening the transaction when `framing`
+/// says it is this call's own; answers the messages that moved.
+async fn advance_groups(
+    conn: &mut AnyConnection,
+    groups: &[(&Outcome, Vec<&str>)],
+    now: i64,
+    framing: Framing,
+) -> Result<HashSet<String>, sqlx::Error> {
+    let mut moved = HashSet::new();
+    let mut begin = framing == Framing::Own;
+    for (outcome, ids) in groups {
+        for chunk in ids.chunks(ROWS_PER_INSERT) {
+            let step = advance_group(conn, chunk, outcome, now, std::mem::take(&mut begin));
+            moved.extend(step.await?);
+        }
+    }
+    Ok(moved)
+}
+
+/// Moves the messages `ids` that may take `outcome`, recording the step in their history and
+/// queueing `message.status` events for streams with a webhook; answers those that moved.
+/// One call to the database on either backend (`begin`: SQLite's `begin immediate` first),
+/// and one more to read the messages whose streams have a webhook, when there are any.
+async fn advance_group(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+    outcome: &Outcome,
+    now: i64,
+    begin: bool,
+) -> Result<Vec<String>, sqlx::Error> {
+    let from = if outcome.status == MessageStatus::Queued {
+        // A retry keeps the message queued.
+        vec![MessageStatus::Queued]
+    } else {
+        outcome.status.predecessors()
+    };
+    let movable = |first: usize| {
+        format!(
+            "status in ({}) and id in ({})",
+            placeholders(first, from.len()),
+            placeholders(first + from.len(), ids.len())
+        )
+    };
+    // A status a webhook hears of: each moved message says whether its stream has one.
+    let events = outcome.status.rank() > 0;
+    let set = |first: usize| {
+        format!(
+            "set status = ${}, next_at = ${}, lease_until = null, error_code = ${},
+                 error_message = ${}, attempts = attempts + ${}, updated_at = ${},
+                 provider_id = coalesce(${}, provider_id)",
+            first,
+            first + 1,
+            first + 2,
+            first + 3,
+            first + 4,
+            first + 5,
+            first + 6,
+        )
+    };
+    // A message waiting for its slot under the throughput limit has no new step to record.
+    let record = outcome.status != MessageStatus::Queued || outcome.error.is_some();
+    let detail = outcome.error.as_ref().map(|e| e.1.as_str());
+    let sqlite = conn.backend_name() == "SQLite";
+    let hooked = if events {
+        "exists (select 1 from webhooks w
+             where w.stream_id = messages.stream_id and w.enabled = 1)"
+    } else {
+        "1 = 0"
+    };
+    let sql = if sqlite {
+        // Under the write lock, the rows that will move, read first as one row (not one row
+        // per message, which sqlx hands over in rounds of 50), then their history and update.
+        let mut sql = String::new();
+        if begin {
+            sql.push_str("begin immediate; ");
+        }
+        sql.push_str(&format!(
+            "select group_concat(id) as moved,
+                 group_concat(case when {hooked} then id end) as hooked
+             from messages where {};",
+            movable(1)
+        ));
+        let mut next = 1 + from.len() + ids.len();
+        if record {
+            sql.push_str(&format!(
+                " insert into message_history (message_id, status, at, detail)
+                 select id, ${next}, ${}, ${} from messages where {};",
+                next + 1,
+                next + 2,
+                movable(next + 3)
+            ));
+            next += 3 + from.len() + ids.len();
+        }
+        sql.push_str(&format!(
+            " update messages {} where {}",
+            set(next),
+            movable(next + 7)
+        ));
+        sql
+    } else {
+        let update = format!(
+            "update messages {} where {}
+             returning id, case when {hooked} then 1 else 0 end as hooked",
+            set(1),
+            movable(8)
+        );
+        if record {
+            format!(
+                "with moved as ({update}),
+                 recorded as (insert into message_history (message_id, status, at, detail)
+                              select id, $1, $6, $4 from moved)
+                 select * from moved"
+            )
+        } else {
+            update
+        }
+    };
+    let sql = positional(conn, &sql);
+    let mut query = sqlx::query(&sql);
+    if sqlite {
+        query = bind_movable(query, &from, ids);
+        if record {
+            query = query.bind(outcome.status.as_str()).bind(now).bind(detail);
+            query = bind_movable(query, &from, ids);
+        }
+    }
+    query = query
+        .bind(outcome.status.as_str())
+        .bind(outcome.next_at)
+        .bind(outcome.error.as_ref().map(|e| e.0))
+        .bind(detail)
+        .bind(i64::from(outcome.attempted))
+        .bind(now)
+        .bind(outcome.provider_id.as_deref());
+    query = bind_movable(query, &from, ids);
+    let rows = query.fetch_all(&mut *conn).await?;
+    let (moved, hooked): (Vec<String>, Vec<String>) = if sqlite {
+        let list = |column: &str| -> Vec<String> {
+            rows.first()
+                .and_then(|row| row.get::<Option<String>, _>(column))
+                .map(|ids| ids.split(',').map(str::to_string).collect())
+                .unwrap_or_default()
+        };
+        (list("moved"), list("hooked"))
+    } else {
+        let ids = |hooked: bool| {
+            rows.iter()
+                .filter(|row| !hooked || row.get::<i32, _>("hooked") != 0)
+                .map(|row| row.get::<String, _>("id"))
+                .collect()
+        };
+        (ids(false), ids(true))
+    };
+    if events && !hooked.is_empty() {
+        status_events(conn, &hooked, outcome, now).await?;
+    }
+    Ok(moved)
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a [`advance_group`] condition's statuses and ids.
+fn bind_movable<'q>(
+    mut query: AnyQuery<'q>,
+    from: &[MessageStatus],
+    ids: &[&'q str],
+) -> AnyQuery<'q> {
+    for status in from {
+        query = query.bind(status.as_str());
+    }
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query
+}
+
+/// Queues the `message.status` events of messages that moved (`ids`), for their streams'
+/// webhooks.
+async fn status_events(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    outcome: &Outcome,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "select id, account_id, stream_id, internal_id, recipient from messages where id in ({})",
+        placeholders(1, ids.len())
+    );
+    let sql = positional(conn, &sql);
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    for moved in query.fetch_all(&mut *conn).await? {
+        let account_id: String = moved.get("account_id");
+        let stream_id: String = moved.get("stream_id");
+        let event = serde_json::json!({
+            "type": "message.status",
+            "message_uuid": moved.get::<String, _>("id"),
+            "internal_id": moved.get::<Option<String>, _>("internal_id"),
+            "recipient_phone": moved.get::<String, _>("recipient"),
+            "status": outcome.status.as_str(),
+            "error": outcome.error.as_ref().map(|(code, message)| serde_json::json!({ "code": code, "message": message })),
+            "at": crate::time::rfc3339(now),
+        });
+        crate::webhooks::store::enqueue(
+            conn,
+            &account_id,
+            &stream_id,
+            "message.status",
+            &event,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
