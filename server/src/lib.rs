@@ -99,7 +99,7 @@ impl Application {
                 serde_json::to_value(<api::ApiDoc as utoipa::OpenApi>::openapi())
                     .unwrap_or_default(),
             ),
-            webhook_wake,
+            webhook_wake: Arc::clone(&webhook_wake),
             graph,
             egress,
         };
@@ -110,7 +110,7 @@ impl Application {
             trusted_proxies: config.trusted_proxies.into(),
             http: config.http,
             limits: config.limits,
-            delivery: Delivery::new(config.delivery, upstreams),
+            delivery: Delivery::new(config.delivery, upstreams, webhook_wake),
             webhooks,
             _workers_lock: workers_lock,
         })

@@ -86,6 +86,8 @@ const SEND_CONCURRENCY: usize = 64;
 pub struct Delivery {
     config: Arc<DeliveryConfig>,
     wake: Arc<Notify>,
+    /// Rings the webhook sender when a step queued `message.status` events.
+    webhooks: Arc<Notify>,
     pacer: Arc<Pacer>,
     upstreams: Arc<Upstreams>,
 }
@@ -98,10 +100,11 @@ pub struct Channel {
 }
 
 impl Delivery {
-    pub fn new(config: DeliveryConfig, upstreams: Upstreams) -> Self {
+    pub fn new(config: DeliveryConfig, upstreams: Upstreams, webhooks: Arc<Notify>) -> Self {
         Self {
             config: Arc::new(config),
             wake: Arc::new(Notify::new()),
+            webhooks,
             pacer: Arc::default(),
             upstreams: Arc::new(upstreams),
         }
@@ -167,6 +170,7 @@ impl Delivery {
                 db: db.clone(),
                 config: self.config.clone(),
                 wake: self.wake.clone(),
+                webhooks: self.webhooks.clone(),
                 pacer: self.pacer.clone(),
                 upstreams: self.upstreams.clone(),
             };
@@ -202,6 +206,7 @@ struct Worker {
     db: Db,
     config: Arc<DeliveryConfig>,
     wake: Arc<Notify>,
+    webhooks: Arc<Notify>,
     pacer: Arc<Pacer>,
     upstreams: Arc<Upstreams>,
 }
@@ -278,8 +283,11 @@ impl Worker {
                 Some((message.id.as_str(), outcome))
             })
             .collect();
-        let moved = store::advance_all(&self.db, &outcomes).await?;
-        for ((message, (_, outcome)), moved) in claimed.iter().zip(&outcomes).zip(moved) {
+        let advanced = store::advance_all(&self.db, &outcomes).await?;
+        if advanced.events_queued {
+            self.webhooks.notify_one();
+        }
+        for ((message, (_, outcome)), moved) in claimed.iter().zip(&outcomes).zip(advanced.moved) {
             let replies = streams
                 .get(&message.stream_id)
                 .is_some_and(|facts| facts.kind.receives_messages());

@@ -38,6 +38,7 @@ on_both_backends!(
     gone_switches_the_webhook_off_and_a_spent_schedule_fails,
     get_webhooks_carry_the_event_as_query_parameters,
     private_addresses_are_refused_unless_the_operator_allows_them,
+    status_events_go_out_without_waiting_for_the_senders_poll,
 );
 
 /// What the receiver got: method, path and query, headers, body.
@@ -387,5 +388,39 @@ async fn private_addresses_are_refused_unless_the_operator_allows_them(backend: 
     assert!(
         received.lock().unwrap().is_empty(),
         "nothing reached the receiver"
+    );
+}
+
+async fn status_events_go_out_without_waiting_for_the_senders_poll(backend: Backend) {
+    let app = TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
+        config.webhooks.allow_private = true;
+        // Idle, the sender would look again only after a minute.
+        config.webhooks.poll_ms = 60_000;
+    })
+    .await;
+    let (addr, received) = receiver(&[]).await;
+    let (_, _, token, _) = two_way(&app, WebhookMethod::Post, format!("http://{addr}/in")).await;
+    // The sender is idle before the message is sent.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.send_sms(&token, &[("w-1", "Your table is ready")])
+        .await;
+    let mut statuses = Vec::new();
+    for _ in 0..250 {
+        statuses = received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(_, _, _, body)| serde_json::from_slice::<serde_json::Value>(body).ok())
+            .filter(|event| event["type"] == "message.status")
+            .map(|event| event["status"].as_str().unwrap_or_default().to_string())
+            .collect();
+        if statuses.iter().any(|status| status == "delivered") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        statuses.iter().any(|status| status == "delivered"),
+        "status events waited for the poll: {statuses:?}"
     );
 }

@@ -22,7 +22,7 @@ pub use self::{
         receive_part, wrote_since,
     },
     track::{Step, Tracked, track},
-    worker::{Claimed, Outcome, advance, advance_all, claim},
+    worker::{Advanced, Claimed, Outcome, advance, advance_all, claim},
 };
 
 /// `count` new message ids.

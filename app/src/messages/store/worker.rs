@@ -89,14 +89,23 @@ impl Outcome {
 /// Moves a message to `outcome.status` and releases its lease. Answers false, changing
 /// nothing, when the message already moved past it: statuses never go backwards.
 pub async fn advance(db: &Db, id: &str, outcome: Outcome) -> Result<bool, sqlx::Error> {
-    Ok(advance_all(db, &[(id, outcome)]).await?[0])
+    Ok(advance_all(db, &[(id, outcome)]).await?.moved[0])
+}
+
+/// What a batch's step did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Advanced {
+    /// For each step, whether its message moved.
+    pub moved: Vec<bool>,
+    /// Whether `message.status` events were queued for webhooks.
+    pub events_queued: bool,
 }
 
 /// [`advance`] for a whole claimed batch in one transaction: one commit, not one per message,
 /// and one statement per distinct outcome (a batch mostly shares a few), not one per message.
-pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>, sqlx::Error> {
+pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Advanced, sqlx::Error> {
     if steps.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Advanced::default());
     }
     let now = now_ms();
     let mut groups: Vec<(&Outcome, Vec<&str>)> = Vec::new();
@@ -107,7 +116,7 @@ pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>
         }
     }
     let mut writer = db.writer().await?;
-    let moved = if let Writer::Sqlite(conn) = &mut writer {
+    let (moved, events_queued) = if let Writer::Sqlite(conn) = &mut writer {
         // `begin immediate` goes to SQLite's thread with the first statement: each hand-off
         // holds the one writer until this task is scheduled again.
         let moved = match advance_groups(conn, &groups, now, Framing::Own).await {
@@ -126,30 +135,37 @@ pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Vec<bool>
     };
     drop(writer);
     db.release("messages", moved.iter().map(String::as_str));
-    Ok(steps.iter().map(|(id, _)| moved.contains(*id)).collect())
+    Ok(Advanced {
+        moved: steps.iter().map(|(id, _)| moved.contains(*id)).collect(),
+        events_queued,
+    })
 }
 
 /// Moves each group's messages, the first statement opening the transaction when `framing`
-/// says it is this call's own; answers the messages that moved.
+/// says it is this call's own; answers the messages that moved and whether events were queued.
 async fn advance_groups(
     conn: &mut AnyConnection,
     groups: &[(&Outcome, Vec<&str>)],
     now: i64,
     framing: Framing,
-) -> Result<HashSet<String>, sqlx::Error> {
+) -> Result<(HashSet<String>, bool), sqlx::Error> {
     let mut moved = HashSet::new();
+    let mut events_queued = false;
     let mut begin = framing == Framing::Own;
     for (outcome, ids) in groups {
         for chunk in ids.chunks(ROWS_PER_INSERT) {
             let step = advance_group(conn, chunk, outcome, now, std::mem::take(&mut begin));
-            moved.extend(step.await?);
+            let (ids, events) = step.await?;
+            moved.extend(ids);
+            events_queued |= events;
         }
     }
-    Ok(moved)
+    Ok((moved, events_queued))
 }
 
 /// Moves the messages `ids` that may take `outcome`, recording the step in their history and
-/// queueing `message.status` events for streams with a webhook; answers those that moved.
+/// queueing `message.status` events for streams with a webhook; answers those that moved, and
+/// whether events were queued.
 /// One call to the database on either backend (`begin`: SQLite's `begin immediate` first),
 /// and one more to read the messages whose streams have a webhook, when there are any.
 async fn advance_group(
@@ -158,7 +174,7 @@ async fn advance_group(
     outcome: &Outcome,
     now: i64,
     begin: bool,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> Result<(Vec<String>, bool), sqlx::Error> {
     let from = if outcome.status == MessageStatus::Queued {
         // A retry keeps the message queued.
         vec![MessageStatus::Queued]
@@ -282,10 +298,11 @@ async fn advance_group(
         };
         (ids(false), ids(true))
     };
-    if events && !hooked.is_empty() {
+    let events_queued = events && !hooked.is_empty();
+    if events_queued {
         status_events(conn, &hooked, outcome, now).await?;
     }
-    Ok(moved)
+    Ok((moved, events_queued))
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
