@@ -1,0 +1,107 @@
+//! The public Streams API against a real server, on both backends, by what each test proves.
+
+mod accepting;
+mod described;
+mod events;
+mod gating;
+mod opt_outs;
+mod otp;
+mod pacing;
+mod whatsapp;
+
+use std::time::Duration;
+
+use app::{
+    db::Db,
+    streams::{StreamInput, StreamKind, store},
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{helpers::TestApp, streams::account};
+
+/// A stream of `kind` with `input`, and its token.
+pub async fn stream_with(
+    app: &TestApp,
+    kind: StreamKind,
+    input: StreamInput,
+) -> (String, String, String) {
+    let key = app.secret_key();
+    let account = account(&app.db, "ann@acme.io").await;
+    let (stream, token) = store::create(&app.db, &key, &account, kind, &input, false)
+        .await
+        .unwrap();
+    (account, stream.id, token)
+}
+
+pub fn sms(name: &str) -> StreamInput {
+    StreamInput {
+        name: name.into(),
+        default_sender: Some("AcmeShop".into()),
+        ..StreamInput::default()
+    }
+}
+
+pub async fn call(app: &TestApp, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .header("authorization", format!("Bearer {token}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+fn message(internal_id: &str, phone: &str, text: &str) -> Value {
+    json!({ "internal_id": internal_id, "recipient_phone": phone, "message_content": text })
+}
+
+/// Polls `/status/` until every asked message is final, for at most five seconds.
+async fn settled(app: &TestApp, token: &str, internal_ids: &[&str]) -> Vec<Value> {
+    for _ in 0..100 {
+        let response = app
+            .client
+            .get(app.url(&format!("/status?internal_ids={}", internal_ids.join(","))))
+            .header("authorization", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        let messages = body["messages"].as_array().unwrap().clone();
+        let final_status = |m: &Value| !matches!(m["status"].as_str(), Some("queued" | "sent"));
+        if messages.len() == internal_ids.len() && messages.iter().all(final_status) {
+            return messages;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("messages {internal_ids:?} did not settle");
+}
+
+async fn count_messages(db: &Db) -> i64 {
+    sqlx::query_scalar("select count(*) from messages")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+/// Another stream of the same account.
+async fn stream_with_account(
+    app: &TestApp,
+    account: &str,
+    kind: StreamKind,
+) -> (String, String, String) {
+    let (stream, token) = store::create(
+        &app.db,
+        &app.secret_key(),
+        account,
+        kind,
+        &sms("Another"),
+        false,
+    )
+    .await
+    .unwrap();
+    (account.to_string(), stream.id, token)
+}
