@@ -48,6 +48,7 @@ export default defineConfig({
       SLUICE_HTTP__SECURE_COOKIE: "false",
       // Every test signs up from 127.0.0.1.
       SLUICE_LIMITS__SIGN_UPS_PER_HOUR: "10000",
+      SLUICE_LIMITS__UNKNOWN_TOKENS_PER_MINUTE: "100000",
     },
     reuseExistingServer: false,
     timeout: 60_000,

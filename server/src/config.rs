@@ -60,6 +60,9 @@ pub struct LimitsConfig {
     /// Accounts that may be created from one client network (an IPv4 address or an IPv6
     /// /64) per hour.
     pub sign_ups_per_hour: u32,
+    /// API requests one client network may have refused for an unknown token or key (401) per
+    /// minute before it is paused (tokens that worked recently still go through).
+    pub unknown_tokens_per_minute: u32,
 }
 
 impl Default for LimitsConfig {
@@ -68,6 +71,7 @@ impl Default for LimitsConfig {
             api_per_second: 200,
             api_burst: 400,
             sign_ups_per_hour: 10,
+            unknown_tokens_per_minute: 30,
         }
     }
 }

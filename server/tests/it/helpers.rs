@@ -148,6 +148,7 @@ impl TestApp {
         config.limits.api_per_second = 1_000_000;
         config.limits.api_burst = 1_000_000;
         config.limits.sign_ups_per_hour = 1_000;
+        config.limits.unknown_tokens_per_minute = 1_000_000;
         configure(&mut config);
         let app = Application::build(config).await.unwrap();
         let addr = app.addr();

@@ -1012,3 +1012,57 @@ async fn codes_are_stored_masked_and_sent_whole(backend: Backend) {
         .unwrap();
     assert_eq!(content, "Your verification code is ******");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_network_that_guesses_tokens_is_paused_but_working_tokens_go_through() {
+    let app = behind_a_proxy(|config| config.limits.unknown_tokens_per_minute = 3).await;
+    let (account, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Alerts")).await;
+    let (_, untried) = store::create(
+        &app.db,
+        &app.secret_key(),
+        &account,
+        StreamKind::SmsMarketing,
+        &sms("Untried"),
+        false,
+    )
+    .await
+    .unwrap();
+    let status = |from: &'static str, token: String| {
+        app.client
+            .get(app.url("/status?internal_ids=x"))
+            .header("x-forwarded-for", from)
+            .header("authorization", token)
+            .send()
+    };
+    let guesser = "198.51.100.7";
+    assert_eq!(
+        status("203.0.113.9", token.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    for n in 0..4 {
+        let refused = status(guesser, format!("guess-{n}")).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "guess {n}");
+    }
+    let paused = status(guesser, "guess-5".into()).await.unwrap();
+    assert_eq!(paused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(paused.headers().contains_key("retry-after"));
+    let body: Value = paused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_unknown_tokens");
+    // A token that worked still goes through; one that never did waits with the guesser.
+    assert_eq!(
+        status(guesser, token).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(guesser, untried).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Other networks are not paused.
+    assert_eq!(
+        status("203.0.113.50", "guess-6".into())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
