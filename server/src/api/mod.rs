@@ -14,20 +14,41 @@ mod whatsapp;
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, rejection::BytesRejection},
+    extract::{DefaultBodyLimit, FromRef, rejection::BytesRejection},
     http::StatusCode,
     routing::{MethodRouter, post},
 };
 use serde::de::DeserializeOwned;
 
 pub use self::{error::ApiError, openapi::ApiDoc, rate::ApiLimiter};
+use crate::delivery::Delivery;
 use app::state::AppState;
 
 /// The largest request body: a full batch of long messages fits.
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
-pub fn router(limiter: ApiLimiter) -> Router<AppState> {
-    let routes: [(&str, MethodRouter<AppState>); 10] = [
+/// What the API's handlers reach: the server's state and the delivery workers' handle.
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    pub app: AppState,
+    pub delivery: Delivery,
+}
+
+impl FromRef<ApiState> for AppState {
+    fn from_ref(state: &ApiState) -> Self {
+        state.app.clone()
+    }
+}
+
+impl FromRef<ApiState> for Delivery {
+    fn from_ref(state: &ApiState) -> Self {
+        state.delivery.clone()
+    }
+}
+
+/// The API's routes, their state given.
+pub fn router(state: ApiState, limiter: ApiLimiter) -> Router<AppState> {
+    let routes: [(&str, MethodRouter<ApiState>); 10] = [
         ("/simple_send", post(send::simple_send)),
         ("/event_send", post(send::event_send)),
         ("/otp/auth", post(otp::auth)),
@@ -59,6 +80,7 @@ pub fn router(limiter: ApiLimiter) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(rate::limit))
         .layer(axum::Extension(limiter))
+        .with_state(state)
 }
 
 /// Reads a JSON body into `T`, answering 413 when too large and 422 when it is not the shape.

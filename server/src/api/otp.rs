@@ -120,7 +120,7 @@ fn code_and_text(settings: &OtpSettings, request: &OtpAuth) -> Result<(String, S
     ))]
 pub async fn auth(
     State(state): State<AppState>,
-    Extension(delivery): Extension<Delivery>,
+    State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,

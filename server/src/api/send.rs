@@ -88,7 +88,7 @@ pub struct Draft {
     ))]
 pub async fn simple_send(
     State(state): State<AppState>,
-    Extension(delivery): Extension<Delivery>,
+    State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
@@ -122,7 +122,7 @@ pub async fn simple_send(
     ))]
 pub async fn event_send(
     State(state): State<AppState>,
-    Extension(delivery): Extension<Delivery>,
+    State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,

@@ -184,7 +184,7 @@ async fn queue(
     ))]
 pub async fn template(
     State(state): State<AppState>,
-    Extension(delivery): Extension<Delivery>,
+    State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -274,7 +274,7 @@ fn text_of(value: &Value) -> String {
     ))]
 pub async fn media(
     State(state): State<AppState>,
-    Extension(delivery): Extension<Delivery>,
+    State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -359,7 +359,7 @@ pub async fn media(
     ))]
 pub async fn reply(
     State(state): State<AppState>,
-    Extension(delivery): Extension<Delivery>,
+    State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,

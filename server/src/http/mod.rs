@@ -29,7 +29,11 @@ use tower_http::{
 
 use self::session::SessionCookie;
 pub use self::{client::ClientInfo, serve::serve};
-use crate::{api::ApiLimiter, config::LimitsConfig, delivery::Delivery};
+use crate::{
+    api::{ApiLimiter, ApiState},
+    config::LimitsConfig,
+    delivery::Delivery,
+};
 
 /// How the console and API are served (`[http]` in `sluice.toml`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,7 +92,13 @@ pub fn router(
                 config.live_feeds_per_session,
             ))),
         )
-        .merge(crate::api::router(ApiLimiter::new(limits)).layer(Extension(delivery)))
+        .merge(crate::api::router(
+            ApiState {
+                app: state.clone(),
+                delivery,
+            },
+            ApiLimiter::new(limits),
+        ))
         .merge(
             auth::router()
                 .layer(middleware::from_fn(browser::same_origin_only))
