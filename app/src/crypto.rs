@@ -69,6 +69,12 @@ impl SecretKey {
         self.decrypt(encoded, place.associated_data().as_bytes())
     }
 
+    /// Opens a text sealed for `place` (a token, a key, a secret).
+    pub fn open_text(&self, sealed: &str, place: Place<'_>) -> Result<String, CryptoError> {
+        let opened = self.open(sealed, place)?;
+        Ok(String::from_utf8_lossy(&opened).into_owned())
+    }
+
     /// Opens a value sealed before values were bound to their place.
     fn open_unbound(&self, sealed: &str) -> Result<Vec<u8>, CryptoError> {
         self.decrypt(sealed, b"")

@@ -258,9 +258,8 @@ pub async fn upstream(db: &Db, key: &SecretKey, id: &str) -> Result<Option<Upstr
     let Some(row) = row else { return Ok(None) };
     let secret = row
         .get::<Option<String>, _>("secret_sealed")
-        .map(|sealed| key.open(&sealed, secret_place(id)))
-        .transpose()?
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+        .map(|sealed| key.open_text(&sealed, secret_place(id)))
+        .transpose()?;
     Ok(Some(Upstream {
         id: id.to_string(),
         account_id: row.get("account_id"),

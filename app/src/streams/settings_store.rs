@@ -351,11 +351,10 @@ pub async fn webhook_signing_secret(
             .bind(stream_id)
             .fetch_optional(db.pool())
             .await?;
-    let secret = key.open(
+    Ok(key.open_text(
         &sealed.ok_or(StreamError::NotFound)?,
         webhook_secret_place(stream_id),
-    )?;
-    Ok(String::from_utf8_lossy(&secret).into_owned())
+    )?)
 }
 
 /// The stream's WhatsApp settings and templates; empty until saved.
@@ -468,7 +467,7 @@ pub async fn whatsapp_secrets(
     let open = |column: &'static str| -> Result<Option<String>, StreamError> {
         let place = Place::new("whatsapp_settings", column, stream_id);
         row.get::<Option<String>, _>(column)
-            .map(|sealed| Ok(String::from_utf8_lossy(&key.open(&sealed, place)?).into_owned()))
+            .map(|sealed| Ok(key.open_text(&sealed, place)?))
             .transpose()
     };
     Ok((open("access_token_sealed")?, open("app_secret_sealed")?))

@@ -534,8 +534,7 @@ pub async fn reveal_token(
             .fetch_optional(db.pool())
             .await?;
     let sealed = sealed.ok_or(StreamError::NotFound)?;
-    let token = key.open(&sealed, token_place(id))?;
-    Ok(String::from_utf8_lossy(&token).into_owned())
+    Ok(key.open_text(&sealed, token_place(id))?)
 }
 
 /// Where a stream's token is sealed.
@@ -624,8 +623,7 @@ pub async fn inbound_key(
     let Some(Some(sealed)) = sealed else {
         return Ok(None);
     };
-    let opened = key.open(&sealed, inbound_key_place(id))?;
-    Ok(Some(String::from_utf8_lossy(&opened).into_owned()))
+    Ok(Some(key.open_text(&sealed, inbound_key_place(id))?))
 }
 
 /// Gives the stream a new random inbound key; calls with the old one are refused at once.

@@ -187,10 +187,10 @@ impl Upstreams {
         // A message that carries a code is stored masked; its text is sealed beside it.
         let unmasked;
         let message = match message.payload.as_deref() {
-            Some(sealed) => match self.key.open(sealed, otp::text_place(&message.id)) {
-                Ok(text) => {
+            Some(sealed) => match self.key.open_text(sealed, otp::text_place(&message.id)) {
+                Ok(content) => {
                     unmasked = Claimed {
-                        content: String::from_utf8_lossy(&text).into_owned(),
+                        content,
                         ..message.clone()
                     };
                     &unmasked

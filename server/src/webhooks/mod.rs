@@ -179,12 +179,11 @@ impl Sender {
             .map_err(|error| format!("The webhook URL is not valid: {error}."))?;
         let secret = self
             .key
-            .open(
+            .open_text(
                 &due.secret_sealed,
                 app::streams::settings_store::webhook_secret_place(&due.stream_id),
             )
             .map_err(|error| format!("The signing secret cannot be read: {error}."))?;
-        let secret = String::from_utf8_lossy(&secret);
         let timestamp = at / 1_000;
         let (request, signed) = match due.method {
             WebhookMethod::Post => (

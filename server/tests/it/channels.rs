@@ -326,7 +326,16 @@ async fn a_report_that_comes_before_its_send_is_recorded_is_applied_once_it_is(b
         .await;
 
     let delivered = app.status_becomes(&token, "e-1", "delivered").await;
-    let (status, body) = report_answer.lock().unwrap().clone().unwrap();
+    // The report is applied before its answer reaches the provider's task: wait for it.
+    let mut answer = None;
+    for _ in 0..100 {
+        answer = report_answer.lock().unwrap().clone();
+        if answer.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, body) = answer.expect("the provider's report was answered");
     assert_eq!(
         (status, body["held"].clone()),
         (StatusCode::ACCEPTED, json!(true))
