@@ -17,6 +17,14 @@ use tokio::net::TcpListener;
 
 use crate::{config::Config, delivery::Delivery, webhooks::Sender};
 
+/// A mutex's guard, also after a task panicked while holding it: the maps it guards (caches,
+/// counters) stay usable.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A bound, migrated, ready-to-serve Sluice.
 pub struct Application {
     listener: TcpListener,

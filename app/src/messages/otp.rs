@@ -107,23 +107,25 @@ pub async fn issue(
             .await?;
     }
     for limit in limits {
-        let (condition, value) = match limit.scope {
-            Scope::Number => ("recipient = $3", message.recipient.clone()),
+        let (condition, recipients) = match limit.scope {
+            Scope::Number => ("and recipient = $3", Some(message.recipient.clone())),
             Scope::Range => (
-                "recipient like $3",
-                format!("{}%", number_range(&message.recipient)),
+                "and recipient like $3",
+                Some(format!("{}%", number_range(&message.recipient))),
             ),
-            Scope::Stream => ("$3 = $3", String::new()),
+            Scope::Stream => ("", None),
         };
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "select count(*) as sent, min(created_at) as oldest from otp_codes
-             where stream_id = $1 and created_at >= $2 and {condition}"
-        ))
-        .bind(route.stream_id)
-        .bind(now - limit.window_ms)
-        .bind(value)
-        .fetch_one(&mut *tx)
-        .await?;
+             where stream_id = $1 and created_at >= $2 {condition}"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(route.stream_id)
+            .bind(now - limit.window_ms);
+        if let Some(recipients) = recipients {
+            query = query.bind(recipients);
+        }
+        let row = query.fetch_one(&mut *tx).await?;
         let sent: i64 = row.get("sent");
         if sent >= limit.limit {
             let oldest: Option<i64> = row.get("oldest");

@@ -31,7 +31,7 @@ use governor::{
 use sha2::{Digest, Sha256};
 
 use super::ApiError;
-use crate::{config::LimitsConfig, http::ClientInfo};
+use crate::{config::LimitsConfig, http::ClientInfo, lock};
 
 /// A token, by the first half of its SHA-256: fixed size, and no secret kept in memory.
 type Key = [u8; 16];
@@ -56,12 +56,6 @@ struct Guesses {
     refused: RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>,
     paused: Mutex<HashMap<String, Instant>>,
     known: Mutex<HashMap<Key, Instant>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Guesses {

@@ -86,10 +86,7 @@ impl Sessions {
     }
 
     fn session(&self, connection_id: &str) -> Arc<tokio::sync::Mutex<Session>> {
-        let mut sessions = self
-            .sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut sessions = crate::lock(&self.sessions);
         sessions
             .entry(connection_id.to_string())
             .or_default()

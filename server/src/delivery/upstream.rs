@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::{demo::Transient, smpp::Sessions};
-use crate::webhooks::guard;
+use crate::{lock, webhooks::guard};
 use app::{
     connections::{
         BodyFormat, ConnectionSettings, Fill, Health, HttpSettings, form_escape, json_escape,
@@ -87,12 +87,6 @@ pub struct Upstreams {
 
 /// Values by key, with when each was read.
 type Cache<T> = Mutex<HashMap<String, (Instant, T)>>;
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// A cached value younger than [`CACHE_TTL`].
 fn fresh<T: Clone>(cache: &Cache<T>, key: &str) -> Option<T> {

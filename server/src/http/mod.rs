@@ -80,7 +80,11 @@ pub fn router(
             move || shell(options.clone())
         })
         .fallback(file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn(session::require_console_session))
+        .layer(middleware::from_fn(session::require_console_session));
+    // What browsers post to: the sign-in forms and the console's server functions.
+    let browser = auth::router()
+        .layer(Extension(auth::SignUpLimit(limits.sign_ups_per_hour)))
+        .merge(console)
         .layer(middleware::from_fn(browser::same_origin_only))
         .layer(RequestBodyLimitLayer::new(CONSOLE_MAX_BODY));
 
@@ -99,13 +103,7 @@ pub fn router(
             },
             ApiLimiter::new(limits),
         ))
-        .merge(
-            auth::router()
-                .layer(middleware::from_fn(browser::same_origin_only))
-                .layer(RequestBodyLimitLayer::new(CONSOLE_MAX_BODY))
-                .layer(Extension(auth::SignUpLimit(limits.sign_ups_per_hour))),
-        )
-        .merge(console)
+        .merge(browser)
         .layer(middleware::from_fn(browser::security_headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),

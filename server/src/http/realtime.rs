@@ -27,6 +27,7 @@ use axum::{
 use futures_util::stream;
 
 use super::session::SessionCookie;
+use crate::lock;
 
 const EVERY: Duration = Duration::from_secs(1);
 /// How many snapshots go by between checks that the session still holds.
@@ -49,7 +50,7 @@ impl Viewers {
 
     /// A seat for one more feed of `session`, unless it holds as many as allowed.
     fn enter(&self, session: &str) -> Option<Seat> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = lock(&self.open);
         let count = open.entry(session.to_string()).or_default();
         if *count >= self.limit {
             return None;
@@ -70,7 +71,7 @@ struct Seat {
 
 impl Drop for Seat {
     fn drop(&mut self) {
-        let mut open = self.viewers.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = lock(&self.viewers.open);
         if let Some(count) = open.get_mut(&self.session) {
             *count -= 1;
             if *count == 0 {
