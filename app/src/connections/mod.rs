@@ -640,6 +640,33 @@ mod tests {
     }
 
     #[test]
+    fn the_secret_cannot_go_in_a_header_that_frames_the_request() {
+        for name in [
+            "Host",
+            "Content-Length",
+            "transfer-encoding",
+            "Connection",
+            "Upgrade",
+        ] {
+            let framing = HttpSettings {
+                auth_header: name.into(),
+                ..settings("https://api.example.com/sms")
+            };
+            let error = framing.validate().unwrap_err();
+            assert_eq!(
+                (error.field, error.code),
+                ("auth_header", "reserved_header"),
+                "{name}"
+            );
+        }
+        let header = HttpSettings {
+            auth_header: "X-Api-Key".into(),
+            ..settings("https://api.example.com/sms")
+        };
+        assert!(header.validate().is_ok());
+    }
+
+    #[test]
     fn templates_are_checked_when_saved() {
         assert!(settings("https://api.example.com/sms").validate().is_ok());
         let error = settings("ftp://example.com").validate().unwrap_err();

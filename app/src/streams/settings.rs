@@ -665,6 +665,43 @@ mod tests {
     }
 
     #[test]
+    fn the_pumping_guards_stay_within_their_ranges() {
+        for (settings, field) in [
+            (
+                OtpSettings {
+                    per_stream_hour: 0,
+                    ..Default::default()
+                },
+                "per_stream_hour",
+            ),
+            (
+                OtpSettings {
+                    per_stream_hour: 1_000_001,
+                    ..Default::default()
+                },
+                "per_stream_hour",
+            ),
+            (
+                OtpSettings {
+                    per_range_burst: 0,
+                    ..Default::default()
+                },
+                "per_range_burst",
+            ),
+        ] {
+            let error = settings.validate().unwrap_err();
+            assert_eq!((error.field, error.code), (field, "out_of_range"));
+        }
+        // Settings saved before the guards existed get their defaults.
+        let older: OtpSettings = serde_json::from_value(serde_json::json!({
+            "source": "generated", "code_length": 5, "ttl_seconds": 300, "max_failures": 5,
+            "per_phone_hour": 5, "per_phone_day": 20, "template": "Code [code]",
+        }))
+        .unwrap();
+        assert_eq!((older.per_stream_hour, older.per_range_burst), (1_000, 10));
+    }
+
+    #[test]
     fn template_variables_are_found_once_each() {
         assert_eq!(
             template_variables("Hi {{name}}, code {{ code }} for {{name}}").unwrap(),
