@@ -600,8 +600,11 @@ pub async fn add_test_recipient(
         )
         .into());
     }
+    // Listed in the order added: one added within the same millisecond as the last comes after it.
     let inserted = sqlx::query(
-        "insert into test_recipients (stream_id, phone, created_at) values ($1, $2, $3)",
+        "insert into test_recipients (stream_id, phone, created_at)
+         select $1, $2, case when max(created_at) >= $3 then max(created_at) + 1 else $3 end
+         from test_recipients where stream_id = $1",
     )
     .bind(stream_id)
     .bind(&phone)
