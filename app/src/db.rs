@@ -1,24 +1,22 @@
 //! The one storage handle the rest of the code calls: SQLite or Postgres behind sqlx's `Any`.
 
 use std::{
-    collections::{HashMap, hash_map::Entry},
     fs::File,
     ops::{Deref, DerefMut},
     path::{Path, PathBuf},
     str::FromStr,
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::Duration,
 };
 
 use sqlx::{
     Any, AnyConnection, AnyPool, Connection, Executor, Row, Transaction,
-    any::AnyRow,
     any::{AnyPoolOptions, install_default_drivers},
     migrate::{MigrateError, Migrator},
     pool::PoolConnection,
 };
 
-use crate::{messages::store::Outbox, streams::store::TokenCache};
+use crate::streams::store::TokenCache;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -81,10 +79,6 @@ pub struct Db {
     writer: Option<Arc<tokio::sync::Mutex<AnyConnection>>>,
     /// The SQLite file, when the database is one.
     path: Option<PathBuf>,
-    /// Outbox rows this process's workers hold (SQLite; Postgres keeps leases in the rows).
-    leases: Arc<Leases>,
-    /// Messages waiting for a group commit.
-    outbox: Arc<Outbox>,
     /// Streams recently found by their token.
     tokens: Arc<TokenCache>,
 }
@@ -171,8 +165,6 @@ impl Db {
             backend,
             writer,
             path,
-            leases: Arc::default(),
-            outbox: Arc::default(),
             tokens: Arc::default(),
         })
     }
@@ -198,61 +190,6 @@ impl Db {
             Some(writer) => Writer::Sqlite(writer.clone().lock_owned().await),
             None => Writer::Postgres(self.pool.acquire().await?),
         })
-    }
-
-    /// Leases up to `limit` rows of an outbox `table` that are due (`next_at` passed, no live
-    /// lease) for `lease_ms`, answering their `returning` columns (which name `id` first).
-    /// Postgres lets several processes claim at once (`skip locked`) and writes the lease into
-    /// the rows. A SQLite database has one serving process ([`Db::lock_for_workers`]), so its
-    /// leases live in memory: a claim is a read under the writer, not a write and a commit,
-    /// and a restart frees every lease at once.
-    pub(crate) async fn lease_due(
-        &self,
-        table: &'static str,
-        returning: &str,
-        limit: i64,
-        lease_ms: i64,
-    ) -> Result<Vec<AnyRow>, sqlx::Error> {
-        let now = now_ms();
-        let mut writer = self.writer().await?;
-        if self.backend == Backend::Sqlite {
-            let held = self.leases.held(table, now);
-            // Held rows may be due too: enough rows that `limit` free ones are among them.
-            let rows = sqlx::query(&format!(
-                "select {returning} from {table}
-                 where next_at is not null and next_at <= $1
-                 order by next_at limit $2"
-            ))
-            .bind(now)
-            .bind(limit.saturating_add(i64::try_from(held).unwrap_or(i64::MAX)))
-            .fetch_all(&mut *writer)
-            .await?;
-            // Still under the writer: no step can commit, and free a lease, between the read
-            // and the lease, so a row is never taken in a state already left behind.
-            return Ok(self.leases.take(table, rows, limit, now + lease_ms));
-        }
-        sqlx::query(&format!(
-            "update {table} set lease_until = $1
-             where id in (
-                 select id from {table}
-                 where next_at is not null and next_at <= $2
-                   and (lease_until is null or lease_until < $2)
-                 order by next_at limit $3 for update skip locked)
-             returning {returning}"
-        ))
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *writer)
-        .await
-    }
-
-    /// Frees the leases of rows of `table` a committed step moved on (on Postgres the step's
-    /// update cleared them). Call it after the commit.
-    pub(crate) fn release<'a>(&self, table: &'static str, ids: impl IntoIterator<Item = &'a str>) {
-        if self.backend == Backend::Sqlite {
-            self.leases.release(table, ids);
-        }
     }
 
     /// Makes this process the one that delivers from a SQLite database, for as long as the
@@ -284,10 +221,6 @@ impl Db {
         }
     }
 
-    pub(crate) fn outbox(&self) -> &Outbox {
-        &self.outbox
-    }
-
     pub(crate) fn tokens(&self) -> &TokenCache {
         &self.tokens
     }
@@ -302,52 +235,6 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// Outbox rows leased in memory, by table and id, with when each lease runs out.
-#[derive(Debug, Default)]
-struct Leases(Mutex<HashMap<(&'static str, String), i64>>);
-
-impl Leases {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(&'static str, String), i64>> {
-        // A panic while holding it cannot leave the map half-changed.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Forgets leases that ran out (a worker that crashed holding them) and answers how many
-    /// rows of `table` are still held.
-    fn held(&self, table: &str, now: i64) -> usize {
-        let mut leases = self.lock();
-        leases.retain(|_, until| *until > now);
-        leases.keys().filter(|(t, _)| *t == table).count()
-    }
-
-    /// Leases the first `limit` of `rows` no one holds, until `until`, and answers them.
-    fn take(&self, table: &'static str, rows: Vec<AnyRow>, limit: i64, until: i64) -> Vec<AnyRow> {
-        let mut leases = self.lock();
-        let limit = usize::try_from(limit).unwrap_or(0);
-        let mut taken = Vec::with_capacity(rows.len().min(limit));
-        for row in rows {
-            if taken.len() == limit {
-                break;
-            }
-            let key = (table, row.get::<String, _>(0));
-            if let Entry::Vacant(free) = leases.entry(key) {
-                free.insert(until);
-                taken.push(row);
-            }
-        }
-        taken
-    }
-
-    fn release<'a>(&self, table: &'static str, ids: impl IntoIterator<Item = &'a str>) {
-        let mut leases = self.lock();
-        for id in ids {
-            leases.remove(&(table, id.to_owned()));
-        }
     }
 }
 

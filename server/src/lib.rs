@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod delivery;
+pub mod engine;
 pub mod http;
 pub mod telemetry;
 pub mod webhooks;
@@ -15,7 +16,7 @@ use app::{db::Db, state::AppState};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, delivery::Delivery, webhooks::Sender};
+use crate::{config::Config, delivery::Delivery, engine::Engine, webhooks::Sender};
 
 /// A mutex's guard, also after a task panicked while holding it: the maps it guards (caches,
 /// counters) stay usable.
@@ -30,6 +31,7 @@ pub struct Application {
     listener: TcpListener,
     addr: SocketAddr,
     state: AppState,
+    engine: Engine,
     trusted_proxies: Arc<[ipnet::IpNet]>,
     http: http::HttpConfig,
     limits: config::LimitsConfig,
@@ -64,6 +66,7 @@ impl Application {
         let (db, secret_key) = open_database(&config).await?;
         let secret_key = Arc::new(secret_key);
         let workers_lock = db.lock_for_workers()?;
+        let engine = Engine::new(db.clone());
 
         let listener = TcpListener::bind(config.addr)
             .await
@@ -82,7 +85,7 @@ impl Application {
             allow_private: config.webhooks.allow_private,
         };
         let upstreams = delivery::upstream::Upstreams::new(
-            db.clone(),
+            engine.clone(),
             secret_key.clone(),
             webhooks::guard::Client::new(
                 egress,
@@ -94,7 +97,7 @@ impl Application {
             Arc::clone(&webhook_wake),
         );
         let webhooks = Sender::new(
-            db.clone(),
+            engine.clone(),
             secret_key.clone(),
             config.webhooks,
             Arc::clone(&webhook_wake),
@@ -115,6 +118,7 @@ impl Application {
             listener,
             addr,
             state,
+            engine,
             trusted_proxies: config.trusted_proxies.into(),
             http: config.http,
             limits: config.limits,
@@ -134,6 +138,11 @@ impl Application {
         &self.state.db
     }
 
+    /// The message engine this server runs.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
@@ -149,7 +158,7 @@ impl Application {
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
         let mut workers = self
             .delivery
-            .spawn_workers(db.clone(), workers_stop.clone());
+            .spawn_workers(self.engine.clone(), workers_stop.clone());
         let sender = self.webhooks;
         workers.spawn(async move {
             // The sender stops between deliveries; an event it was sending keeps its lease.
@@ -158,6 +167,7 @@ impl Application {
         let router = http::router(
             self.state,
             self.trusted_proxies,
+            self.engine,
             self.delivery,
             &self.http,
             &self.limits,

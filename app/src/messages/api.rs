@@ -9,7 +9,7 @@ use crate::error::AppError;
 pub async fn list_messages(filter: MessageFilter) -> Result<MessagePage, AppError> {
     let user = crate::auth::ssr::require_user()?;
     let state = expect_context::<crate::state::AppState>();
-    super::store::list(&state.db, &user.account_id, &filter)
+    super::queries::list(&state.db, &user.account_id, &filter)
         .await
         .map_err(|error| {
             tracing::error!(%error, "listing messages failed");
@@ -22,7 +22,7 @@ pub async fn list_messages(filter: MessageFilter) -> Result<MessagePage, AppErro
 pub async fn get_stream_stats(id: String) -> Result<StreamStats, AppError> {
     let user = crate::auth::ssr::require_user()?;
     let state = expect_context::<crate::state::AppState>();
-    super::store::stats(&state.db, &user.account_id, &id)
+    super::queries::stats(&state.db, &user.account_id, &id)
         .await
         .map_err(|error| {
             tracing::error!(%error, "stream statistics failed");
@@ -35,7 +35,7 @@ pub async fn get_stream_stats(id: String) -> Result<StreamStats, AppError> {
 pub async fn realtime_snapshot() -> Result<LiveSnapshot, AppError> {
     let user = crate::auth::ssr::require_user()?;
     let state = expect_context::<crate::state::AppState>();
-    super::store::live(&state.db, &user.account_id)
+    super::queries::live(&state.db, &user.account_id)
         .await
         .map_err(|error| {
             tracing::error!(%error, "realtime snapshot failed");

@@ -3,11 +3,7 @@
 pub mod api;
 mod encoding;
 #[cfg(feature = "ssr")]
-pub mod otp;
-#[cfg(feature = "ssr")]
-pub mod reports;
-#[cfg(feature = "ssr")]
-pub mod store;
+pub mod queries;
 
 use serde::{Deserialize, Serialize};
 

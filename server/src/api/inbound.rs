@@ -15,14 +15,14 @@ use axum::{
 use serde_json::{Value, json};
 
 use super::error::{ApiError, storage};
+use crate::engine::{
+    self as messages, Engine, Inbound, Outcome, Part,
+    reports::{self, Reported, Scope},
+};
 use app::{
     connections::{ReportStatus, api::ssr as keys, store as connections},
     crypto::{constant_time_eq, hmac_sha256},
-    messages::{
-        MessageStatus,
-        reports::{self, Reported, Scope},
-        store::{self as messages, Inbound, Outcome, Part},
-    },
+    messages::MessageStatus,
     state::AppState,
     streams::{
         Stream, StreamKind, StreamStatus, settings::parse_phone, settings_store, store as streams,
@@ -122,6 +122,7 @@ fn phone(text: &str) -> Option<String> {
     ))]
 pub async fn sms(
     State(state): State<AppState>,
+    State(engine): State<Engine>,
     Path(stream_id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -178,7 +179,7 @@ pub async fn sms(
             ),
             None => return Ok(ok(json!({ "status": true, "recorded": false }))),
         };
-        let reported = reports::report(&state.db, Scope::Stream(&stream.id), provider_id, outcome)
+        let reported = reports::report(&engine, Scope::Stream(&stream.id), provider_id, outcome)
             .await
             .map_err(storage)?;
         return Ok(match reported {
@@ -293,6 +294,7 @@ pub async fn whatsapp_verify(
     ))]
 pub async fn whatsapp_notify(
     State(state): State<AppState>,
+    State(engine): State<Engine>,
     Path(stream_id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -336,7 +338,7 @@ pub async fn whatsapp_notify(
     let (mut statuses, mut received) = (0, 0);
     for value in changes {
         for status in value["statuses"].as_array().into_iter().flatten() {
-            statuses += usize::from(whatsapp_status(&state, &stream.id, status).await?);
+            statuses += usize::from(whatsapp_status(&engine, &stream.id, status).await?);
         }
         let to = value
             .pointer("/metadata/phone_number_id")
@@ -374,7 +376,7 @@ pub async fn whatsapp_notify(
 
 /// Applies one status notification; answers whether a message moved.
 async fn whatsapp_status(
-    state: &AppState,
+    engine: &Engine,
     stream_id: &str,
     status: &Value,
 ) -> Result<bool, ApiError> {
@@ -404,7 +406,7 @@ async fn whatsapp_status(
     };
     // A status of a message not recorded yet is held (and answered 200: Meta would otherwise
     // retry it for days), then applied once its send is recorded.
-    let reported = reports::report(&state.db, Scope::Stream(stream_id), wamid, outcome)
+    let reported = reports::report(engine, Scope::Stream(stream_id), wamid, outcome)
         .await
         .map_err(storage)?;
     Ok(reported == Reported::Applied { moved: true })

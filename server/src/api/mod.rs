@@ -21,22 +21,30 @@ use axum::{
 use serde::de::DeserializeOwned;
 
 pub use self::{error::ApiError, openapi::ApiDoc, rate::ApiLimiter};
-use crate::delivery::Delivery;
+use crate::{delivery::Delivery, engine::Engine};
 use app::state::AppState;
 
 /// The largest request body: a full batch of long messages fits.
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
-/// What the API's handlers reach: the server's state and the delivery workers' handle.
+/// What the API's handlers reach: the server's state, the message engine and the delivery
+/// workers' handle.
 #[derive(Debug, Clone)]
 pub struct ApiState {
     pub app: AppState,
+    pub engine: Engine,
     pub delivery: Delivery,
 }
 
 impl FromRef<ApiState> for AppState {
     fn from_ref(state: &ApiState) -> Self {
         state.app.clone()
+    }
+}
+
+impl FromRef<ApiState> for Engine {
+    fn from_ref(state: &ApiState) -> Self {
+        state.engine.clone()
     }
 }
 

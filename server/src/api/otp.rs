@@ -15,13 +15,16 @@ use super::{
     parse_body,
     send::{Draft, audience, check, ensure_subscribed, opted_out, receipt_json, wrong_type},
 };
-use crate::{delivery::Delivery, http::ClientInfo};
+use crate::{
+    delivery::Delivery,
+    engine::{
+        Route,
+        otp::{self, Issued, Limit, NewOtp, OtpRef, Scope},
+    },
+    http::ClientInfo,
+};
 use app::{
     crypto::random_digits,
-    messages::{
-        otp::{self, Issued, Limit, NewOtp, OtpRef, Scope},
-        store::Route,
-    },
     state::AppState,
     streams::{
         StreamKind,

@@ -18,12 +18,13 @@ use super::{
     error::{ApiError, storage},
     parse_body,
 };
-use crate::{delivery::Delivery, http::ClientInfo};
+use crate::{
+    delivery::Delivery,
+    engine::{self as messages, Engine, NewMessage, Queued, Receipt, Route},
+    http::ClientInfo,
+};
 use app::{
-    messages::{
-        measure,
-        store::{self as messages, NewMessage, Queued, Receipt, Route},
-    },
+    messages::measure,
     state::AppState,
     streams::{
         SenderId, StreamKind, in_countries,
@@ -88,6 +89,7 @@ pub struct Draft {
     ))]
 pub async fn simple_send(
     State(state): State<AppState>,
+    State(engine): State<Engine>,
     State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
@@ -108,7 +110,7 @@ pub async fn simple_send(
             content: Ok(m.message_content),
         })
         .collect();
-    send(&state, &delivery, &caller, drafts, None).await
+    send(&state, &engine, &delivery, &caller, drafts, None).await
 }
 
 /// Sends an event's template, filled per recipient (Transactional and OTP streams).
@@ -122,6 +124,7 @@ pub async fn simple_send(
     ))]
 pub async fn event_send(
     State(state): State<AppState>,
+    State(engine): State<Engine>,
     State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
@@ -166,7 +169,15 @@ pub async fn event_send(
             }),
         })
         .collect();
-    send(&state, &delivery, &caller, drafts, event.input.sender).await
+    send(
+        &state,
+        &engine,
+        &delivery,
+        &caller,
+        drafts,
+        event.input.sender,
+    )
+    .await
 }
 
 pub fn wrong_type(path: &str, types: &str) -> ApiError {
@@ -179,6 +190,7 @@ pub fn wrong_type(path: &str, types: &str) -> ApiError {
 /// Checks every draft, queues the valid ones together and answers per message.
 async fn send(
     state: &AppState,
+    engine: &Engine,
     delivery: &Delivery,
     caller: &Caller,
     drafts: Vec<Draft>,
@@ -226,7 +238,7 @@ async fn send(
         validity_ms: delivery.validity_ms(),
     };
     let any_valid = !valid.is_empty();
-    let mut queued = messages::accept(&state.db, route, valid)
+    let mut queued = messages::accept(engine, route, valid)
         .await
         .map_err(storage)?
         .into_iter();

@@ -14,8 +14,9 @@ use super::{
     error::{ApiError, storage},
     parse_body,
 };
+use crate::engine;
 use crate::http::ClientInfo;
-use app::{messages::store, state::AppState, time::rfc3339};
+use app::{state::AppState, time::rfc3339};
 
 /// The most messages one status request may ask about.
 const MAX_LOOKUPS: usize = 1_000;
@@ -119,7 +120,7 @@ async fn answer(
             format!("Ask for at most {MAX_LOOKUPS} messages per request."),
         ));
     }
-    let found = store::track(&state.db, stream_id, &internal_ids, &message_uuids)
+    let found = engine::track(&state.db, stream_id, &internal_ids, &message_uuids)
         .await
         .map_err(storage)?;
     let messages: Vec<Value> = found

@@ -20,13 +20,14 @@ use super::{
         audience, idempotency_conflict, opted_out, parse_internal_id, receipt_json, wrong_type,
     },
 };
-use crate::{delivery::Delivery, http::ClientInfo};
+use crate::{
+    delivery::Delivery,
+    engine::{self as messages, Engine, NewMessage, Queued, Route},
+    http::ClientInfo,
+};
 use app::{
     db::now_ms,
-    messages::{
-        measure,
-        store::{self as messages, NewMessage, Queued, Route},
-    },
+    messages::measure,
     state::AppState,
     streams::{StreamKind, settings::parse_phone, settings_store},
 };
@@ -131,6 +132,7 @@ async fn address(
 /// Queues one WhatsApp message and answers like `/simple_send/`.
 async fn queue(
     state: &AppState,
+    engine: &Engine,
     delivery: &Delivery,
     caller: &Caller,
     to: Addressed,
@@ -160,7 +162,7 @@ async fn queue(
         validity_ms: delivery.validity_ms(),
     };
     let recipient = message.recipient.clone();
-    let queued = messages::accept(&state.db, route, vec![message])
+    let queued = messages::accept(engine, route, vec![message])
         .await
         .map_err(storage)?;
     let receipt = match queued.into_iter().next() {
@@ -184,6 +186,7 @@ async fn queue(
     ))]
 pub async fn template(
     State(state): State<AppState>,
+    State(engine): State<Engine>,
     State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
@@ -254,7 +257,7 @@ pub async fn template(
             "components": components,
         },
     });
-    queue(&state, &delivery, &caller, to, content, payload).await
+    queue(&state, &engine, &delivery, &caller, to, content, payload).await
 }
 
 fn text_of(value: &Value) -> String {
@@ -274,6 +277,7 @@ fn text_of(value: &Value) -> String {
     ))]
 pub async fn media(
     State(state): State<AppState>,
+    State(engine): State<Engine>,
     State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
@@ -346,7 +350,7 @@ pub async fn media(
     };
     let mut payload = json!({ "type": kind });
     payload[kind.as_str()] = object;
-    queue(&state, &delivery, &caller, to, content, payload).await
+    queue(&state, &engine, &delivery, &caller, to, content, payload).await
 }
 
 /// Replies with free text within 24 hours of the customer's last message.
@@ -359,6 +363,7 @@ pub async fn media(
     ))]
 pub async fn reply(
     State(state): State<AppState>,
+    State(engine): State<Engine>,
     State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
@@ -416,5 +421,5 @@ pub async fn reply(
         }
         payload["context"] = json!({ "message_id": reply_to });
     }
-    queue(&state, &delivery, &caller, to, text, payload).await
+    queue(&state, &engine, &delivery, &caller, to, text, payload).await
 }

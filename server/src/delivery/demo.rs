@@ -5,13 +5,8 @@
 use rand::Rng;
 
 use super::DeliveryConfig;
-use app::{
-    db::Db,
-    messages::{
-        MessageStatus,
-        store::{self, Claimed, Inbound, Outcome},
-    },
-};
+use crate::engine::{self, Claimed, Inbound, Outcome};
+use app::{db::Db, messages::MessageStatus};
 
 pub const NAME: &str = "demo";
 
@@ -72,7 +67,7 @@ pub async fn maybe_reply(
         }
         REPLIES[rng.gen_range(0..REPLIES.len())]
     };
-    store::receive(
+    engine::receive(
         db,
         Inbound {
             account_id: &message.account_id,

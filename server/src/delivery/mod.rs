@@ -15,12 +15,10 @@ use self::{
     pace::{Backoff, Pacer},
     upstream::{Sent, Upstreams},
 };
+use crate::engine::{self, Claimed, Engine, Outcome, reports};
 use app::{
     db::{Backend, Db, now_ms},
-    messages::{
-        MessageStatus, reports,
-        store::{self, Claimed, Outcome},
-    },
+    messages::MessageStatus,
     streams::{
         Stream, StreamKind,
         store::{DeliveryFacts, delivery_facts},
@@ -157,17 +155,21 @@ impl Delivery {
     }
 
     /// Starts the workers; they stop, finishing what they hold, when `stop` resolves.
-    pub fn spawn_workers(&self, db: Db, stop: tokio::sync::watch::Receiver<bool>) -> JoinSet<()> {
+    pub fn spawn_workers(
+        &self,
+        engine: Engine,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> JoinSet<()> {
         let mut workers = JoinSet::new();
         let upstreams = self.upstreams.clone();
         workers.spawn(async move { upstreams.open_sessions().await });
-        let count = self.config.workers.unwrap_or(match db.backend() {
+        let count = self.config.workers.unwrap_or(match engine.db().backend() {
             Backend::Sqlite => 1,
             Backend::Postgres => 2,
         });
         for _ in 0..count.max(1) {
             let worker = Worker {
-                db: db.clone(),
+                engine: engine.clone(),
                 config: self.config.clone(),
                 wake: self.wake.clone(),
                 webhooks: self.webhooks.clone(),
@@ -176,7 +178,7 @@ impl Delivery {
             };
             workers.spawn(worker.run(stop.clone()));
         }
-        workers.spawn(apply_held_reports(db, stop));
+        workers.spawn(apply_held_reports(engine, stop));
         workers
     }
 }
@@ -185,7 +187,7 @@ impl Delivery {
 const HELD_REPORTS_EVERY: Duration = Duration::from_millis(500);
 
 /// Applies held delivery reports once their sends are recorded, until `stop` changes.
-async fn apply_held_reports(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn apply_held_reports(engine: Engine, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut every = tokio::time::interval(HELD_REPORTS_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while !*stop.borrow() {
@@ -193,7 +195,7 @@ async fn apply_held_reports(db: Db, mut stop: tokio::sync::watch::Receiver<bool>
             _ = every.tick() => {}
             _ = stop.changed() => continue,
         }
-        if let Err(error) = reports::apply_held(&db, now_ms()).await {
+        if let Err(error) = reports::apply_held(&engine, now_ms()).await {
             tracing::warn!(%error, "applying held delivery reports failed");
         }
     }
@@ -203,7 +205,7 @@ async fn apply_held_reports(db: Db, mut stop: tokio::sync::watch::Receiver<bool>
 const LINGER: Duration = Duration::from_millis(50);
 
 struct Worker {
-    db: Db,
+    engine: Engine,
     config: Arc<DeliveryConfig>,
     wake: Arc<Notify>,
     webhooks: Arc<Notify>,
@@ -223,7 +225,9 @@ impl Worker {
         let poll = Duration::from_millis(self.config.poll_ms.max(10));
         while !*stop.borrow() {
             let claimed =
-                match store::claim(&self.db, self.config.batch_size, self.config.lease_ms).await {
+                match engine::claim(&self.engine, self.config.batch_size, self.config.lease_ms)
+                    .await
+                {
                     Ok(claimed) => claimed,
                     Err(error) => {
                         tracing::warn!(%error, "claiming messages failed; retrying");
@@ -255,7 +259,7 @@ impl Worker {
     async fn process(&self, claimed: &[Claimed]) -> Result<(), sqlx::Error> {
         let now = now_ms();
         let stream_ids: Vec<&str> = claimed.iter().map(|m| m.stream_id.as_str()).collect();
-        let streams = delivery_facts(&self.db, &stream_ids).await?;
+        let streams = delivery_facts(self.engine.db(), &stream_ids).await?;
         let steps: Vec<Step> = claimed
             .iter()
             .map(|message| self.decide(message, &streams, now))
@@ -283,7 +287,7 @@ impl Worker {
                 Some((message.id.as_str(), outcome))
             })
             .collect();
-        let advanced = store::advance_all(&self.db, &outcomes).await?;
+        let advanced = engine::advance_all(&self.engine, &outcomes).await?;
         if advanced.events_queued {
             self.webhooks.notify_one();
         }
@@ -296,7 +300,7 @@ impl Worker {
                 && outcome.status == MessageStatus::Delivered
                 && message.channel == demo::NAME
             {
-                demo::maybe_reply(&self.db, &self.config, message).await?;
+                demo::maybe_reply(self.engine.db(), &self.config, message).await?;
             }
         }
         Ok(())

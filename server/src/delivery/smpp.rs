@@ -26,15 +26,14 @@ use super::{
     demo::Transient,
     upstream::{Refused, Sent},
 };
+use crate::engine::{
+    self as messages, Claimed, Engine, Inbound, Outcome, Part,
+    reports::{self, Reported, Scope},
+};
 use app::{
     connections::{BindMode, Health, SmppSettings, store as connections},
-    db::Db,
     egress::Egress,
-    messages::{
-        MessageStatus, decode_gsm7,
-        reports::{self, Reported, Scope},
-        store::{self as messages, Claimed, Inbound, Outcome, Part},
-    },
+    messages::{MessageStatus, decode_gsm7},
 };
 
 /// How long the SMSC has to answer a command.
@@ -69,16 +68,16 @@ struct Session {
 /// Every SMPP connection's session in this process.
 #[derive(Debug, Clone)]
 pub struct Sessions {
-    db: Db,
+    engine: Engine,
     egress: Egress,
     wake_webhooks: Arc<tokio::sync::Notify>,
     sessions: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<Session>>>>>,
 }
 
 impl Sessions {
-    pub fn new(db: Db, egress: Egress, wake_webhooks: Arc<tokio::sync::Notify>) -> Self {
+    pub fn new(engine: Engine, egress: Egress, wake_webhooks: Arc<tokio::sync::Notify>) -> Self {
         Self {
-            db,
+            engine,
             egress,
             wake_webhooks,
             sessions: Arc::default(),
@@ -340,7 +339,8 @@ impl Sessions {
                 _ => return Ok(()),
             };
             let reported =
-                reports::report(&self.db, Scope::Connection(connection_id), id, outcome).await?;
+                reports::report(&self.engine, Scope::Connection(connection_id), id, outcome)
+                    .await?;
             if reported != Reported::Held {
                 self.wake_webhooks.notify_waiters();
             }
@@ -348,7 +348,7 @@ impl Sessions {
         }
         let to = text(pdu.destination_addr.as_ref());
         let Some((account_id, stream_id)) =
-            connections::inbound_stream(&self.db, connection_id, &to).await?
+            connections::inbound_stream(self.engine.db(), connection_id, &to).await?
         else {
             tracing::warn!(
                 connection = connection_id,
@@ -375,7 +375,7 @@ impl Sessions {
             Some((reference, total, number)) => {
                 let reference = reference.to_string();
                 messages::receive_part(
-                    &self.db,
+                    self.engine.db(),
                     inbound,
                     Part {
                         reference: &reference,
@@ -386,7 +386,7 @@ impl Sessions {
                 .await?;
             }
             None => {
-                messages::receive(&self.db, inbound).await?;
+                messages::receive(self.engine.db(), inbound).await?;
             }
         }
         self.wake_webhooks.notify_waiters();
@@ -395,7 +395,7 @@ impl Sessions {
 
     async fn health(&self, connection_id: &str, health: Health, detail: Option<&str>) {
         if let Err(error) =
-            connections::record_health(&self.db, connection_id, health, detail).await
+            connections::record_health(self.engine.db(), connection_id, health, detail).await
         {
             tracing::warn!(%error, connection = connection_id, "recording a connection's health failed");
         }

@@ -12,7 +12,11 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::{demo::Transient, smpp::Sessions};
-use crate::{lock, webhooks::guard};
+use crate::{
+    engine::{self as messages, Claimed, Engine, otp},
+    lock,
+    webhooks::guard,
+};
 use app::{
     connections::{
         BodyFormat, ConnectionSettings, Fill, Health, HttpSettings, form_escape, json_escape,
@@ -21,10 +25,6 @@ use app::{
     crypto::SecretKey,
     db::Db,
     egress::{self, Egress},
-    messages::{
-        otp,
-        store::{self as messages, Claimed},
-    },
     streams::settings::WebhookMethod,
     whatsapp::GraphApi,
 };
@@ -97,7 +97,7 @@ fn fresh<T: Clone>(cache: &Cache<T>, key: &str) -> Option<T> {
 
 impl Upstreams {
     pub fn new(
-        db: Db,
+        engine: Engine,
         key: Arc<SecretKey>,
         http: guard::Client,
         egress: Egress,
@@ -105,8 +105,8 @@ impl Upstreams {
         wake_webhooks: Arc<tokio::sync::Notify>,
     ) -> Self {
         Self {
-            smpp: Sessions::new(db.clone(), egress, wake_webhooks),
-            db,
+            db: engine.db().clone(),
+            smpp: Sessions::new(engine, egress, wake_webhooks),
             key,
             http,
             graph,

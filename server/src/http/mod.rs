@@ -33,6 +33,7 @@ use crate::{
     api::{ApiLimiter, ApiState},
     config::LimitsConfig,
     delivery::Delivery,
+    engine::Engine,
 };
 
 /// How the console and API are served (`[http]` in `sluice.toml`).
@@ -70,6 +71,7 @@ const CONSOLE_MAX_BODY: usize = 1024 * 1024;
 pub fn router(
     state: AppState,
     trusted_proxies: Arc<[IpNet]>,
+    engine: Engine,
     delivery: Delivery,
     config: &HttpConfig,
     limits: &LimitsConfig,
@@ -99,6 +101,7 @@ pub fn router(
         .merge(crate::api::router(
             ApiState {
                 app: state.clone(),
+                engine,
                 delivery,
             },
             ApiLimiter::new(limits),

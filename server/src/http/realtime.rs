@@ -12,7 +12,7 @@ use std::{
 use app::{
     auth::{self, ssr::SessionUser},
     crypto::sha256_hex,
-    messages::store,
+    messages::queries,
     state::AppState,
 };
 use axum::{
@@ -126,7 +126,7 @@ pub async fn events(
                 Err(error) => tracing::warn!(%error, "realtime session check failed"),
             }
         }
-        let event = match store::live(&feed.state.db, &feed.account).await {
+        let event = match queries::live(&feed.state.db, &feed.account).await {
             Ok(snapshot) => Event::default()
                 .event("snapshot")
                 .json_data(&snapshot)

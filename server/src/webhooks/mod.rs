@@ -4,6 +4,7 @@
 
 pub mod guard;
 mod sign;
+pub mod store;
 
 use std::{sync::Arc, time::Duration};
 
@@ -14,15 +15,12 @@ use serde_json::Value;
 use tokio::{sync::Notify, task::JoinHandle, time::Instant};
 
 use app::{
-    crypto::SecretKey,
-    db::{Db, now_ms},
-    egress::Egress,
-    streams::settings::WebhookMethod,
-    webhooks::{
-        Attempt,
-        store::{self, Due, Next},
-    },
+    crypto::SecretKey, db::now_ms, egress::Egress, streams::settings::WebhookMethod,
+    webhooks::Attempt,
 };
+
+use self::store::{Due, Next};
+use crate::engine::Engine;
 
 /// Webhook settings (`[webhooks]` in `sluice.toml`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,7 +59,7 @@ const LEASE_MS: i64 = 120_000;
 
 /// Sends due deliveries until `stop`.
 pub struct Sender {
-    db: Db,
+    engine: Engine,
     key: Arc<SecretKey>,
     config: Arc<WebhookConfig>,
     client: guard::Client,
@@ -70,7 +68,7 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(
-        db: Db,
+        engine: Engine,
         key: Arc<SecretKey>,
         config: WebhookConfig,
         wake: Arc<Notify>,
@@ -83,7 +81,7 @@ impl Sender {
             concat!("Sluice-Webhooks/", env!("CARGO_PKG_VERSION")),
         )?;
         Ok(Self {
-            db,
+            engine,
             key,
             config: Arc::new(config),
             client,
@@ -95,7 +93,7 @@ impl Sender {
         tokio::spawn(async move {
             let poll = Duration::from_millis(self.config.poll_ms.max(10));
             while !*stop.borrow() {
-                match store::claim(&self.db, BATCH, LEASE_MS).await {
+                match store::claim(&self.engine, BATCH, LEASE_MS).await {
                     Ok(due) if !due.is_empty() => {
                         futures_util::future::join_all(due.iter().map(|d| self.deliver(d))).await;
                         continue;
@@ -114,7 +112,7 @@ impl Sender {
 
     async fn deliver(&self, due: &Due) {
         let (attempt, next) = self.attempt(due).await;
-        if let Err(error) = store::finish(&self.db, &due.id, Some(&attempt), next).await {
+        if let Err(error) = store::finish(&self.engine, &due.id, Some(&attempt), next).await {
             // The lease runs out and the delivery is tried again.
             tracing::warn!(%error, delivery = %due.id, "recording a webhook attempt failed");
         }

@@ -16,7 +16,7 @@ use app::{
     },
     crypto::hmac_sha256,
     db::now_ms,
-    messages::{MessageStatus, reports, store::Outcome},
+    messages::MessageStatus,
     streams::{
         StreamInput, StreamKind,
         settings::{WebhookMethod, WhatsAppInput},
@@ -32,6 +32,7 @@ use axum::{
     routing::any,
 };
 use serde_json::{Value, json};
+use sluice::engine::{Outcome, reports};
 
 use crate::{
     helpers::{Backend, TestApp, TestDatabase, history_steps},
@@ -247,9 +248,9 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
         (status, body["held"].clone()),
         (StatusCode::ACCEPTED, json!(true))
     );
-    assert_eq!(reports::apply_held(&app.db, now_ms()).await.unwrap(), 0);
+    assert_eq!(reports::apply_held(&app.engine, now_ms()).await.unwrap(), 0);
     assert_eq!(held_reports(&app).await, 1);
-    reports::apply_held(&app.db, now_ms() + reports::HOLD_MS + 1_000)
+    reports::apply_held(&app.engine, now_ms() + reports::HOLD_MS + 1_000)
         .await
         .unwrap();
     assert_eq!(held_reports(&app).await, 0);
@@ -356,9 +357,14 @@ async fn reports_held_for_one_message_apply_in_the_order_they_happen(backend: Ba
         MessageStatus::Sent,
         MessageStatus::Delivered,
     ] {
-        let held = reports::report(&app.db, scope, "wamid.early", Outcome::report(status, None))
-            .await
-            .unwrap();
+        let held = reports::report(
+            &app.engine,
+            scope,
+            "wamid.early",
+            Outcome::report(status, None),
+        )
+        .await
+        .unwrap();
         assert_eq!(held, reports::Reported::Held);
     }
     assert_eq!(
@@ -383,7 +389,7 @@ async fn reports_held_for_one_message_apply_in_the_order_they_happen(backend: Ba
     .execute(app.db.pool())
     .await
     .unwrap();
-    assert_eq!(reports::apply_held(&app.db, now_ms()).await.unwrap(), 2);
+    assert_eq!(reports::apply_held(&app.engine, now_ms()).await.unwrap(), 2);
 
     let delivered = app.status_becomes(&token, "w-1", "delivered").await;
     let steps = history_steps(&delivered);
@@ -513,7 +519,7 @@ async fn inbound_sms_are_stored_once_reassembled_and_opt_out(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK);
     let account = account_of(&app, &stream_id).await;
-    let stats = app::messages::store::stats(&app.db, &account, &stream_id)
+    let stats = app::messages::queries::stats(&app.db, &account, &stream_id)
         .await
         .unwrap();
     assert_eq!(stats.opt_out_count, 1);

@@ -9,12 +9,10 @@ use std::{
 
 use app::{
     db::{Db, now_ms},
-    messages::{
-        MessageStatus,
-        store::{self, Outcome},
-    },
+    messages::MessageStatus,
 };
 use serde_json::{Value, json};
+use sluice::engine::{self, Engine, Outcome};
 
 use crate::{
     helpers::{Backend, TestApp, TestDatabase, create_operator, sluice_on},
@@ -340,10 +338,11 @@ async fn a_claimed_message_is_claimed_again_only_after_its_step_or_its_lease(bac
     .execute(db.pool())
     .await
     .unwrap();
+    let engine = Engine::new(db.clone());
     let claimed_ids = |lease_ms| {
-        let db = db.clone();
+        let engine = engine.clone();
         async move {
-            let claimed = store::claim(&db, 10, lease_ms).await.unwrap();
+            let claimed = engine::claim(&engine, 10, lease_ms).await.unwrap();
             claimed.into_iter().map(|m| m.id).collect::<Vec<_>>()
         }
     };
@@ -362,7 +361,7 @@ async fn a_claimed_message_is_claimed_again_only_after_its_step_or_its_lease(bac
         attempted: true,
         provider_id: None,
     };
-    assert!(store::advance(&db, "m-1", sent).await.unwrap());
+    assert!(engine::advance(&engine, "m-1", sent).await.unwrap());
     assert_eq!(claimed_ids(1).await, ["m-1"]);
 
     // A worker that never finishes its step: the lease runs out and another claims it.

@@ -2,7 +2,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use app::db::Db;
 use reqwest::{StatusCode, redirect::Policy};
-use sluice::{Application, cli::Overrides, config::Config};
+use sluice::{Application, cli::Overrides, config::Config, engine::Engine};
 use sqlx::{Connection, Executor, PgConnection};
 use tokio::sync::oneshot;
 
@@ -111,6 +111,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub db: Db,
+    pub engine: Engine,
     database: Option<TestDatabase>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -153,6 +154,7 @@ impl TestApp {
         let app = Application::build(config).await.unwrap();
         let addr = app.addr();
         let db = app.db().clone();
+        let engine = app.engine().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -161,6 +163,7 @@ impl TestApp {
             addr,
             client: Self::new_client(),
             db,
+            engine,
             database: Some(database),
             stop: Some(stop),
             server: Some(server),

@@ -2,10 +2,7 @@
 //! same message; concurrent requests and a failed commit cost no other request anything.
 
 use app::{
-    messages::{
-        measure,
-        store::{NewMessage, Queued, Route, accept},
-    },
+    messages::measure,
     streams::{
         StreamInput, StreamKind,
         store::{self},
@@ -13,6 +10,7 @@ use app::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sluice::engine::{NewMessage, Queued, Route, accept};
 
 use super::*;
 use crate::{
@@ -78,7 +76,7 @@ async fn sent_messages_are_queued_measured_and_delivered_by_the_demo_channel(bac
     let log = |account: String, filter: app::messages::MessageFilter| {
         let db = app.db.clone();
         async move {
-            app::messages::store::list(&db, &account, &filter)
+            app::messages::queries::list(&db, &account, &filter)
                 .await
                 .unwrap()
                 .total
@@ -227,7 +225,7 @@ async fn a_failed_commit_costs_no_other_request_its_messages(backend: Backend) {
     };
     let requests = (0..8).map(|n| {
         let route = if n == 3 { deleted } else { kept };
-        accept(&app.db, route, vec![order(n)])
+        accept(&app.engine, route, vec![order(n)])
     });
     let answers = futures_util::future::join_all(requests).await;
     for (n, answer) in answers.into_iter().enumerate() {
@@ -376,7 +374,7 @@ async fn a_stream_with_messages_on_their_way_is_sending_and_counts_them(backend:
     .unwrap();
     assert_eq!(sending.total, 1);
 
-    let stats = app::messages::store::stats(&app.db, &account, &id)
+    let stats = app::messages::queries::stats(&app.db, &account, &id)
         .await
         .unwrap();
     assert_eq!((stats.last_24h.sent, stats.last_24h.in_flight), (2, 2));

@@ -1,16 +1,14 @@
 //! Opt-outs: a reply of STOP stops the stream's sends to the number until START, and wins over
 //! a code being issued at the same moment.
 
-use app::{
-    messages::{
-        measure,
-        otp::{self, NewOtp},
-        store::{Inbound, NewMessage, Route, receive},
-    },
-    streams::StreamKind,
-};
+use app::{messages::measure, streams::StreamKind};
 use reqwest::StatusCode;
 use serde_json::json;
+use sluice::engine::{
+    Inbound, NewMessage, Route,
+    otp::{self, NewOtp},
+    receive,
+};
 
 use super::*;
 use crate::{
@@ -24,7 +22,7 @@ on_both_backends!(
 );
 
 async fn a_reply_of_stop_opts_the_number_out_until_start(backend: Backend) {
-    use app::messages::store::opt_keyword;
+    use sluice::engine::opt_keyword;
 
     assert_eq!(opt_keyword(" stop "), Some(true));
     assert_eq!(opt_keyword("Unsubscribe."), Some(true));

@@ -1,15 +1,13 @@
 //! One-time passwords: generated or given codes, checked once, within their limits.
 
-use app::{
-    messages::otp::{self},
-    streams::{
-        StreamKind,
-        settings::{OtpCodeSource, OtpSettings},
-        settings_store,
-    },
+use app::streams::{
+    StreamKind,
+    settings::{OtpCodeSource, OtpSettings},
+    settings_store,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sluice::engine::otp;
 
 use super::*;
 use crate::{

@@ -1,29 +1,83 @@
-//! Messages in the database, by stage of their life: accepting them into the outbox, tracking
-//! them for `/status/`, the workers' claim-and-advance cycle, inbound messages and opt-outs,
-//! and the console's read models.
+//! The message engine: what happens to a message from the moment the API accepts it until its
+//! last status — the outbox and its group commit, leases, the lifecycle's steps, tracking for
+//! `/status/`, OTP codes, delivery reports, inbound messages and opt-outs.
+//!
+//! The API (`crate::api`) parses requests and calls in here; the workers (`crate::delivery`)
+//! claim and advance; the webhook sender (`crate::webhooks`) tells the customer. The console
+//! reads the same tables through `app::messages::queries`.
 
-mod accept;
-mod console;
 mod inbound;
+mod lease;
+mod lifecycle;
+pub mod otp;
+mod outbox;
+pub mod reports;
 mod track;
-mod worker;
 
+use std::sync::Arc;
+
+use app::{
+    db::{Backend, Db, positional},
+    messages::MessageStatus,
+};
 use sqlx::AnyConnection;
 
-use super::MessageStatus;
-use crate::db::positional;
-
-pub(in crate::messages) use self::accept::{queue_one, touch_stream};
+pub(crate) use self::outbox::{queue_one, touch_stream};
 pub use self::{
-    accept::{AcceptError, NewMessage, Outbox, Queued, Receipt, Route, accept},
-    console::{list, live, stats},
     inbound::{
         Inbound, Part, inbound_sender, opt_keyword, opted_out, provider_id_of, receive,
         receive_part, wrote_since,
     },
+    lease::Leases,
+    lifecycle::{Advanced, Claimed, Outcome, advance, advance_all, claim},
+    outbox::{AcceptError, NewMessage, Outbox, Queued, Receipt, Route, accept},
     track::{Step, Tracked, track},
-    worker::{Advanced, Claimed, Outcome, advance, advance_all, claim},
 };
+
+/// The engine's handle: the database, and what this process keeps in memory beside it —
+/// messages waiting for a group commit and the leases of SQLite's outbox rows. One per process;
+/// clones share it.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    db: Db,
+    outbox: Arc<Outbox>,
+    leases: Arc<Leases>,
+}
+
+impl Engine {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            outbox: Arc::default(),
+            leases: Arc::default(),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Leases up to `limit` due rows of an outbox `table` for `lease_ms` (see [`Leases`]).
+    pub(crate) async fn lease_due(
+        &self,
+        table: &'static str,
+        returning: &str,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        self.leases
+            .lease_due(&self.db, table, returning, limit, lease_ms)
+            .await
+    }
+
+    /// Frees the leases of rows of `table` a committed step moved on (on Postgres the step's
+    /// update cleared them). Call it after the commit.
+    pub(crate) fn release<'a>(&self, table: &'static str, ids: impl IntoIterator<Item = &'a str>) {
+        if self.db.backend() == Backend::Sqlite {
+            self.leases.release(table, ids);
+        }
+    }
+}
 
 /// `count` new message ids.
 fn new_message_ids(count: usize) -> Vec<String> {

@@ -3,11 +3,12 @@
 
 use sqlx::{Any, Transaction};
 
-use super::{new_message_id, record_all};
-use crate::{
+use app::{
     db::{Db, now_ms},
     messages::MessageStatus,
 };
+
+use super::{new_message_id, record_all};
 
 /// A message that arrived from a recipient.
 #[derive(Debug, Clone)]
@@ -119,7 +120,7 @@ async fn receive_in(
     }
     let now = now_ms();
     let id = new_message_id();
-    let size = crate::messages::measure(inbound.content);
+    let size = app::messages::measure(inbound.content);
     sqlx::query(
         "insert into messages (id, account_id, stream_id, direction, channel, sender, recipient,
              content, encoding, segments, status, attempts, expires_at, created_at, updated_at,
@@ -177,9 +178,9 @@ async fn receive_in(
         "sender_phone": inbound.from,
         "recipient": inbound.to.unwrap_or_default(),
         "message_content": inbound.content,
-        "received_at": crate::time::rfc3339(now),
+        "received_at": app::time::rfc3339(now),
     });
-    crate::webhooks::store::enqueue(
+    app::webhooks::store::enqueue(
         tx,
         inbound.account_id,
         inbound.stream_id,

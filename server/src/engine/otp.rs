@@ -3,11 +3,12 @@
 
 use sqlx::Row;
 
-use super::store::{NewMessage, Queued, Receipt, Route, queue_one, touch_stream};
-use crate::{
+use app::{
     crypto::{Place, SecretKey, constant_time_eq, sha256_hex},
     db::{Backend, Db, new_id, now_ms},
 };
+
+use super::{NewMessage, Queued, Receipt, Route, queue_one, touch_stream};
 
 /// A code about to be sent.
 #[derive(Debug, Clone)]

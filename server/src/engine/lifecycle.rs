@@ -5,11 +5,12 @@ use std::collections::HashSet;
 
 use sqlx::{Any, AnyConnection, Row};
 
-use super::{Framing, ROWS_PER_INSERT, rolled_back_on_error};
-use crate::{
-    db::{Db, Writer, now_ms, placeholders, positional},
+use app::{
+    db::{Writer, now_ms, placeholders, positional},
     messages::MessageStatus,
 };
+
+use super::{Engine, Framing, ROWS_PER_INSERT, rolled_back_on_error};
 
 /// A message a worker holds.
 #[derive(Debug, Clone)]
@@ -30,8 +31,12 @@ pub struct Claimed {
 }
 
 /// Claims up to `limit` messages that are due, leasing them for `lease_ms`.
-pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Claimed>, sqlx::Error> {
-    let rows = db
+pub async fn claim(
+    engine: &Engine,
+    limit: i64,
+    lease_ms: i64,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let rows = engine
         .lease_due(
             "messages",
             "id, account_id, stream_id, channel, status, sender, recipient, content, attempts,
@@ -88,8 +93,8 @@ impl Outcome {
 
 /// Moves a message to `outcome.status` and releases its lease. Answers false, changing
 /// nothing, when the message already moved past it: statuses never go backwards.
-pub async fn advance(db: &Db, id: &str, outcome: Outcome) -> Result<bool, sqlx::Error> {
-    Ok(advance_all(db, &[(id, outcome)]).await?.moved[0])
+pub async fn advance(engine: &Engine, id: &str, outcome: Outcome) -> Result<bool, sqlx::Error> {
+    Ok(advance_all(engine, &[(id, outcome)]).await?.moved[0])
 }
 
 /// What a batch's step did.
@@ -103,7 +108,10 @@ pub struct Advanced {
 
 /// [`advance`] for a whole claimed batch in one transaction: one commit, not one per message,
 /// and one statement per distinct outcome (a batch mostly shares a few), not one per message.
-pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Advanced, sqlx::Error> {
+pub async fn advance_all(
+    engine: &Engine,
+    steps: &[(&str, Outcome)],
+) -> Result<Advanced, sqlx::Error> {
     if steps.is_empty() {
         return Ok(Advanced::default());
     }
@@ -115,7 +123,7 @@ pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Advanced,
             None => groups.push((outcome, vec![id])),
         }
     }
-    let mut writer = db.writer().await?;
+    let mut writer = engine.db().writer().await?;
     let (moved, events_queued) = if let Writer::Sqlite(conn) = &mut writer {
         // `begin immediate` goes to SQLite's thread with the first statement: each hand-off
         // holds the one writer until this task is scheduled again.
@@ -134,7 +142,7 @@ pub async fn advance_all(db: &Db, steps: &[(&str, Outcome)]) -> Result<Advanced,
         moved
     };
     drop(writer);
-    db.release("messages", moved.iter().map(String::as_str));
+    engine.release("messages", moved.iter().map(String::as_str));
     Ok(Advanced {
         moved: steps.iter().map(|(id, _)| moved.contains(*id)).collect(),
         events_queued,
@@ -349,17 +357,10 @@ async fn status_events(
             "recipient_phone": moved.get::<String, _>("recipient"),
             "status": outcome.status.as_str(),
             "error": outcome.error.as_ref().map(|(code, message)| serde_json::json!({ "code": code, "message": message })),
-            "at": crate::time::rfc3339(now),
+            "at": app::time::rfc3339(now),
         });
-        crate::webhooks::store::enqueue(
-            conn,
-            &account_id,
-            &stream_id,
-            "message.status",
-            &event,
-            now,
-        )
-        .await?;
+        app::webhooks::store::enqueue(conn, &account_id, &stream_id, "message.status", &event, now)
+            .await?;
     }
     Ok(())
 }

@@ -4,11 +4,12 @@
 
 use sqlx::{Row, any::AnyRow};
 
-use super::{
-    MessageStatus,
-    store::{Outcome, advance},
+use app::{
+    db::{Db, now_ms},
+    messages::MessageStatus,
 };
-use crate::db::{Db, now_ms};
+
+use super::{Engine, Outcome, advance};
 
 /// A held report whose send is never recorded is dropped after this long.
 pub const HOLD_MS: i64 = 3_600_000;
@@ -61,13 +62,14 @@ pub enum Reported {
 /// Applies an upstream's final report (`outcome`) of the message it knows by `provider_id`,
 /// or holds it when that message's send is not recorded yet.
 pub async fn report(
-    db: &Db,
+    engine: &Engine,
     scope: Scope<'_>,
     provider_id: &str,
     outcome: Outcome,
 ) -> Result<Reported, sqlx::Error> {
+    let db = engine.db();
     if let Some(message_id) = scope.message(db, provider_id).await? {
-        let moved = advance(db, &message_id, outcome).await?;
+        let moved = advance(engine, &message_id, outcome).await?;
         return Ok(Reported::Applied { moved });
     }
     // A provider repeating a report changes nothing.
@@ -89,7 +91,8 @@ pub async fn report(
 
 /// Applies held reports whose sends are now recorded and drops those older than [`HOLD_MS`];
 /// answers how many were applied.
-pub async fn apply_held(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
+pub async fn apply_held(engine: &Engine, now: i64) -> Result<usize, sqlx::Error> {
+    let db = engine.db();
     let held: i64 = sqlx::query_scalar("select count(*) from early_reports")
         .fetch_one(db.pool())
         .await?;
@@ -116,7 +119,12 @@ pub async fn apply_held(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
     for (status, row) in held {
         let message_id: String = row.get("message_id");
         if let Some(status) = status {
-            advance(db, &message_id, Outcome::report(status, row.get("detail"))).await?;
+            advance(
+                engine,
+                &message_id,
+                Outcome::report(status, row.get("detail")),
+            )
+            .await?;
         }
         sqlx::query(
             "delete from early_reports where scope = $1 and provider_id = $2 and status = $3",

@@ -2,8 +2,9 @@
 
 use sqlx::Row;
 
-use super::accept::{Receipt, receipt_from_row};
-use crate::{db::Db, messages::MessageStatus};
+use app::{db::Db, messages::MessageStatus};
+
+use super::outbox::{Receipt, receipt_from_row};
 
 /// One step of a message's history.
 #[derive(Debug, Clone, PartialEq, Eq)]

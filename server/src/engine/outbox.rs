@@ -8,11 +8,13 @@ use std::{
 use sqlx::{Any, AnyConnection, Row, Transaction, any::AnyRow};
 use tokio::sync::oneshot;
 
-use super::{Framing, ROWS_PER_INSERT, new_message_ids, record_all, rolled_back_on_error};
-use crate::{
+use app::{
     db::{Db, Writer, now_ms, placeholders, positional},
     messages::{MessageStatus, TextSize},
 };
+
+use super::{Engine, Framing, ROWS_PER_INSERT, new_message_ids, record_all, rolled_back_on_error};
+use crate::lock;
 
 /// A message the API validated, ready to queue.
 #[derive(Debug, Clone)]
@@ -115,7 +117,7 @@ impl std::fmt::Debug for Job {
 
 /// Queues `messages`: when this answers, every one of them is durable.
 pub async fn accept(
-    db: &Db,
+    engine: &Engine,
     route: Route<'_>,
     messages: Vec<NewMessage>,
 ) -> Result<Vec<Queued>, AcceptError> {
@@ -133,13 +135,13 @@ pub async fn accept(
         done,
     };
     let start = {
-        let mut pending = lock(&db.outbox().pending);
+        let mut pending = lock(&engine.outbox.pending);
         pending.jobs.push(job);
         !std::mem::replace(&mut pending.committing, true)
     };
     if start {
         // A task of its own: a request that goes away cannot take the others' messages with it.
-        tokio::spawn(commit_pending(db.clone()));
+        tokio::spawn(commit_pending(engine.clone()));
     }
     answer.await.unwrap_or_else(|_| Err(crashed()))
 }
@@ -147,18 +149,18 @@ pub async fn accept(
 /// Commits what is pending, group after group, until nothing is. A group is what arrived
 /// while the one before it committed, so the writer goes from one commit to the next without
 /// waiting for another task to be scheduled.
-async fn commit_pending(db: Db) {
-    let _unwinding = Unwinding(db.outbox());
+async fn commit_pending(engine: Engine) {
+    let _unwinding = Unwinding(&engine.outbox);
     loop {
         let jobs = {
-            let mut pending = lock(&db.outbox().pending);
+            let mut pending = lock(&engine.outbox.pending);
             if pending.jobs.is_empty() {
                 pending.committing = false;
                 return;
             }
             std::mem::take(&mut pending.jobs)
         };
-        commit_group(&db, jobs).await;
+        commit_group(&engine, jobs).await;
     }
 }
 
@@ -177,16 +179,11 @@ fn crashed() -> AcceptError {
     Arc::new(sqlx::Error::WorkerCrashed)
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// Commits `jobs` together and answers each. If the shared transaction fails, each job is
 /// tried alone, so that one request's failure is not every request's.
-async fn commit_group(db: &Db, jobs: Vec<Job>) {
+async fn commit_group(engine: &Engine, jobs: Vec<Job>) {
     let now = now_ms();
+    let db = engine.db();
     let result = commit_jobs(db, &jobs, now).await;
     let answers = match result {
         Ok(answers) => answers,
@@ -195,7 +192,7 @@ async fn commit_group(db: &Db, jobs: Vec<Job>) {
             for job in jobs {
                 let result = commit_jobs(db, std::slice::from_ref(&job), now).await;
                 let answer = result.map(|mut all| all.remove(0)).map_err(Arc::new);
-                touch_streams(db, std::slice::from_ref(&job), now).await;
+                touch_streams(engine, std::slice::from_ref(&job), now).await;
                 let _ = job.done.send(answer);
             }
             return;
@@ -208,7 +205,7 @@ async fn commit_group(db: &Db, jobs: Vec<Job>) {
             return;
         }
     };
-    touch_streams(db, &jobs, now).await;
+    touch_streams(engine, &jobs, now).await;
     for (job, answer) in jobs.into_iter().zip(answers) {
         let _ = job.done.send(Ok(answer));
     }
@@ -254,9 +251,9 @@ async fn queue_committed(
 /// Records the streams' Last Activity after their messages' commit, at most once a second
 /// per stream, so concurrent requests never queue behind a stream's row. Best effort: a
 /// failure here loses a timestamp, never a message.
-async fn touch_streams(db: &Db, jobs: &[Job], now: i64) {
+async fn touch_streams(engine: &Engine, jobs: &[Job], now: i64) {
     let due: Vec<&str> = {
-        let mut touched = lock(&db.outbox().touched);
+        let mut touched = lock(&engine.outbox.touched);
         jobs.iter()
             .map(|job| job.stream_id.as_str())
             .filter(|id| {
@@ -273,7 +270,7 @@ async fn touch_streams(db: &Db, jobs: &[Job], now: i64) {
         return;
     }
     let touched = async {
-        let mut writer = db.writer().await?;
+        let mut writer = engine.db().writer().await?;
         for stream_id in due {
             touch_stream(&mut writer, stream_id, now).await?;
         }
@@ -285,7 +282,7 @@ async fn touch_streams(db: &Db, jobs: &[Job], now: i64) {
 }
 
 /// Records that the stream just sent: its Last Activity.
-pub(in crate::messages) async fn touch_stream(
+pub(crate) async fn touch_stream(
     conn: &mut AnyConnection,
     stream_id: &str,
     now: i64,
@@ -303,7 +300,7 @@ pub(in crate::messages) async fn touch_stream(
 }
 
 /// Queues one message inside `tx`.
-pub(in crate::messages) async fn queue_one(
+pub(crate) async fn queue_one(
     tx: &mut Transaction<'_, Any>,
     route: Route<'_>,
     message: &NewMessage,

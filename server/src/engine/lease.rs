@@ -1,0 +1,102 @@
+//! Leases: which worker holds which outbox row (a message, a webhook delivery) for how long.
+//!
+//! Postgres lets several processes claim at once (`for update skip locked`) and writes the
+//! lease into the rows. A SQLite database has one serving process
+//! ([`Db::lock_for_workers`](app::db::Db::lock_for_workers)), so its leases live in memory
+//! here: a claim is a read under the writer, not a write and a commit, and a restart frees
+//! every lease at once.
+
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    sync::Mutex,
+};
+
+use app::db::{Backend, Db, now_ms};
+use sqlx::{Row, any::AnyRow};
+
+use crate::lock;
+
+/// Outbox rows leased in memory, by table and id, with when each lease runs out.
+#[derive(Debug, Default)]
+pub struct Leases(Mutex<HashMap<(&'static str, String), i64>>);
+
+impl Leases {
+    /// Leases up to `limit` rows of an outbox `table` that are due (`next_at` passed, no live
+    /// lease) for `lease_ms`, answering their `returning` columns (which name `id` first).
+    pub async fn lease_due(
+        &self,
+        db: &Db,
+        table: &'static str,
+        returning: &str,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<AnyRow>, sqlx::Error> {
+        let now = now_ms();
+        let mut writer = db.writer().await?;
+        if db.backend() == Backend::Sqlite {
+            let held = self.held(table, now);
+            // Held rows may be due too: enough rows that `limit` free ones are among them.
+            let rows = sqlx::query(&format!(
+                "select {returning} from {table}
+                 where next_at is not null and next_at <= $1
+                 order by next_at limit $2"
+            ))
+            .bind(now)
+            .bind(limit.saturating_add(i64::try_from(held).unwrap_or(i64::MAX)))
+            .fetch_all(&mut *writer)
+            .await?;
+            // Still under the writer: no step can commit, and free a lease, between the read
+            // and the lease, so a row is never taken in a state already left behind.
+            return Ok(self.take(table, rows, limit, now + lease_ms));
+        }
+        sqlx::query(&format!(
+            "update {table} set lease_until = $1
+             where id in (
+                 select id from {table}
+                 where next_at is not null and next_at <= $2
+                   and (lease_until is null or lease_until < $2)
+                 order by next_at limit $3 for update skip locked)
+             returning {returning}"
+        ))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *writer)
+        .await
+    }
+
+    /// Frees the leases of rows of `table` a committed step moved on (on Postgres the step's
+    /// update cleared them). Call it after the commit.
+    pub fn release<'a>(&self, table: &'static str, ids: impl IntoIterator<Item = &'a str>) {
+        let mut leases = lock(&self.0);
+        for id in ids {
+            leases.remove(&(table, id.to_owned()));
+        }
+    }
+
+    /// Forgets leases that ran out (a worker that crashed holding them) and answers how many
+    /// rows of `table` are still held.
+    fn held(&self, table: &str, now: i64) -> usize {
+        let mut leases = lock(&self.0);
+        leases.retain(|_, until| *until > now);
+        leases.keys().filter(|(t, _)| *t == table).count()
+    }
+
+    /// Leases the first `limit` of `rows` no one holds, until `until`, and answers them.
+    fn take(&self, table: &'static str, rows: Vec<AnyRow>, limit: i64, until: i64) -> Vec<AnyRow> {
+        let mut leases = lock(&self.0);
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let mut taken = Vec::with_capacity(rows.len().min(limit));
+        for row in rows {
+            if taken.len() == limit {
+                break;
+            }
+            let key = (table, row.get::<String, _>(0));
+            if let Entry::Vacant(free) = leases.entry(key) {
+                free.insert(until);
+                taken.push(row);
+            }
+        }
+        taken
+    }
+}

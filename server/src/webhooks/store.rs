@@ -1,0 +1,159 @@
+//! The webhook sender's statements: claiming due deliveries under a lease, and finishing each
+//! with its attempt logged, in one transaction.
+
+use app::{
+    db::{new_id, now_ms, placeholders},
+    streams::settings::{WebhookHeader, WebhookMethod},
+    webhooks::{Attempt, DeliveryStatus, RESPONSE_EXCERPT},
+};
+use sqlx::Row;
+
+use crate::engine::Engine;
+
+/// A delivery the sender holds, with where and how to send it.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub id: String,
+    pub stream_id: String,
+    pub body: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    pub method: WebhookMethod,
+    pub url: String,
+    pub headers: Vec<WebhookHeader>,
+    pub secret_sealed: String,
+}
+
+/// Claims up to `limit` due deliveries for `lease_ms`. A delivery whose webhook was removed
+/// fails here.
+pub async fn claim(engine: &Engine, limit: i64, lease_ms: i64) -> Result<Vec<Due>, sqlx::Error> {
+    let db = engine.db();
+    let ids: Vec<String> = engine
+        .lease_due("webhook_deliveries", "id", limit, lease_ms)
+        .await?
+        .iter()
+        .map(|row| row.get("id"))
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "select d.id, d.stream_id, d.body, d.attempts, w.method, w.url, w.headers, w.secret_sealed
+         from webhook_deliveries d join webhooks w on w.stream_id = d.stream_id
+         where d.id in ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(id);
+    }
+    let due: Vec<Due> = query
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|row| Due {
+            id: row.get("id"),
+            stream_id: row.get("stream_id"),
+            body: row.get("body"),
+            attempts: row.get("attempts"),
+            method: WebhookMethod::parse(row.get("method")).unwrap_or_default(),
+            url: row.get("url"),
+            headers: serde_json::from_str(row.get("headers")).unwrap_or_default(),
+            secret_sealed: row.get("secret_sealed"),
+        })
+        .collect();
+    for orphan in ids.iter().filter(|id| !due.iter().any(|d| &d.id == *id)) {
+        finish(
+            engine,
+            orphan,
+            None,
+            Next::Failed {
+                error: "The stream's webhook was removed.".into(),
+                disable_webhook: false,
+            },
+        )
+        .await?;
+    }
+    Ok(due)
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    Delivered,
+    RetryAt {
+        at: i64,
+        error: String,
+    },
+    Failed {
+        error: String,
+        disable_webhook: bool,
+    },
+}
+
+/// Records an attempt (when one was made) and the delivery's next state, in one transaction.
+pub async fn finish(
+    engine: &Engine,
+    id: &str,
+    attempt: Option<&Attempt>,
+    next: Next,
+) -> Result<(), sqlx::Error> {
+    let (status, next_at, error) = match &next {
+        Next::Delivered => (DeliveryStatus::Delivered, None, None),
+        Next::RetryAt { at, error } => (DeliveryStatus::Pending, Some(*at), Some(error.as_str())),
+        Next::Failed { error, .. } => (DeliveryStatus::Failed, None, Some(error.as_str())),
+    };
+    let mut writer = engine.db().writer().await?;
+    let mut tx = writer.begin().await?;
+    if let Some(attempt) = attempt {
+        sqlx::query(
+            "insert into webhook_attempts (id, delivery_id, at, status_code, latency_ms, response,
+                 error)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(new_id("att"))
+        .bind(id)
+        .bind(attempt.at)
+        .bind(attempt.status_code.map(i64::from))
+        .bind(attempt.latency_ms)
+        .bind(
+            attempt
+                .response
+                .as_deref()
+                .map(|text| text.chars().take(RESPONSE_EXCERPT).collect::<String>()),
+        )
+        .bind(&attempt.error)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "update webhook_deliveries set status = $1, next_at = $2, lease_until = null,
+             last_error = $3, attempts = attempts + $4, updated_at = $5
+         where id = $6",
+    )
+    .bind(status.as_str())
+    .bind(next_at)
+    .bind(error)
+    .bind(i64::from(attempt.is_some()))
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if let Next::Failed {
+        disable_webhook: true,
+        ..
+    } = next
+    {
+        sqlx::query(
+            "update webhooks set enabled = 0 where stream_id =
+                 (select stream_id from webhook_deliveries where id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    drop(writer);
+    engine.release("webhook_deliveries", [id]);
+    Ok(())
+}
