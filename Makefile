@@ -7,15 +7,16 @@ export LEPTOS_TAILWIND_VERSION ?= v4.3.5
 # Leptos reads this at compile time; the same value for every build keeps them sharing artifacts.
 export LEPTOS_OUTPUT_NAME := sluice
 
-.PHONY: run test tools test-tools lint build-dev test-rust test-e2e bench fmt clean
+.PHONY: run test tools test-tools lint build-dev test-rust test-api test-e2e bench fmt clean
 
 ## Serve the console and API at http://127.0.0.1:3000 on data/sluice.db (SQLite).
 run: tools
 	cargo leptos build --release
 	LEPTOS_SITE_ROOT=target/site SLUICE_HTTP__SECURE_COOKIE=$${SLUICE_HTTP__SECURE_COOKIE:-false} ./target/release/sluice
 
-## Lint, build once (dev), then the Rust tests on SQLite and Postgres and the browser tests.
-test: test-tools lint build-dev test-rust test-e2e
+## Lint, build once (dev), then the Rust tests on SQLite and Postgres, the API fuzzed against
+## its OpenAPI document, and the browser tests.
+test: test-tools lint build-dev test-rust test-api test-e2e
 
 tools:
 	bash .ci/tools.sh
@@ -33,6 +34,9 @@ build-dev:
 
 test-rust:
 	eval "$$(bash .ci/postgres.sh)" && cargo test -p app --features ssr && cargo test -p server
+
+test-api:
+	bash .ci/fuzz.sh
 
 # A free port, so a stray server never stops the browser tests.
 test-e2e:

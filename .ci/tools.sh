@@ -51,6 +51,12 @@ npm_install .
 if $want_test_tools; then
   npm_install end2end
   npm_install server/tests/smsc
+  # Schemathesis fuzzes the API against its OpenAPI document (`make test-api`).
+  if [[ "$(.venv/bin/schemathesis --version 2>/dev/null)" != *" 4.32.5" ]]; then
+    say "installing schemathesis"
+    python3 -m venv .venv 2>/dev/null || { apt_install python3-venv; python3 -m venv .venv; }
+    .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==4.32.5"
+  fi
   if [[ ! -x /usr/bin/chromium ]]; then
     say "installing Chromium"
     apt_install chromium

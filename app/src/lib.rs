@@ -10,6 +10,7 @@ pub mod error;
 mod layout;
 pub mod messages;
 mod pages;
+pub mod phone;
 pub mod streams;
 pub mod time;
 pub mod webhooks;

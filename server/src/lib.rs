@@ -67,6 +67,7 @@ impl Application {
         let secret_key = Arc::new(secret_key);
         let workers_lock = db.lock_for_workers()?;
         let engine = Engine::new(db.clone());
+        app::phone::load_numbering_plan();
 
         let listener = TcpListener::bind(config.addr)
             .await

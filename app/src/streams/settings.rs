@@ -602,29 +602,11 @@ impl WhatsAppTemplate {
     }
 }
 
-/// A phone number in E.164: `+`, a country code not starting with 0, 8 to 15 digits in all.
+/// A form field holding a phone number, stored in E.164 (see [`crate::phone`]).
 pub fn parse_phone(field: &'static str, text: &str) -> Result<String, FieldError> {
-    let compact: String = text
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-        .collect();
-    let digits = compact.strip_prefix('+').unwrap_or("");
-    if (8..=15).contains(&digits.len())
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && !digits.starts_with('0')
-    {
-        Ok(compact)
-    } else {
-        Err(FieldError::new(
-            field,
-            "invalid_phone",
-            format!(
-                "`{}` is not a phone number in international format, such as +447700900123.",
-                text.trim()
-            ),
-        ))
-    }
+    crate::phone::PhoneNumber::parse(text)
+        .map(crate::phone::PhoneNumber::into_string)
+        .map_err(|error| FieldError::new(field, "invalid_phone", error.to_string()))
 }
 
 #[cfg(test)]
@@ -850,7 +832,6 @@ mod tests {
             "+447700900123"
         );
         for bad in [
-            "447700900123",
             "+0447700900123",
             "+4477",
             "+44770090012345678",

@@ -1,12 +1,13 @@
 //! The public API's error answer: `{"status":false,"error":{"code","message"}}` with an honest
 //! HTTP status.
 
+use super::answers::ErrorAnswer;
+use crate::engine::accept::Rejection;
 use axum::{
     Json,
     http::{HeaderValue, StatusCode, header::RETRY_AFTER},
     response::{IntoResponse, Response},
 };
-use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -55,17 +56,17 @@ impl ApiError {
             "Something went wrong on our side; nothing was queued. Try again.",
         )
     }
+}
 
-    /// The `error` object, also used per message inside a batch.
-    pub fn body(&self) -> serde_json::Value {
-        json!({ "code": self.code, "message": self.message })
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        Self::new(rejection.status(), rejection.code(), rejection.to_string())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "status": false, "error": self.body() });
-        let mut response = (self.status, Json(body)).into_response();
+        let mut response = (self.status, Json(ErrorAnswer::from(&self))).into_response();
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

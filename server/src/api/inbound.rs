@@ -12,9 +12,12 @@ use axum::{
     http::{HeaderMap, StatusCode, header::CONTENT_TYPE},
     response::{IntoResponse, Response},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::error::{ApiError, storage};
+use super::{
+    answers::{InboundAnswer, WhatsAppNotifyAnswer},
+    error::{ApiError, storage},
+};
 use crate::engine::{
     self as messages, Engine, Inbound, Outcome, Part,
     reports::{self, Reported, Scope},
@@ -23,10 +26,9 @@ use app::{
     connections::{ReportStatus, api::ssr as keys, store as connections},
     crypto::{constant_time_eq, hmac_sha256},
     messages::MessageStatus,
+    phone::PhoneNumber,
     state::AppState,
-    streams::{
-        Stream, StreamKind, StreamStatus, settings::parse_phone, settings_store, store as streams,
-    },
+    streams::{Stream, StreamKind, StreamStatus, settings_store, store as streams},
 };
 
 fn not_found() -> ApiError {
@@ -56,8 +58,17 @@ async fn stream(state: &AppState, id: &str) -> Result<(String, Stream), ApiError
     Ok(found)
 }
 
-fn ok(body: Value) -> Response {
-    Json(body).into_response()
+fn ok(answer: impl serde::Serialize) -> Response {
+    Json(answer).into_response()
+}
+
+/// The answer to a delivery report: whether it moved its message.
+fn recorded(moved: bool) -> InboundAnswer {
+    InboundAnswer {
+        status: true,
+        recorded: Some(moved),
+        ..InboundAnswer::default()
+    }
 }
 
 /// The query parameters.
@@ -96,17 +107,6 @@ fn fields(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> HashMap<Stri
     fields
 }
 
-/// A number as upstreams write it (often without the `+`), in E.164.
-fn phone(text: &str) -> Option<String> {
-    let text = text.trim();
-    let text = if text.starts_with('+') {
-        text.to_string()
-    } else {
-        format!("+{text}")
-    };
-    parse_phone("from", &text).ok()
-}
-
 /// `POST` or `GET /inbound/sms/{stream}`.
 #[utoipa::path(post, path = "/inbound/sms/{stream}", tag = "inbound",
     description = "For the stream's HTTP SMS provider: a delivery report or an inbound message, as JSON, a form or query parameters, with the field names set on its connection. GET works alike.",
@@ -115,10 +115,12 @@ fn phone(text: &str) -> Option<String> {
         ("key" = Option<String>, Query, description = "The stream's inbound key (or the X-Sluice-Key header), as its Info tab shows"),
     ),
     responses(
-        (status = 200, description = "Recorded", body = super::openapi::InboundAnswer),
-        (status = 401, description = "Wrong or missing key", body = super::openapi::ErrorAnswer),
-        (status = 404, description = "No such stream, or a report of an unknown message (send it again later)", body = super::openapi::ErrorAnswer),
-        (status = 422, description = "Neither a report nor a message", body = super::openapi::ErrorAnswer),
+        (status = 200, description = "Recorded", body = super::answers::InboundAnswer),
+        (status = 202, description = "A report of a message whose send is not recorded yet: kept for an hour and applied once it is", body = super::answers::InboundAnswer),
+        (status = 401, description = "Wrong or missing key", body = super::answers::ErrorAnswer),
+        (status = 404, description = "No such stream", body = super::answers::ErrorAnswer),
+        (status = 409, description = "A WhatsApp stream: Meta's callbacks go to /inbound/whatsapp/{stream}", body = super::answers::ErrorAnswer),
+        (status = 422, description = "Neither a report nor a message", body = super::answers::ErrorAnswer),
     ))]
 pub async fn sms(
     State(state): State<AppState>,
@@ -177,7 +179,7 @@ pub async fn sms(
                 MessageStatus::Undelivered,
                 Some(format!("The provider reported the message {status}.")),
             ),
-            None => return Ok(ok(json!({ "status": true, "recorded": false }))),
+            None => return Ok(ok(recorded(false))),
         };
         let reported = reports::report(&engine, Scope::Stream(&stream.id), provider_id, outcome)
             .await
@@ -185,12 +187,15 @@ pub async fn sms(
         return Ok(match reported {
             Reported::Applied { moved } => {
                 state.webhook_wake.notify_waiters();
-                ok(json!({ "status": true, "recorded": moved }))
+                ok(recorded(moved))
             }
             // Before its send was recorded (or not ours): kept for an hour, applied once it is.
             Reported::Held => (
                 StatusCode::ACCEPTED,
-                Json(json!({ "status": true, "recorded": false, "held": true })),
+                Json(InboundAnswer {
+                    held: Some(true),
+                    ..recorded(false)
+                }),
             )
                 .into_response(),
         });
@@ -204,17 +209,14 @@ pub async fn sms(
             ),
         ));
     };
-    let from = phone(from).ok_or_else(|| {
-        ApiError::unprocessable(
-            "invalid_phone",
-            format!("`{from}` is not a phone number in international format."),
-        )
-    })?;
+    // Upstreams often write numbers without their `+`.
+    let from = PhoneNumber::parse(from)
+        .map_err(|error| ApiError::unprocessable("invalid_phone", error.to_string()))?;
     let inbound = Inbound {
         account_id: &account_id,
         stream_id: &stream.id,
         channel: "http",
-        from: &from,
+        from: from.as_str(),
         to: field(&settings.to),
         content: text,
         provider_id: field(&settings.message_id),
@@ -239,9 +241,12 @@ pub async fn sms(
     }
     .map_err(storage)?;
     state.webhook_wake.notify_waiters();
-    Ok(ok(
-        json!({ "status": true, "message_uuid": stored, "complete": stored.is_some() }),
-    ))
+    Ok(ok(InboundAnswer {
+        status: true,
+        complete: Some(stored.is_some()),
+        message_uuid: stored,
+        ..InboundAnswer::default()
+    }))
 }
 
 /// `GET /inbound/whatsapp/{stream}`: Meta's subscription handshake.
@@ -255,7 +260,8 @@ pub async fn sms(
     ),
     responses(
         (status = 200, description = "The challenge, as text", body = String),
-        (status = 403, description = "Wrong mode or token", body = super::openapi::ErrorAnswer),
+        (status = 403, description = "Wrong mode or token", body = super::answers::ErrorAnswer),
+        (status = 404, description = "No such stream", body = super::answers::ErrorAnswer),
     ))]
 pub async fn whatsapp_verify(
     State(state): State<AppState>,
@@ -288,9 +294,11 @@ pub async fn whatsapp_verify(
     params(("stream" = String, Path, description = "The stream's id")),
     request_body(content = serde_json::Value, description = "Meta's notification, as Meta sends it"),
     responses(
-        (status = 200, description = "How many statuses moved a message and how many messages were taken"),
-        (status = 401, description = "The signature does not match", body = super::openapi::ErrorAnswer),
-        (status = 403, description = "The stream has no app secret", body = super::openapi::ErrorAnswer),
+        (status = 200, description = "How many statuses moved a message and how many messages were taken", body = super::answers::WhatsAppNotifyAnswer),
+        (status = 401, description = "The signature does not match", body = super::answers::ErrorAnswer),
+        (status = 403, description = "The stream has no app secret", body = super::answers::ErrorAnswer),
+        (status = 404, description = "No such stream", body = super::answers::ErrorAnswer),
+        (status = 422, description = "The body is not JSON", body = super::answers::ErrorAnswer),
     ))]
 pub async fn whatsapp_notify(
     State(state): State<AppState>,
@@ -345,7 +353,9 @@ pub async fn whatsapp_notify(
             .and_then(Value::as_str);
         for message in value["messages"].as_array().into_iter().flatten() {
             let (Some(from), Some(id)) = (
-                message["from"].as_str().and_then(phone),
+                message["from"]
+                    .as_str()
+                    .and_then(|from| PhoneNumber::parse(from).ok()),
                 message["id"].as_str(),
             ) else {
                 continue;
@@ -357,7 +367,7 @@ pub async fn whatsapp_notify(
                     account_id: &account_id,
                     stream_id: &stream.id,
                     channel: "whatsapp",
-                    from: &from,
+                    from: from.as_str(),
                     to,
                     content: &content,
                     provider_id: Some(id),
@@ -369,9 +379,11 @@ pub async fn whatsapp_notify(
         }
     }
     state.webhook_wake.notify_waiters();
-    Ok(ok(
-        json!({ "status": true, "statuses": statuses, "messages": received }),
-    ))
+    Ok(ok(WhatsAppNotifyAnswer {
+        status: true,
+        statuses,
+        messages: received,
+    }))
 }
 
 /// Applies one status notification; answers whether a message moved.

@@ -1,6 +1,7 @@
 //! The public Streams API, TextPeak-compatible: a stream's token in `Authorization`, JSON in
 //! and out, every path with or without its trailing slash.
 
+mod answers;
 mod caller;
 mod error;
 mod inbound;

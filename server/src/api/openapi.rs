@@ -3,109 +3,13 @@
 
 use axum::{Json, response::IntoResponse};
 use utoipa::{
-    Modify, OpenApi, ToSchema,
-    openapi::security::{ApiKey, ApiKeyValue, SecurityScheme},
+    Modify, OpenApi,
+    openapi::{
+        ContentBuilder, Ref, RefOr, ResponseBuilder,
+        path::Operation,
+        security::{ApiKey, ApiKeyValue, SecurityScheme},
+    },
 };
-
-/// One message's receipt, or its error.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct MessageAnswer {
-    internal_id: Option<String>,
-    message_uuid: Option<String>,
-    /// `queued` when accepted; statuses then move to sent, delivered, undelivered, expired…
-    status: Option<String>,
-    /// `GSM-7` or `UCS-2`.
-    encoding: Option<String>,
-    segments: Option<i64>,
-    error: Option<ErrorBody>,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorBody {
-    /// Stable and machine-readable, such as `invalid_recipient`.
-    code: String,
-    message: String,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct SendAnswer {
-    status: bool,
-    messages: Vec<MessageAnswer>,
-    error: Option<ErrorBody>,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorAnswer {
-    status: bool,
-    error: ErrorBody,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct HistoryStep {
-    status: String,
-    /// RFC 3339, UTC.
-    at: String,
-    detail: Option<String>,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct TrackedMessage {
-    internal_id: Option<String>,
-    message_uuid: String,
-    recipient_phone: String,
-    status: String,
-    encoding: String,
-    segments: i64,
-    error: Option<ErrorBody>,
-    history: Vec<HistoryStep>,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct StatusAnswer {
-    status: bool,
-    messages: Vec<TrackedMessage>,
-    not_found: Vec<String>,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct OtpAuthAnswer {
-    status: bool,
-    otp_id: String,
-    expires_at: String,
-    message: MessageAnswer,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct OtpVerifyAnswer {
-    /// True only when verified.
-    status: bool,
-    /// `verified`, `invalid`, `expired` or `max_attempts_reached`.
-    result: String,
-    otp_id: String,
-    attempts_left: Option<i64>,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct InboundAnswer {
-    status: bool,
-    /// A delivery report: whether it moved the message (false for interim words, or a
-    /// status the message already passed).
-    recorded: Option<bool>,
-    /// An inbound message: its uuid, once complete.
-    message_uuid: Option<String>,
-    /// False while parts of a long message are still missing.
-    complete: Option<bool>,
-}
 
 /// The stream token goes in `Authorization`, with or without `Bearer `.
 struct TokenAuth;
@@ -120,6 +24,57 @@ impl Modify for TokenAuth {
                 "The stream's API token, raw or as `Bearer <token>`.",
             ))),
         );
+    }
+}
+
+/// The answers every operation may give, whatever it does: the layers in front of the handlers
+/// (body size, rate limits) and, where a token is needed, finding its stream.
+struct CommonAnswers;
+
+impl CommonAnswers {
+    /// Adds `status` with an `ErrorAnswer` body unless the operation describes it already.
+    fn add(operation: &mut Operation, status: &str, description: &str) {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("ErrorAnswer")))
+                                .build(),
+                        )
+                        .build(),
+                )
+            });
+    }
+}
+
+impl Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+                Self::add(operation, "400", "The body could not be read");
+                Self::add(operation, "413", "The body is larger than the API takes");
+                Self::add(
+                    operation,
+                    "429",
+                    "Too many requests from this token, or too many unknown tokens from this network; see Retry-After",
+                );
+                if operation.security.is_some() {
+                    Self::add(operation, "401", "No token, or not a stream's token");
+                    Self::add(
+                        operation,
+                        "403",
+                        "The caller's address is not allowed, or the stream is disabled, a draft or of another type",
+                    );
+                }
+            }
+        }
     }
 }
 
@@ -143,7 +98,7 @@ impl Modify for TokenAuth {
         super::inbound::whatsapp_verify,
         super::inbound::whatsapp_notify,
     ),
-    modifiers(&TokenAuth),
+    modifiers(&TokenAuth, &CommonAnswers),
 )]
 pub struct ApiDoc;
 

@@ -7,28 +7,31 @@ use axum::{
     http::{HeaderMap, StatusCode},
 };
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{
+    answers::{MessageAnswer, OtpAuthAnswer, OtpVerifyAnswer},
     caller::{Caller, authenticate},
     error::{ApiError, storage},
     parse_body,
-    send::{Draft, audience, check, ensure_subscribed, opted_out, receipt_json, wrong_type},
+    send::wrong_type,
 };
 use crate::{
     delivery::Delivery,
     engine::{
         Route,
+        accept::{Audience, Draft, Rejection, check, ensure_subscribed},
         otp::{self, Issued, Limit, NewOtp, OtpRef, Scope},
     },
     http::ClientInfo,
 };
 use app::{
     crypto::random_digits,
+    phone::PhoneNumber,
     state::AppState,
     streams::{
         StreamKind,
-        settings::{OtpCodeSource, OtpSettings, parse_phone},
+        settings::{OtpCodeSource, OtpSettings},
         settings_store,
     },
     time::rfc3339,
@@ -39,6 +42,8 @@ const HOUR_MS: i64 = 60 * MINUTE_MS;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct OtpAuth {
+    /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
+    /// read the same, and the number is stored in E.164.
     recipient_phone: String,
     sender: Option<String>,
     /// `code` when the stream's code comes from your system.
@@ -52,6 +57,8 @@ pub struct OtpAuth {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct OtpVerify {
     otp_id: Option<String>,
+    /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
+    /// read the same, and the number is stored in E.164.
     recipient_phone: Option<String>,
     /// The code the user typed, as a string or a number.
     #[schema(value_type = String)]
@@ -116,10 +123,10 @@ fn code_and_text(settings: &OtpSettings, request: &OtpAuth) -> Result<(String, S
 #[utoipa::path(post, path = "/otp/auth", tag = "otp", request_body = OtpAuth,
     security(("token" = [])),
     responses(
-        (status = 200, description = "The code's message was queued", body = super::openapi::OtpAuthAnswer),
-        (status = 403, description = "Not an OTP stream, or refused", body = super::openapi::ErrorAnswer),
-        (status = 422, description = "Invalid recipient, sender or code", body = super::openapi::ErrorAnswer),
-        (status = 429, description = "Per-phone limit reached; see Retry-After", body = super::openapi::ErrorAnswer),
+        (status = 200, description = "The code's message was queued", body = super::answers::OtpAuthAnswer),
+        (status = 403, description = "Not an OTP stream, or refused", body = super::answers::ErrorAnswer),
+        (status = 422, description = "Invalid recipient, sender or code", body = super::answers::ErrorAnswer),
+        (status = 429, description = "Per-phone limit reached; see Retry-After", body = super::answers::ErrorAnswer),
     ))]
 pub async fn auth(
     State(state): State<AppState>,
@@ -127,14 +134,16 @@ pub async fn auth(
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OtpAuthAnswer>, ApiError> {
     let caller = otp_caller(&state, &headers, client, "/otp/auth").await?;
     let request: OtpAuth = parse_body(body)?;
     let settings = settings_store::otp_settings(&state.db, &caller.account_id, &caller.stream.id)
         .await
         .map_err(storage)?;
     let (code, text) = code_and_text(&settings, &request)?;
-    let audience = audience(&state, &caller).await?;
+    let audience = Audience::of(&state.db, &caller.account_id, &caller.stream)
+        .await
+        .map_err(storage)?;
     let draft = Draft {
         internal_id: None,
         sender: request.sender,
@@ -142,7 +151,9 @@ pub async fn auth(
         content: Ok(text),
     };
     let message = check(draft, caller.stream.default_sender.as_deref(), &audience)?;
-    ensure_subscribed(&state, &caller.stream.id, &message.recipient).await?;
+    ensure_subscribed(&state.db, &caller.stream.id, &message.recipient)
+        .await
+        .map_err(storage)??;
     let channel = delivery
         .channel_for(&state.db, &caller.account_id, &caller.stream)
         .await
@@ -183,7 +194,7 @@ pub async fn auth(
     .map_err(storage)?
     {
         Issued::Sent(issued) => issued,
-        Issued::OptedOut => return Err(opted_out(&message.recipient)),
+        Issued::OptedOut => return Err(Rejection::OptedOut(message.recipient.clone()).into()),
         Issued::Limited {
             scope,
             sent,
@@ -200,7 +211,7 @@ pub async fn auth(
                     wait,
                 ),
                 Scope::Range => {
-                    let range = otp::number_range(&message.recipient);
+                    let range = otp::number_range(message.recipient.as_str());
                     tracing::warn!(stream = %caller.stream.id, range, sent, "OTP number range paused");
                     ApiError::rate_limited(
                         format!(
@@ -223,35 +234,36 @@ pub async fn auth(
         }
     };
     delivery.wake();
-    Ok(Json(json!({
-        "status": true,
-        "otp_id": issued.otp_id,
-        "expires_at": rfc3339(issued.expires_at),
-        "message": receipt_json(&issued.receipt),
-    })))
+    Ok(Json(OtpAuthAnswer {
+        status: true,
+        otp_id: issued.otp_id,
+        expires_at: rfc3339(issued.expires_at),
+        message: MessageAnswer::from(&issued.receipt),
+    }))
 }
 
 /// Checks a code once: verified, invalid, expired or max_attempts_reached.
 #[utoipa::path(post, path = "/otp/verify", tag = "otp", request_body = OtpVerify,
     security(("token" = [])),
     responses(
-        (status = 200, description = "The check's result", body = super::openapi::OtpVerifyAnswer),
-        (status = 404, description = "No unused code matches", body = super::openapi::ErrorAnswer),
-        (status = 422, description = "No otp_id or recipient_phone, or a malformed code", body = super::openapi::ErrorAnswer),
+        (status = 200, description = "The check's result", body = super::answers::OtpVerifyAnswer),
+        (status = 404, description = "No unused code matches", body = super::answers::ErrorAnswer),
+        (status = 422, description = "No otp_id or recipient_phone, or a malformed code", body = super::answers::ErrorAnswer),
     ))]
 pub async fn verify(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OtpVerifyAnswer>, ApiError> {
     let caller = otp_caller(&state, &headers, client, "/otp/verify").await?;
     let request: OtpVerify = parse_body(body)?;
     let reference = match (request.otp_id, request.recipient_phone) {
         (Some(id), _) if !id.trim().is_empty() => OtpRef::Id(id.trim().to_string()),
         (_, Some(phone)) => OtpRef::Recipient(
-            parse_phone("recipient_phone", &phone)
-                .map_err(|error| ApiError::unprocessable("invalid_recipient", error.message))?,
+            PhoneNumber::parse(&phone)
+                .map_err(Rejection::from)?
+                .into_string(),
         ),
         _ => {
             return Err(ApiError::unprocessable(
@@ -275,10 +287,10 @@ pub async fn verify(
         otp::Verification::Invalid { attempts_left } => Some(attempts_left),
         _ => None,
     };
-    Ok(Json(json!({
-        "status": result == otp::Verification::Verified,
-        "result": result.as_str(),
-        "otp_id": otp_id,
-        "attempts_left": attempts_left,
-    })))
+    Ok(Json(OtpVerifyAnswer {
+        status: result == otp::Verification::Verified,
+        result: result.as_str().to_string(),
+        otp_id,
+        attempts_left,
+    }))
 }

@@ -1,8 +1,6 @@
 //! `/simple_send/` and `/event_send/`: validate each message, queue the valid ones in one
 //! transaction, answer per message.
 
-use std::collections::HashSet;
-
 use axum::{
     Json,
     body::Bytes,
@@ -11,32 +9,29 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{
+    answers::{ErrorBody, MessageAnswer, SendAnswer, SendRefusal},
     caller::{Caller, authenticate},
     error::{ApiError, storage},
     parse_body,
 };
 use crate::{
     delivery::Delivery,
-    engine::{self as messages, Engine, NewMessage, Queued, Receipt, Route},
+    engine::{
+        self as messages, Engine, NewMessage, Route,
+        accept::{Audience, Draft, Rejection, check},
+    },
     http::ClientInfo,
 };
 use app::{
-    messages::measure,
     state::AppState,
-    streams::{
-        SenderId, StreamKind, in_countries,
-        settings::{parse_phone, render_template},
-        settings_store,
-    },
+    streams::{StreamKind, settings::render_template, settings_store},
 };
 
 /// The most messages one request may carry.
 pub const MAX_BATCH: usize = 1_000;
-/// The longest message text, in characters (10 GSM-7 segments).
-const MAX_CONTENT: usize = 1_530;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SimpleSend {
@@ -47,6 +42,8 @@ pub struct SimpleSend {
 pub struct SimpleMessage {
     internal_id: Option<String>,
     sender: Option<String>,
+    /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
+    /// read the same, and the number is stored in E.164.
     recipient_phone: String,
     message_content: String,
 }
@@ -61,6 +58,8 @@ pub struct EventSend {
 pub struct EventRecipient {
     internal_id: Option<String>,
     sender: Option<String>,
+    /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
+    /// read the same, and the number is stored in E.164.
     recipient_phone: String,
     /// Values for the event template's `{{variables}}`.
     #[serde(default)]
@@ -68,24 +67,16 @@ pub struct EventRecipient {
     template_variables: Map<String, Value>,
 }
 
-/// One message as the caller wrote it, before checks.
-pub struct Draft {
-    pub internal_id: Option<String>,
-    pub sender: Option<String>,
-    pub recipient: String,
-    pub content: Result<String, ApiError>,
-}
-
 /// Sends up to 1,000 SMS messages; each gets its own receipt or error.
 #[utoipa::path(post, path = "/simple_send/", tag = "sms", request_body = SimpleSend,
     security(("token" = [])),
     responses(
-        (status = 200, description = "At least one message was queued", body = super::openapi::SendAnswer),
-        (status = 401, description = "No token, or not a stream's token", body = super::openapi::ErrorAnswer),
-        (status = 403, description = "IP not allowed, stream disabled or draft, wrong type, restricted or opted-out recipient", body = super::openapi::ErrorAnswer),
-        (status = 409, description = "Every message reused an internal_id for a different message", body = super::openapi::SendAnswer),
-        (status = 413, description = "Body or batch too large", body = super::openapi::ErrorAnswer),
-        (status = 422, description = "Nothing valid to queue", body = super::openapi::SendAnswer),
+        (status = 200, description = "At least one message was queued", body = super::answers::SendAnswer),
+        (status = 401, description = "No token, or not a stream's token", body = super::answers::ErrorAnswer),
+        (status = 403, description = "IP not allowed, stream disabled or draft, wrong type; or every message refused, the first for its recipient (restricted, opted out, another country)", body = super::answers::SendRefusal),
+        (status = 409, description = "Every message refused, the first for reusing an internal_id for a different message", body = super::answers::SendRefusal),
+        (status = 413, description = "Body or batch too large, or every message refused, the first for being too long", body = super::answers::SendRefusal),
+        (status = 422, description = "Unreadable JSON, no messages, or nothing valid to queue", body = super::answers::SendRefusal),
     ))]
 pub async fn simple_send(
     State(state): State<AppState>,
@@ -117,10 +108,12 @@ pub async fn simple_send(
 #[utoipa::path(post, path = "/event_send/", tag = "sms", request_body = EventSend,
     security(("token" = [])),
     responses(
-        (status = 200, description = "At least one message was queued", body = super::openapi::SendAnswer),
-        (status = 403, description = "Not a Transactional or OTP stream, or refused", body = super::openapi::ErrorAnswer),
-        (status = 404, description = "No such event", body = super::openapi::ErrorAnswer),
-        (status = 422, description = "Inactive event or nothing valid to queue", body = super::openapi::ErrorAnswer),
+        (status = 200, description = "At least one message was queued", body = super::answers::SendAnswer),
+        (status = 403, description = "Not a Transactional or OTP stream; or every message refused, the first for its recipient", body = super::answers::SendRefusal),
+        (status = 404, description = "No such event", body = super::answers::ErrorAnswer),
+        (status = 409, description = "Every message refused, the first for reusing an internal_id for a different message", body = super::answers::SendRefusal),
+        (status = 413, description = "Body or batch too large, or every message refused, the first for being too long", body = super::answers::SendRefusal),
+        (status = 422, description = "Unreadable JSON, an inactive event, or nothing valid to queue", body = super::answers::SendRefusal),
     ))]
 pub async fn event_send(
     State(state): State<AppState>,
@@ -161,12 +154,8 @@ pub async fn event_send(
             internal_id: r.internal_id,
             sender: r.sender,
             recipient: r.recipient_phone,
-            content: render_template(&event.input.body, &r.template_variables).map_err(|name| {
-                ApiError::unprocessable(
-                    "missing_variable",
-                    format!("template_variables has no `{name}`, which the event uses."),
-                )
-            }),
+            content: render_template(&event.input.body, &r.template_variables)
+                .map_err(Rejection::MissingVariable),
         })
         .collect();
     send(
@@ -210,9 +199,11 @@ async fn send(
         ));
     }
     let stream = &caller.stream;
-    let audience = audience(state, caller).await?;
+    let audience = Audience::of(&state.db, &caller.account_id, stream)
+        .await
+        .map_err(storage)?;
     let default_sender = event_sender.or_else(|| stream.default_sender.clone());
-    let checked: Vec<(Option<String>, Result<NewMessage, ApiError>)> = drafts
+    let checked: Vec<(Option<String>, Result<NewMessage, Rejection>)> = drafts
         .into_iter()
         .map(|draft| {
             let internal_id = draft.internal_id.clone();
@@ -248,193 +239,45 @@ async fn send(
 
     let mut first_error: Option<StatusCode> = None;
     let mut accepted = false;
-    let answers: Vec<Value> = checked
+    let answers: Vec<MessageAnswer> = checked
         .into_iter()
         .map(|(internal_id, result)| {
             let outcome = match result {
-                Ok(message) => queued.next().map(|q| match q {
-                    Queued::New(receipt) | Queued::Replay(receipt) => Ok(receipt),
-                    Queued::Conflict => Err(idempotency_conflict()),
-                    Queued::OptedOut => Err(opted_out(&message.recipient)),
-                }),
+                Ok(message) => queued.next().map(|q| q.receipt(&message.recipient)),
                 Err(error) => Some(Err(error)),
             };
             match outcome {
                 Some(Ok(receipt)) => {
                     accepted = true;
-                    receipt_json(&receipt)
+                    MessageAnswer::from(&receipt)
                 }
-                Some(Err(error)) => {
+                Some(Err(rejection)) => {
+                    let error = ApiError::from(rejection);
                     first_error.get_or_insert(error.status);
-                    json!({ "internal_id": internal_id, "error": error.body() })
+                    MessageAnswer::refused(internal_id, &error)
                 }
-                None => json!({ "internal_id": internal_id, "error": ApiError::internal().body() }),
+                None => MessageAnswer::refused(internal_id, &ApiError::internal()),
             }
         })
         .collect();
     if accepted {
-        return Ok(Json(json!({ "status": true, "messages": answers })).into_response());
+        let answer = SendAnswer {
+            status: true,
+            messages: answers,
+            error: None,
+        };
+        return Ok(Json(answer).into_response());
     }
     let status = first_error.unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-    let body = json!({
-        "status": false,
-        "error": { "code": "no_message_accepted", "message": "No message was accepted; see each message's error." },
-        "messages": answers,
-    });
-    Ok((status, Json(body)).into_response())
-}
-
-/// Whom a stream may send to: numbers in its destination countries and, while it is
-/// restricted, only its test recipients.
-#[derive(Debug, Clone)]
-pub struct Audience {
-    countries: Vec<String>,
-    test_recipients: Option<HashSet<String>>,
-}
-
-impl Audience {
-    /// Refuses a recipient the stream may not send to.
-    pub fn admit(&self, recipient: &str) -> Result<(), ApiError> {
-        if !in_countries(&self.countries, recipient) {
-            return Err(ApiError::forbidden(
-                "country_not_allowed",
-                format!(
-                    "This stream sends only to {}; {recipient} is in none of them. Its destination countries are in its details.",
-                    self.countries.join(", ")
-                ),
-            ));
-        }
-        match &self.test_recipients {
-            Some(allowed) if !allowed.contains(recipient) => Err(ApiError::forbidden(
-                "recipient_not_allowed",
-                format!(
-                    "This stream is restricted and {recipient} is not one of its test recipients."
-                ),
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
-pub async fn audience(state: &AppState, caller: &Caller) -> Result<Audience, ApiError> {
-    let test_recipients = if caller.stream.restricted {
-        let recipients =
-            settings_store::test_recipients(&state.db, &caller.account_id, &caller.stream.id)
-                .await
-                .map_err(storage)?;
-        Some(recipients.into_iter().collect())
-    } else {
-        None
+    let answer = SendAnswer {
+        status: false,
+        messages: answers,
+        error: Some(ErrorBody {
+            code: "no_message_accepted".into(),
+            message: "No message was accepted; see each message's error.".into(),
+        }),
     };
-    Ok(Audience {
-        countries: caller.stream.allowed_countries.clone(),
-        test_recipients,
-    })
-}
-
-/// The caller's id for a message: 1 to 100 characters once trimmed, or none.
-pub fn parse_internal_id(internal_id: Option<String>) -> Result<Option<String>, ApiError> {
-    match internal_id.map(|id| id.trim().to_string()) {
-        Some(id) if id.is_empty() || id.len() > 100 => Err(ApiError::unprocessable(
-            "invalid_internal_id",
-            "internal_id must be 1 to 100 characters.",
-        )),
-        other => Ok(other),
-    }
-}
-
-/// Refuses a recipient who replied STOP to the stream (until they reply START).
-pub async fn ensure_subscribed(
-    state: &AppState,
-    stream_id: &str,
-    recipient: &str,
-) -> Result<(), ApiError> {
-    match messages::opted_out(&state.db, stream_id, recipient)
-        .await
-        .map_err(storage)?
-    {
-        false => Ok(()),
-        true => Err(opted_out(recipient)),
-    }
-}
-
-pub fn opted_out(recipient: &str) -> ApiError {
-    ApiError::forbidden(
-        "recipient_opted_out",
-        format!(
-            "{recipient} replied STOP to this stream; it can send to them again after they reply START."
-        ),
-    )
-}
-
-pub fn idempotency_conflict() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "idempotency_conflict",
-        "This internal_id was already used for a different message.",
-    )
-}
-
-/// How every answer shows a queued message.
-pub fn receipt_json(receipt: &Receipt) -> Value {
-    json!({
-        "internal_id": receipt.internal_id,
-        "message_uuid": receipt.message_uuid,
-        "status": receipt.status.as_str(),
-        "encoding": receipt.encoding,
-        "segments": receipt.segments,
-    })
-}
-
-/// One message's checks, in the order a caller would fix them.
-pub fn check(
-    draft: Draft,
-    default_sender: Option<&str>,
-    audience: &Audience,
-) -> Result<NewMessage, ApiError> {
-    let internal_id = parse_internal_id(draft.internal_id)?;
-    let recipient = parse_phone("recipient_phone", &draft.recipient)
-        .map_err(|error| ApiError::unprocessable("invalid_recipient", error.message))?;
-    audience.admit(&recipient)?;
-    let sender = match draft
-        .sender
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(sender) => SenderId::parse(sender)
-            .map_err(|error| ApiError::unprocessable("invalid_sender", error.message))?
-            .as_str()
-            .to_string(),
-        None => default_sender.map(str::to_string).ok_or_else(|| {
-            ApiError::unprocessable(
-                "sender_required",
-                "This stream's sender is Customized: give each message a sender.",
-            )
-        })?,
-    };
-    let content = draft.content?;
-    if content.trim().is_empty() {
-        return Err(ApiError::unprocessable(
-            "content_required",
-            "message_content is empty.",
-        ));
-    }
-    if content.chars().count() > MAX_CONTENT {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "content_too_long",
-            format!("A message is at most {MAX_CONTENT} characters."),
-        ));
-    }
-    Ok(NewMessage {
-        internal_id,
-        sender: Some(sender),
-        recipient,
-        size: measure(&content),
-        content,
-        payload: None,
-    })
+    Ok((status, Json(SendRefusal::Batch(answer))).into_response())
 }
 
 /// Streams of this type may use `/simple_send/`.

@@ -7,16 +7,16 @@ use axum::{
     http::{HeaderMap, StatusCode},
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::{
+    answers::{StatusAnswer, TrackedMessage},
     caller::authenticate,
     error::{ApiError, storage},
     parse_body,
 };
 use crate::engine;
 use crate::http::ClientInfo;
-use app::{state::AppState, time::rfc3339};
+use app::state::AppState;
 
 /// The most messages one status request may ask about.
 const MAX_LOOKUPS: usize = 1_000;
@@ -60,15 +60,15 @@ impl StatusQuery {
     ),
     security(("token" = [])),
     responses(
-        (status = 200, description = "The messages found, with their history", body = super::openapi::StatusAnswer),
-        (status = 422, description = "No id given", body = super::openapi::ErrorAnswer),
+        (status = 200, description = "The messages found, with their history", body = super::answers::StatusAnswer),
+        (status = 422, description = "No id given", body = super::answers::ErrorAnswer),
     ))]
 pub async fn status_get(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StatusAnswer>, ApiError> {
     let mut lookup = StatusQuery::default();
     for (key, value) in query {
         match key.as_str() {
@@ -87,15 +87,15 @@ pub async fn status_get(
 #[utoipa::path(post, path = "/status/", tag = "status", request_body = StatusQuery,
     security(("token" = [])),
     responses(
-        (status = 200, description = "The messages found, with their history", body = super::openapi::StatusAnswer),
-        (status = 422, description = "No id given", body = super::openapi::ErrorAnswer),
+        (status = 200, description = "The messages found, with their history", body = super::answers::StatusAnswer),
+        (status = 422, description = "No id given", body = super::answers::ErrorAnswer),
     ))]
 pub async fn status_post(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StatusAnswer>, ApiError> {
     let caller = authenticate(&state.db, &headers, client).await?;
     let lookup: StatusQuery = parse_body(body)?;
     answer(&state, &caller.stream.id, lookup).await
@@ -105,7 +105,7 @@ async fn answer(
     state: &AppState,
     stream_id: &str,
     lookup: StatusQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StatusAnswer>, ApiError> {
     let (internal_ids, message_uuids) = lookup.ids();
     if internal_ids.is_empty() && message_uuids.is_empty() {
         return Err(ApiError::unprocessable(
@@ -123,38 +123,19 @@ async fn answer(
     let found = engine::track(&state.db, stream_id, &internal_ids, &message_uuids)
         .await
         .map_err(storage)?;
-    let messages: Vec<Value> = found
+    let messages: Vec<TrackedMessage> = found.into_iter().map(TrackedMessage::from).collect();
+    let not_found: Vec<String> = internal_ids
         .into_iter()
-        .map(|message| {
-            let error = message
-                .error_code
-                .map(|code| json!({ "code": code, "message": message.error_message }));
-            json!({
-                "internal_id": message.receipt.internal_id,
-                "message_uuid": message.receipt.message_uuid,
-                "recipient_phone": message.recipient,
-                "status": message.receipt.status.as_str(),
-                "encoding": message.receipt.encoding,
-                "segments": message.receipt.segments,
-                "error": error,
-                "history": message.history.iter().map(|step| json!({
-                    "status": step.status.as_str(),
-                    "at": rfc3339(step.at),
-                    "detail": step.detail,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let missing: Vec<&String> = internal_ids
-        .iter()
-        .filter(|id| !messages.iter().any(|m| m["internal_id"] == json!(id)))
+        .filter(|id| !messages.iter().any(|m| m.internal_id.as_ref() == Some(id)))
         .chain(
             message_uuids
-                .iter()
-                .filter(|id| !messages.iter().any(|m| m["message_uuid"] == json!(id))),
+                .into_iter()
+                .filter(|id| !messages.iter().any(|m| &m.message_uuid == id)),
         )
         .collect();
-    Ok(Json(
-        json!({ "status": true, "messages": messages, "not_found": missing }),
-    ))
+    Ok(Json(StatusAnswer {
+        status: true,
+        messages,
+        not_found,
+    }))
 }

@@ -13,23 +13,26 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
+    answers::{MessageAnswer, SendAnswer},
     caller::{Caller, authenticate},
     error::{ApiError, storage},
     parse_body,
-    send::{
-        audience, idempotency_conflict, opted_out, parse_internal_id, receipt_json, wrong_type,
-    },
+    send::wrong_type,
 };
 use crate::{
     delivery::Delivery,
-    engine::{self as messages, Engine, NewMessage, Queued, Route},
+    engine::{
+        self as messages, Engine, NewMessage, Route,
+        accept::{self, Audience, parse_internal_id},
+    },
     http::ClientInfo,
 };
 use app::{
     db::now_ms,
     messages::measure,
+    phone::PhoneNumber,
     state::AppState,
-    streams::{StreamKind, settings::parse_phone, settings_store},
+    streams::{StreamKind, settings_store},
 };
 
 /// How long after a customer's last message free-form replies are allowed.
@@ -38,6 +41,8 @@ const SERVICE_WINDOW_MS: i64 = 24 * 3_600_000;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TemplateRequest {
     internal_id: Option<String>,
+    /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
+    /// read the same, and the number is stored in E.164.
     recipient_phone: String,
     sender: Option<String>,
     template_name: String,
@@ -51,6 +56,8 @@ pub struct TemplateRequest {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MediaRequest {
     internal_id: Option<String>,
+    /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
+    /// read the same, and the number is stored in E.164.
     recipient_phone: String,
     sender: Option<String>,
     media_type: String,
@@ -62,6 +69,8 @@ pub struct MediaRequest {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReplyRequest {
     internal_id: Option<String>,
+    /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
+    /// read the same, and the number is stored in E.164.
     recipient_phone: String,
     sender: Option<String>,
     message_content: String,
@@ -72,7 +81,7 @@ pub struct ReplyRequest {
 /// The parts every WhatsApp request shares, checked.
 struct Addressed {
     internal_id: Option<String>,
-    recipient: String,
+    recipient: PhoneNumber,
     phone_number_id: String,
 }
 
@@ -100,9 +109,10 @@ async fn address(
         settings_store::whatsapp_settings(&state.db, &caller.account_id, &caller.stream.id)
             .await
             .map_err(storage)?;
-    let recipient = parse_phone("recipient_phone", phone)
-        .map_err(|error| ApiError::unprocessable("invalid_recipient", error.message))?;
-    audience(state, caller).await?.admit(&recipient)?;
+    let audience = Audience::of(&state.db, &caller.account_id, &caller.stream)
+        .await
+        .map_err(storage)?;
+    let recipient = accept::recipient(phone, &audience)?;
     let phone_number_id = match sender.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) if settings.phone_number_ids.iter().any(|known| known == id) => id.to_string(),
         Some(id) => {
@@ -141,7 +151,7 @@ async fn queue(
 ) -> Result<Response, ApiError> {
     payload["messaging_product"] = json!("whatsapp");
     payload["recipient_type"] = json!("individual");
-    payload["to"] = json!(to.recipient.trim_start_matches('+'));
+    payload["to"] = json!(to.recipient.digits());
     let message = NewMessage {
         internal_id: to.internal_id,
         sender: Some(to.phone_number_id),
@@ -165,24 +175,28 @@ async fn queue(
     let queued = messages::accept(engine, route, vec![message])
         .await
         .map_err(storage)?;
-    let receipt = match queued.into_iter().next() {
-        Some(Queued::New(receipt) | Queued::Replay(receipt)) => receipt,
-        Some(Queued::Conflict) => return Err(idempotency_conflict()),
-        Some(Queued::OptedOut) => return Err(opted_out(&recipient)),
-        None => return Err(ApiError::internal()),
-    };
+    let receipt = queued
+        .into_iter()
+        .next()
+        .ok_or_else(ApiError::internal)?
+        .receipt(&recipient)?;
     delivery.wake();
-    let body = json!({ "status": true, "messages": [receipt_json(&receipt)] });
-    Ok(Json(body).into_response())
+    let answer = SendAnswer {
+        status: true,
+        messages: vec![MessageAnswer::from(&receipt)],
+        error: None,
+    };
+    Ok(Json(answer).into_response())
 }
 
 /// Starts a conversation with an approved template (WhatsApp streams).
 #[utoipa::path(post, path = "/whatsapp/template/", tag = "whatsapp", request_body = TemplateRequest,
     security(("token" = [])),
     responses(
-        (status = 200, description = "Queued", body = super::openapi::SendAnswer),
-        (status = 404, description = "No such template on the stream", body = super::openapi::ErrorAnswer),
-        (status = 422, description = "Parameters do not match the template", body = super::openapi::ErrorAnswer),
+        (status = 200, description = "Queued", body = super::answers::SendAnswer),
+        (status = 404, description = "No such template on the stream", body = super::answers::ErrorAnswer),
+        (status = 409, description = "The internal_id was used for a different message", body = super::answers::ErrorAnswer),
+        (status = 422, description = "Parameters do not match the template", body = super::answers::ErrorAnswer),
     ))]
 pub async fn template(
     State(state): State<AppState>,
@@ -272,8 +286,9 @@ fn text_of(value: &Value) -> String {
 #[utoipa::path(post, path = "/whatsapp/media/", tag = "whatsapp", request_body = MediaRequest,
     security(("token" = [])),
     responses(
-        (status = 200, description = "Queued", body = super::openapi::SendAnswer),
-        (status = 422, description = "Invalid media type, link, caption or filename", body = super::openapi::ErrorAnswer),
+        (status = 200, description = "Queued", body = super::answers::SendAnswer),
+        (status = 409, description = "The internal_id was used for a different message", body = super::answers::ErrorAnswer),
+        (status = 422, description = "Invalid media type, link, caption or filename", body = super::answers::ErrorAnswer),
     ))]
 pub async fn media(
     State(state): State<AppState>,
@@ -357,9 +372,10 @@ pub async fn media(
 #[utoipa::path(post, path = "/whatsapp/reply/", tag = "whatsapp", request_body = ReplyRequest,
     security(("token" = [])),
     responses(
-        (status = 200, description = "Queued", body = super::openapi::SendAnswer),
-        (status = 403, description = "Outside the 24-hour window", body = super::openapi::ErrorAnswer),
-        (status = 422, description = "Invalid text or reply_to", body = super::openapi::ErrorAnswer),
+        (status = 200, description = "Queued", body = super::answers::SendAnswer),
+        (status = 403, description = "Outside the 24-hour window", body = super::answers::ErrorAnswer),
+        (status = 409, description = "The internal_id was used for a different message", body = super::answers::ErrorAnswer),
+        (status = 422, description = "Invalid text or reply_to", body = super::answers::ErrorAnswer),
     ))]
 pub async fn reply(
     State(state): State<AppState>,
@@ -389,7 +405,7 @@ pub async fn reply(
     let open = messages::wrote_since(
         &state.db,
         &caller.stream.id,
-        &to.recipient,
+        to.recipient.as_str(),
         now_ms() - SERVICE_WINDOW_MS,
     )
     .await

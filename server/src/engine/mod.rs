@@ -6,6 +6,7 @@
 //! claim and advance; the webhook sender (`crate::webhooks`) tells the customer. The console
 //! reads the same tables through `app::messages::queries`.
 
+pub mod accept;
 mod inbound;
 mod lease;
 mod lifecycle;

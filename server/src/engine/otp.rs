@@ -109,10 +109,10 @@ pub async fn issue(
     }
     for limit in limits {
         let (condition, recipients) = match limit.scope {
-            Scope::Number => ("and recipient = $3", Some(message.recipient.clone())),
+            Scope::Number => ("and recipient = $3", Some(message.recipient.to_string())),
             Scope::Range => (
                 "and recipient like $3",
-                Some(format!("{}%", number_range(&message.recipient))),
+                Some(format!("{}%", number_range(message.recipient.as_str()))),
             ),
             Scope::Stream => ("", None),
         };
@@ -169,7 +169,7 @@ pub async fn issue(
     .bind(&otp_id)
     .bind(route.stream_id)
     .bind(&receipt.message_uuid)
-    .bind(&message.recipient)
+    .bind(message.recipient.as_str())
     .bind(code_hash(&otp_id, &otp.code))
     .bind(otp.max_failures)
     .bind(expires_at)

@@ -11,9 +11,13 @@ use tokio::sync::oneshot;
 use app::{
     db::{Db, Writer, now_ms, placeholders, positional},
     messages::{MessageStatus, TextSize},
+    phone::PhoneNumber,
 };
 
-use super::{Engine, Framing, ROWS_PER_INSERT, new_message_ids, record_all, rolled_back_on_error};
+use super::{
+    Engine, Framing, ROWS_PER_INSERT, accept::Rejection, new_message_ids, record_all,
+    rolled_back_on_error,
+};
 use crate::lock;
 
 /// A message the API validated, ready to queue.
@@ -21,7 +25,7 @@ use crate::lock;
 pub struct NewMessage {
     pub internal_id: Option<String>,
     pub sender: Option<String>,
-    pub recipient: String,
+    pub recipient: PhoneNumber,
     pub content: String,
     pub size: TextSize,
     /// The channel's request body when the message is more than text (WhatsApp), as JSON.
@@ -49,6 +53,17 @@ pub enum Queued {
     Conflict,
     /// Its recipient replied STOP to the stream: nothing is queued.
     OptedOut,
+}
+
+impl Queued {
+    /// The receipt to answer for a message to `recipient`, or why it was not queued.
+    pub fn receipt(self, recipient: &PhoneNumber) -> Result<Receipt, Rejection> {
+        match self {
+            Self::New(receipt) | Self::Replay(receipt) => Ok(receipt),
+            Self::Conflict => Err(Rejection::IdempotencyConflict),
+            Self::OptedOut => Err(Rejection::OptedOut(recipient.clone())),
+        }
+    }
 }
 
 /// Where and for how long accepted messages go.
@@ -376,7 +391,7 @@ async fn insert_new(
                 .bind(&message.internal_id)
                 .bind(route.channel)
                 .bind(&message.sender)
-                .bind(&message.recipient)
+                .bind(message.recipient.as_str())
                 .bind(&message.content)
                 .bind(message.size.encoding.as_str())
                 .bind(message.size.segments as i64)
@@ -436,7 +451,7 @@ async fn outcomes(
             outcomes.push(Queued::OptedOut);
             continue;
         };
-        let same = existing.get::<String, _>("recipient") == message.recipient
+        let same = existing.get::<String, _>("recipient") == message.recipient.as_str()
             && existing.get::<String, _>("content") == message.content;
         outcomes.push(if same {
             Queued::Replay(receipt_from_row(&existing))

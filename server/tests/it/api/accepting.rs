@@ -3,6 +3,7 @@
 
 use app::{
     messages::measure,
+    phone::PhoneNumber,
     streams::{
         StreamInput, StreamKind,
         store::{self},
@@ -24,6 +25,7 @@ on_both_backends!(
     concurrent_requests_each_get_their_own_answer,
     a_failed_commit_costs_no_other_request_its_messages,
     each_message_of_a_batch_is_checked_on_its_own,
+    numbers_written_as_textpeak_clients_write_them_are_stored_in_e164,
     a_stream_with_messages_on_their_way_is_sending_and_counts_them,
 );
 
@@ -207,7 +209,7 @@ async fn a_failed_commit_costs_no_other_request_its_messages(backend: Backend) {
     let order = |n: usize| NewMessage {
         internal_id: Some(format!("order-{n}")),
         sender: Some("AcmeShop".into()),
-        recipient: format!("+4477009002{n:02}"),
+        recipient: PhoneNumber::parse(&format!("+4477009002{n:02}")).unwrap(),
         content: text.into(),
         size: measure(text),
         payload: None,
@@ -246,6 +248,41 @@ async fn a_failed_commit_costs_no_other_request_its_messages(backend: Backend) {
     ];
     assert_eq!(settled(&app, &token, &ids).await.len(), ids.len());
     assert_eq!(count_messages(&app.db).await, 8);
+}
+
+async fn numbers_written_as_textpeak_clients_write_them_are_stored_in_e164(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Promo")).await;
+
+    let (status, body) = call(
+        &app,
+        "/simple_send/",
+        &token,
+        json!({ "messages": [
+            message("no-plus", "972524265292", "Hi"),
+            message("double-zero", "0044 7700 900123", "Hi"),
+            message("spaced", "+1 (415) 555-0100", "Hi"),
+            message("unknown-code", "+999 1234 5678", "Hi"),
+            message("too-long", "+44 7700 900123 456", "Hi"),
+        ]}),
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answers = body["messages"].as_array().unwrap();
+    for answer in &answers[..3] {
+        assert_eq!(answer["status"], "queued", "{answer}");
+    }
+    for answer in &answers[3..] {
+        assert_eq!(answer["error"]["code"], "invalid_phone", "{answer}");
+    }
+    let mut stored: Vec<String> =
+        sqlx::query_scalar("select recipient from messages order by recipient")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    stored.sort();
+    assert_eq!(stored, ["+14155550100", "+447700900123", "+972524265292"]);
 }
 
 async fn each_message_of_a_batch_is_checked_on_its_own(backend: Backend) {
@@ -287,7 +324,7 @@ async fn each_message_of_a_batch_is_checked_on_its_own(backend: Backend) {
         codes,
         [
             "queued",
-            "invalid_recipient",
+            "invalid_phone",
             "sender_required",
             "invalid_sender",
             "content_required"

@@ -1,7 +1,7 @@
 //! Opt-outs: a reply of STOP stops the stream's sends to the number until START, and wins over
 //! a code being issued at the same moment.
 
-use app::{messages::measure, streams::StreamKind};
+use app::{messages::measure, phone::PhoneNumber, streams::StreamKind};
 use reqwest::StatusCode;
 use serde_json::json;
 use sluice::engine::{
@@ -105,7 +105,7 @@ async fn a_stop_that_commits_while_a_code_is_issued_wins(backend: Backend) {
     let message = NewMessage {
         internal_id: None,
         sender: Some("AcmeShop".into()),
-        recipient: phone.into(),
+        recipient: PhoneNumber::parse(phone).unwrap(),
         content: text.into(),
         size: measure(text),
         payload: None,

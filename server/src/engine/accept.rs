@@ -1,0 +1,207 @@
+//! The rules every message obeys before it is queued, whichever endpoint sent it, and the one
+//! enum of the reasons a message is refused.
+
+use std::collections::HashSet;
+
+use app::{
+    db::Db,
+    messages::measure,
+    phone::{NotAPhoneNumber, PhoneNumber},
+    streams::{SenderId, Stream, in_countries, settings_store, store::StreamError},
+};
+use axum::http::StatusCode;
+
+use super::{NewMessage, opted_out};
+
+/// The longest message text, in characters (10 GSM-7 segments).
+pub const MAX_CONTENT: usize = 1_530;
+/// The longest `internal_id`, in bytes.
+const MAX_INTERNAL_ID: usize = 100;
+
+/// Why a message is refused. Each reason has one stable `code` and one HTTP status, whichever
+/// endpoint the message came through.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("internal_id must be 1 to {MAX_INTERNAL_ID} characters.")]
+    InvalidInternalId,
+    #[error("{0}")]
+    InvalidPhone(#[from] NotAPhoneNumber),
+    #[error(
+        "This stream sends only to {}; {recipient} is in none of them. Its destination countries are in its details.",
+        countries.join(", ")
+    )]
+    CountryNotAllowed {
+        recipient: PhoneNumber,
+        countries: Vec<String>,
+    },
+    #[error("This stream is restricted and {0} is not one of its test recipients.")]
+    RecipientNotAllowed(PhoneNumber),
+    #[error("{0}")]
+    InvalidSender(String),
+    #[error("This stream's sender is Customized: give each message a sender.")]
+    SenderRequired,
+    #[error("message_content is empty.")]
+    ContentRequired,
+    #[error("A message is at most {MAX_CONTENT} characters.")]
+    ContentTooLong,
+    #[error("template_variables has no `{0}`, which the event uses.")]
+    MissingVariable(String),
+    #[error("{0} replied STOP to this stream; it can send to them again after they reply START.")]
+    OptedOut(PhoneNumber),
+    #[error("This internal_id was already used for a different message.")]
+    IdempotencyConflict,
+}
+
+impl Rejection {
+    /// The stable code callers branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidInternalId => "invalid_internal_id",
+            Self::InvalidPhone(_) => "invalid_phone",
+            Self::CountryNotAllowed { .. } => "country_not_allowed",
+            Self::RecipientNotAllowed(_) => "recipient_not_allowed",
+            Self::InvalidSender(_) => "invalid_sender",
+            Self::SenderRequired => "sender_required",
+            Self::ContentRequired => "content_required",
+            Self::ContentTooLong => "content_too_long",
+            Self::MissingVariable(_) => "missing_variable",
+            Self::OptedOut(_) => "recipient_opted_out",
+            Self::IdempotencyConflict => "idempotency_conflict",
+        }
+    }
+
+    /// The HTTP status of an answer that carries only this rejection.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::CountryNotAllowed { .. } | Self::RecipientNotAllowed(_) | Self::OptedOut(_) => {
+                StatusCode::FORBIDDEN
+            }
+            Self::ContentTooLong => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::IdempotencyConflict => StatusCode::CONFLICT,
+            Self::InvalidInternalId
+            | Self::InvalidPhone(_)
+            | Self::InvalidSender(_)
+            | Self::SenderRequired
+            | Self::ContentRequired
+            | Self::MissingVariable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+/// One message as the caller wrote it, before the rules.
+pub struct Draft {
+    pub internal_id: Option<String>,
+    pub sender: Option<String>,
+    pub recipient: String,
+    /// The text, or why it could not be made (an event's template missing a variable).
+    pub content: Result<String, Rejection>,
+}
+
+/// Whom a stream may send to: numbers in its destination countries and, while it is
+/// restricted, only its test recipients.
+#[derive(Debug, Clone)]
+pub struct Audience {
+    countries: Vec<String>,
+    test_recipients: Option<HashSet<String>>,
+}
+
+impl Audience {
+    /// The stream's audience as stored now.
+    pub async fn of(db: &Db, account_id: &str, stream: &Stream) -> Result<Self, StreamError> {
+        let test_recipients = if stream.restricted {
+            let recipients = settings_store::test_recipients(db, account_id, &stream.id).await?;
+            Some(recipients.into_iter().collect())
+        } else {
+            None
+        };
+        Ok(Self {
+            countries: stream.allowed_countries.clone(),
+            test_recipients,
+        })
+    }
+
+    /// Refuses a recipient the stream may not send to.
+    pub fn admit(&self, recipient: &PhoneNumber) -> Result<(), Rejection> {
+        if !in_countries(&self.countries, recipient.as_str()) {
+            return Err(Rejection::CountryNotAllowed {
+                recipient: recipient.clone(),
+                countries: self.countries.clone(),
+            });
+        }
+        match &self.test_recipients {
+            Some(allowed) if !allowed.contains(recipient.as_str()) => {
+                Err(Rejection::RecipientNotAllowed(recipient.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The caller's id for a message: 1 to 100 characters once trimmed, or none.
+pub fn parse_internal_id(internal_id: Option<String>) -> Result<Option<String>, Rejection> {
+    match internal_id.map(|id| id.trim().to_string()) {
+        Some(id) if id.is_empty() || id.len() > MAX_INTERNAL_ID => {
+            Err(Rejection::InvalidInternalId)
+        }
+        other => Ok(other),
+    }
+}
+
+/// A recipient the stream may send to.
+pub fn recipient(text: &str, audience: &Audience) -> Result<PhoneNumber, Rejection> {
+    let recipient = PhoneNumber::parse(text)?;
+    audience.admit(&recipient)?;
+    Ok(recipient)
+}
+
+/// One message's rules, in the order a caller would fix them.
+pub fn check(
+    draft: Draft,
+    default_sender: Option<&str>,
+    audience: &Audience,
+) -> Result<NewMessage, Rejection> {
+    let internal_id = parse_internal_id(draft.internal_id)?;
+    let recipient = recipient(&draft.recipient, audience)?;
+    let sender = match draft
+        .sender
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(sender) => SenderId::parse(sender)
+            .map_err(|error| Rejection::InvalidSender(error.message))?
+            .as_str()
+            .to_string(),
+        None => default_sender
+            .map(str::to_string)
+            .ok_or(Rejection::SenderRequired)?,
+    };
+    let content = draft.content?;
+    if content.trim().is_empty() {
+        return Err(Rejection::ContentRequired);
+    }
+    if content.chars().count() > MAX_CONTENT {
+        return Err(Rejection::ContentTooLong);
+    }
+    Ok(NewMessage {
+        internal_id,
+        sender: Some(sender),
+        recipient,
+        size: measure(&content),
+        content,
+        payload: None,
+    })
+}
+
+/// Refuses a recipient who replied STOP to the stream (until they reply START). The queueing
+/// transaction checks again: a STOP that commits in between still wins.
+pub async fn ensure_subscribed(
+    db: &Db,
+    stream_id: &str,
+    recipient: &PhoneNumber,
+) -> Result<Result<(), Rejection>, sqlx::Error> {
+    Ok(match opted_out(db, stream_id, recipient.as_str()).await? {
+        false => Ok(()),
+        true => Err(Rejection::OptedOut(recipient.clone())),
+    })
+}
