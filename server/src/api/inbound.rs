@@ -19,7 +19,7 @@ use super::{
     error::{ApiError, storage},
 };
 use crate::engine::{
-    self as messages, Engine, Inbound, Outcome, Part,
+    self as messages, Channel, Engine, Inbound, Outcome, Part,
     reports::{self, Reported, Scope},
 };
 use app::{
@@ -215,7 +215,7 @@ pub async fn sms(
     let inbound = Inbound {
         account_id: &account_id,
         stream_id: &stream.id,
-        channel: "http",
+        channel: Channel::Http,
         from: from.as_str(),
         to: field(&settings.to),
         content: text,
@@ -366,7 +366,7 @@ pub async fn whatsapp_notify(
                 Inbound {
                     account_id: &account_id,
                     stream_id: &stream.id,
-                    channel: "whatsapp",
+                    channel: Channel::Whatsapp,
                     from: from.as_str(),
                     to,
                     content: &content,

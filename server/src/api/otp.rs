@@ -154,15 +154,15 @@ pub async fn auth(
     ensure_subscribed(&state.db, &caller.stream.id, &message.recipient)
         .await
         .map_err(storage)??;
-    let channel = delivery
+    let via = delivery
         .channel_for(&state.db, &caller.account_id, &caller.stream)
         .await
         .map_err(storage)?;
     let route = Route {
         account_id: &caller.account_id,
         stream_id: &caller.stream.id,
-        channel: channel.name,
-        connection_id: channel.connection_id.as_deref(),
+        channel: via.channel,
+        connection_id: via.connection_id.as_deref(),
         validity_ms: i64::from(settings.ttl_seconds) * 1000,
     };
     let new_otp = NewOtp {

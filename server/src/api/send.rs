@@ -217,15 +217,15 @@ async fn send(
         .iter()
         .filter_map(|(_, result)| result.as_ref().ok().cloned())
         .collect();
-    let channel = delivery
+    let via = delivery
         .channel_for(&state.db, &caller.account_id, stream)
         .await
         .map_err(storage)?;
     let route = Route {
         account_id: &caller.account_id,
         stream_id: &stream.id,
-        channel: channel.name,
-        connection_id: channel.connection_id.as_deref(),
+        channel: via.channel,
+        connection_id: via.connection_id.as_deref(),
         validity_ms: delivery.validity_ms(),
     };
     let any_valid = !valid.is_empty();

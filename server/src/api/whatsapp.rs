@@ -160,15 +160,15 @@ async fn queue(
         content,
         payload: Some(payload.to_string()),
     };
-    let channel = delivery
+    let via = delivery
         .channel_for(&state.db, &caller.account_id, &caller.stream)
         .await
         .map_err(storage)?;
     let route = Route {
         account_id: &caller.account_id,
         stream_id: &caller.stream.id,
-        channel: channel.name,
-        connection_id: channel.connection_id.as_deref(),
+        channel: via.channel,
+        connection_id: via.connection_id.as_deref(),
         validity_ms: delivery.validity_ms(),
     };
     let recipient = message.recipient.clone();

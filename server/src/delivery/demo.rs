@@ -5,10 +5,8 @@
 use rand::Rng;
 
 use super::DeliveryConfig;
-use crate::engine::{self, Claimed, Inbound, Outcome};
+use crate::engine::{self, Channel, Claimed, Inbound, Outcome};
 use app::{db::Db, messages::MessageStatus};
-
-pub const NAME: &str = "demo";
 
 /// A failure worth another attempt later.
 #[derive(Debug, Clone)]
@@ -72,7 +70,7 @@ pub async fn maybe_reply(
         Inbound {
             account_id: &message.account_id,
             stream_id: &message.stream_id,
-            channel: NAME,
+            channel: Channel::Demo,
             from: &message.recipient,
             to: message.sender.as_deref(),
             content: reply,

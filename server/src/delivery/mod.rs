@@ -15,7 +15,7 @@ use self::{
     pace::{Backoff, Pacer},
     upstream::{Sent, Upstreams},
 };
-use crate::engine::{self, Claimed, Engine, Outcome, reports};
+use crate::engine::{self, Channel, Claimed, Engine, Outcome, reports};
 use app::{
     db::{Backend, Db, now_ms},
     messages::MessageStatus,
@@ -92,8 +92,8 @@ pub struct Delivery {
 
 /// The channel (and connection) a stream's messages are queued for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Channel {
-    pub name: &'static str,
+pub struct Via {
+    pub channel: Channel,
     pub connection_id: Option<String>,
 }
 
@@ -116,28 +116,28 @@ impl Delivery {
         db: &Db,
         account_id: &str,
         stream: &Stream,
-    ) -> Result<Channel, sqlx::Error> {
-        let demo = Channel {
-            name: demo::NAME,
+    ) -> Result<Via, sqlx::Error> {
+        let demo = Via {
+            channel: Channel::Demo,
             connection_id: None,
         };
         if stream.demo {
             return Ok(demo);
         }
         if stream.kind == StreamKind::Whatsapp {
-            return Ok(Channel {
-                name: upstream::WHATSAPP,
+            return Ok(Via {
+                channel: Channel::Whatsapp,
                 connection_id: None,
             });
         }
         let route =
             app::connections::store::route(db, account_id, stream.connection_id.as_deref()).await?;
         Ok(match route {
-            Some((id, kind)) => Channel {
-                name: if kind == upstream::SMPP {
-                    upstream::SMPP
+            Some((id, kind)) => Via {
+                channel: if kind == Channel::Smpp.as_str() {
+                    Channel::Smpp
                 } else {
-                    upstream::HTTP
+                    Channel::Http
                 },
                 connection_id: Some(id),
             },
@@ -298,7 +298,7 @@ impl Worker {
             if moved
                 && replies
                 && outcome.status == MessageStatus::Delivered
-                && message.channel == demo::NAME
+                && message.channel == Some(Channel::Demo)
             {
                 demo::maybe_reply(self.engine.db(), &self.config, message).await?;
             }
@@ -342,7 +342,7 @@ impl Worker {
                 provider_id: None,
             });
         }
-        if message.channel != demo::NAME {
+        if message.channel != Some(Channel::Demo) {
             return Step::Send;
         }
         Step::Decided(

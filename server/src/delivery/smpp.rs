@@ -27,7 +27,7 @@ use super::{
     upstream::{Refused, Sent},
 };
 use crate::engine::{
-    self as messages, Claimed, Engine, Inbound, Outcome, Part,
+    self as messages, Channel, Claimed, Engine, Inbound, Outcome, Part,
     reports::{self, Reported, Scope},
 };
 use app::{
@@ -365,7 +365,7 @@ impl Sessions {
         let inbound = Inbound {
             account_id: &account_id,
             stream_id: &stream_id,
-            channel: "smpp",
+            channel: Channel::Smpp,
             from: &from,
             to: Some(&to),
             content: &content,

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{demo::Transient, smpp::Sessions};
 use crate::{
-    engine::{self as messages, Claimed, Engine, otp},
+    engine::{self as messages, Channel, Claimed, Engine, otp},
     lock,
     webhooks::guard,
 };
@@ -28,10 +28,6 @@ use app::{
     streams::settings::WebhookMethod,
     whatsapp::GraphApi,
 };
-
-pub const HTTP: &str = "http";
-pub const SMPP: &str = "smpp";
-pub const WHATSAPP: &str = "whatsapp";
 
 /// How long settings and secrets read for sending are reused.
 const CACHE_TTL: Duration = Duration::from_secs(5);
@@ -118,12 +114,12 @@ impl Upstreams {
 
     /// Sends one queued message through its channel.
     pub async fn send(&self, message: &Claimed) -> Sent {
-        match message.channel.as_str() {
-            HTTP | SMPP => self.send_upstream(message).await,
-            WHATSAPP => self.send_whatsapp(message).await,
-            other => Sent::Refused(Refused {
+        match message.channel {
+            Some(Channel::Http | Channel::Smpp) => self.send_upstream(message).await,
+            Some(Channel::Whatsapp) => self.send_whatsapp(message).await,
+            Some(Channel::Demo) | None => Sent::Refused(Refused {
                 code: "no_routes",
-                message: format!("This server has no channel named {other}."),
+                message: "This server has no upstream channel for this message.".into(),
             }),
         }
     }

@@ -8,14 +8,14 @@ use app::{
     messages::MessageStatus,
 };
 
-use super::{new_message_id, record_all};
+use super::{Channel, new_message_id, record_all};
 
 /// A message that arrived from a recipient.
 #[derive(Debug, Clone)]
 pub struct Inbound<'a> {
     pub account_id: &'a str,
     pub stream_id: &'a str,
-    pub channel: &'a str,
+    pub channel: Channel,
     /// The recipient's number, who wrote.
     pub from: &'a str,
     /// The stream's sender it was written to.
@@ -130,7 +130,7 @@ async fn receive_in(
     .bind(&id)
     .bind(inbound.account_id)
     .bind(inbound.stream_id)
-    .bind(inbound.channel)
+    .bind(inbound.channel.as_str())
     .bind(inbound.from)
     .bind(inbound.to.unwrap_or_default())
     .bind(inbound.content)

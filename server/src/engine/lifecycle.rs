@@ -10,7 +10,7 @@ use app::{
     messages::MessageStatus,
 };
 
-use super::{Engine, Framing, ROWS_PER_INSERT, rolled_back_on_error};
+use super::{Channel, Engine, Framing, ROWS_PER_INSERT, rolled_back_on_error};
 
 /// A message a worker holds.
 #[derive(Debug, Clone)]
@@ -18,7 +18,8 @@ pub struct Claimed {
     pub id: String,
     pub account_id: String,
     pub stream_id: String,
-    pub channel: String,
+    /// `None`: a channel this server does not have (stored by another version).
+    pub channel: Option<Channel>,
     pub status: MessageStatus,
     pub sender: Option<String>,
     pub recipient: String,
@@ -51,7 +52,7 @@ pub async fn claim(
             id: row.get("id"),
             account_id: row.get("account_id"),
             stream_id: row.get("stream_id"),
-            channel: row.get("channel"),
+            channel: Channel::parse(row.get("channel")),
             status: MessageStatus::parse(row.get("status")).unwrap_or(MessageStatus::Queued),
             sender: row.get("sender"),
             recipient: row.get("recipient"),

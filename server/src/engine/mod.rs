@@ -7,6 +7,7 @@
 //! reads the same tables through `app::messages::queries`.
 
 pub mod accept;
+mod channel;
 mod inbound;
 mod lease;
 mod lifecycle;
@@ -25,6 +26,7 @@ use sqlx::AnyConnection;
 
 pub(crate) use self::outbox::{queue_one, touch_stream};
 pub use self::{
+    channel::Channel,
     inbound::{
         Inbound, Part, inbound_sender, opt_keyword, opted_out, provider_id_of, receive,
         receive_part, wrote_since,

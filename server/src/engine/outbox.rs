@@ -15,7 +15,7 @@ use app::{
 };
 
 use super::{
-    Engine, Framing, ROWS_PER_INSERT, accept::Rejection, new_message_ids, record_all,
+    Channel, Engine, Framing, ROWS_PER_INSERT, accept::Rejection, new_message_ids, record_all,
     rolled_back_on_error,
 };
 use crate::lock;
@@ -71,7 +71,7 @@ impl Queued {
 pub struct Route<'a> {
     pub account_id: &'a str,
     pub stream_id: &'a str,
-    pub channel: &'a str,
+    pub channel: Channel,
     /// The upstream connection of an `http` message.
     pub connection_id: Option<&'a str>,
     pub validity_ms: i64,
@@ -81,7 +81,7 @@ pub struct Route<'a> {
 struct Job {
     account_id: String,
     stream_id: String,
-    channel: String,
+    channel: Channel,
     connection_id: Option<String>,
     validity_ms: i64,
     messages: Vec<NewMessage>,
@@ -93,7 +93,7 @@ impl Job {
         Route {
             account_id: &self.account_id,
             stream_id: &self.stream_id,
-            channel: &self.channel,
+            channel: self.channel,
             connection_id: self.connection_id.as_deref(),
             validity_ms: self.validity_ms,
         }
@@ -143,7 +143,7 @@ pub async fn accept(
     let job = Job {
         account_id: route.account_id.to_string(),
         stream_id: route.stream_id.to_string(),
-        channel: route.channel.to_string(),
+        channel: route.channel,
         connection_id: route.connection_id.map(str::to_string),
         validity_ms: route.validity_ms,
         messages,
@@ -389,7 +389,7 @@ async fn insert_new(
                 .bind(route.account_id)
                 .bind(route.stream_id)
                 .bind(&message.internal_id)
-                .bind(route.channel)
+                .bind(route.channel.as_str())
                 .bind(&message.sender)
                 .bind(message.recipient.as_str())
                 .bind(&message.content)

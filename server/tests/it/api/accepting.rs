@@ -11,7 +11,7 @@ use app::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sluice::engine::{NewMessage, Queued, Route, accept};
+use sluice::engine::{Channel, NewMessage, Queued, Route, accept};
 
 use super::*;
 use crate::{
@@ -217,7 +217,7 @@ async fn a_failed_commit_costs_no_other_request_its_messages(backend: Backend) {
     let kept = Route {
         account_id: &account,
         stream_id: &stream_id,
-        channel: "demo",
+        channel: Channel::Demo,
         connection_id: None,
         validity_ms: 60_000,
     };

@@ -5,7 +5,7 @@ use app::{messages::measure, phone::PhoneNumber, streams::StreamKind};
 use reqwest::StatusCode;
 use serde_json::json;
 use sluice::engine::{
-    Inbound, NewMessage, Route,
+    Channel, Inbound, NewMessage, Route,
     otp::{self, NewOtp},
     receive,
 };
@@ -34,7 +34,7 @@ async fn a_reply_of_stop_opts_the_number_out_until_start(backend: Backend) {
     let reply = |content: &'static str| Inbound {
         account_id: &account,
         stream_id: &stream_id,
-        channel: "demo",
+        channel: Channel::Demo,
         from: "+447700900123",
         to: Some("AcmeShop"),
         content,
@@ -92,7 +92,7 @@ async fn a_stop_that_commits_while_a_code_is_issued_wins(backend: Backend) {
         Inbound {
             account_id: &account,
             stream_id: &stream_id,
-            channel: "demo",
+            channel: Channel::Demo,
             from: phone,
             to: None,
             content: "STOP",
@@ -113,7 +113,7 @@ async fn a_stop_that_commits_while_a_code_is_issued_wins(backend: Backend) {
     let route = Route {
         account_id: &account,
         stream_id: &stream_id,
-        channel: "demo",
+        channel: Channel::Demo,
         connection_id: None,
         validity_ms: 60_000,
     };
