@@ -26,6 +26,21 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Rings the delivery workers and the webhook sender, so that they look for due work now
+/// instead of at their next poll.
+#[derive(Debug, Clone)]
+pub struct Waker {
+    delivery: Delivery,
+    webhooks: Arc<tokio::sync::Notify>,
+}
+
+impl Waker {
+    pub fn wake(&self) {
+        self.delivery.wake();
+        self.webhooks.notify_waiters();
+    }
+}
+
 /// A bound, migrated, ready-to-serve Sluice.
 pub struct Application {
     listener: TcpListener,
@@ -142,6 +157,14 @@ impl Application {
     /// The message engine this server runs.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Rings this server's delivery workers and webhook sender, as new work does.
+    pub fn waker(&self) -> Waker {
+        Waker {
+            delivery: self.delivery.clone(),
+            webhooks: Arc::clone(&self.state.webhook_wake),
+        }
     }
 
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.

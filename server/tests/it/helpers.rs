@@ -2,7 +2,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use app::db::Db;
 use reqwest::{StatusCode, redirect::Policy};
-use sluice::{Application, cli::Overrides, config::Config, engine::Engine};
+use sluice::{Application, Waker, cli::Overrides, config::Config, engine::Engine};
 use sqlx::{Connection, Executor, PgConnection};
 use tokio::sync::oneshot;
 
@@ -112,6 +112,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub engine: Engine,
+    waker: Waker,
     database: Option<TestDatabase>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -155,6 +156,7 @@ impl TestApp {
         let addr = app.addr();
         let db = app.db().clone();
         let engine = app.engine().clone();
+        let waker = app.waker();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -164,6 +166,7 @@ impl TestApp {
             client: Self::new_client(),
             db,
             engine,
+            waker,
             database: Some(database),
             stop: Some(stop),
             server: Some(server),
@@ -231,6 +234,34 @@ impl TestApp {
         let response = request.send().await.unwrap();
         let status = response.status();
         (status, response.json().await.unwrap())
+    }
+
+    /// Drives the delivery workers and the webhook sender until nothing is due within the next
+    /// two seconds: no message waits to be sent or for its report, no webhook delivery to go
+    /// out. Work scheduled further ahead (a provider's report hours away, a late retry) stays.
+    pub async fn settle(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            self.waker.wake();
+            let due: i64 = sqlx::query_scalar(
+                "select (select count(*) from messages
+                         where status in ('queued', 'sent') and next_at <= $1)
+                      + (select count(*) from webhook_deliveries
+                         where status = 'pending' and next_at <= $1)",
+            )
+            .bind(app::db::now_ms() + 2_000)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap();
+            if due == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{due} messages or webhook deliveries still due after 20 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     /// Polls `/status/` until the message has `status`, for at most ten seconds; answers it.

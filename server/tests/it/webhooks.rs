@@ -151,19 +151,16 @@ async fn point_webhook(app: &TestApp, account: &str, stream_id: &str, url: Strin
         .unwrap();
 }
 
-/// Waits until the stream's newest delivery, status events aside, is no longer pending.
+/// Settles the server and answers the stream's newest delivery, status events aside.
 async fn settled(app: &TestApp, account: &str, stream_id: &str) -> Delivery {
-    for _ in 0..250 {
-        let log = deliveries::recent(&app.db, account, stream_id, 10)
-            .await
-            .unwrap();
-        let newest = log.iter().find(|d| d.event != "message.status");
-        if let Some(delivery) = newest.filter(|d| d.status != DeliveryStatus::Pending) {
-            return delivery.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the delivery did not settle");
+    app.settle().await;
+    let log = deliveries::recent(&app.db, account, stream_id, 10)
+        .await
+        .unwrap();
+    let newest = log.iter().find(|d| d.event != "message.status");
+    let delivery = newest.expect("a delivery was queued").clone();
+    assert_ne!(delivery.status, DeliveryStatus::Pending, "{delivery:?}");
+    delivery
 }
 
 async fn a_reply_reaches_the_webhook_signed_and_retried_until_accepted(backend: Backend) {
@@ -363,18 +360,11 @@ async fn private_addresses_are_refused_unless_the_operator_allows_them(backend: 
             .await
             .unwrap()
             .unwrap();
-        let mut blocked = None;
-        for _ in 0..250 {
-            let log = deliveries::recent(&app.db, &account, &stream_id, 1)
-                .await
-                .unwrap();
-            if let Some(attempt) = log[0].attempts.first() {
-                blocked = Some(attempt.clone());
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let attempt = blocked.expect("an attempt was made");
+        app.settle().await;
+        let log = deliveries::recent(&app.db, &account, &stream_id, 1)
+            .await
+            .unwrap();
+        let attempt = log[0].attempts.first().expect("an attempt was made");
         assert_eq!(attempt.status_code, None);
         assert!(
             attempt

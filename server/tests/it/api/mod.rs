@@ -9,8 +9,6 @@ mod otp;
 mod pacing;
 mod whatsapp;
 
-use std::time::Duration;
-
 use app::{
     db::Db,
     streams::{StreamInput, StreamKind, store},
@@ -58,26 +56,28 @@ fn message(internal_id: &str, phone: &str, text: &str) -> Value {
     json!({ "internal_id": internal_id, "recipient_phone": phone, "message_content": text })
 }
 
-/// Polls `/status/` until every asked message is final, for at most five seconds.
+/// Settles the server and answers the asked messages, every one of them final.
 async fn settled(app: &TestApp, token: &str, internal_ids: &[&str]) -> Vec<Value> {
-    for _ in 0..100 {
-        let response = app
-            .client
-            .get(app.url(&format!("/status?internal_ids={}", internal_ids.join(","))))
-            .header("authorization", token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
-        let messages = body["messages"].as_array().unwrap().clone();
-        let final_status = |m: &Value| !matches!(m["status"].as_str(), Some("queued" | "sent"));
-        if messages.len() == internal_ids.len() && messages.iter().all(final_status) {
-            return messages;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    app.settle().await;
+    let response = app
+        .client
+        .get(app.url(&format!("/status?internal_ids={}", internal_ids.join(","))))
+        .header("authorization", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    let messages = body["messages"].as_array().unwrap().clone();
+    assert_eq!(messages.len(), internal_ids.len(), "{body}");
+    for message in &messages {
+        let status = message["status"].as_str();
+        assert!(
+            !matches!(status, Some("queued" | "sent")),
+            "not final: {message}"
+        );
     }
-    panic!("messages {internal_ids:?} did not settle");
+    messages
 }
 
 async fn count_messages(db: &Db) -> i64 {

@@ -1,7 +1,5 @@
 //! WhatsApp requests: Cloud API bodies queued as they are, replies only within the window.
 
-use std::time::Duration;
-
 use app::{
     db::Db,
     streams::{
@@ -160,20 +158,13 @@ async fn whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window
 
     // The demo recipient answers the delivered template; the window opens.
     settled(&app, &token, &["t-1"]).await;
-    let mut inbound = None;
-    for _ in 0..100 {
-        inbound = sqlx::query_scalar::<_, String>(
-            "select id from messages where direction = 'inbound' and sender = '+447700900123'",
-        )
-        .fetch_optional(app.db.pool())
-        .await
-        .unwrap();
-        if inbound.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let inbound = inbound.expect("the demo recipient replied");
+    let inbound: String = sqlx::query_scalar(
+        "select id from messages where direction = 'inbound' and sender = '+447700900123'",
+    )
+    .fetch_optional(app.db.pool())
+    .await
+    .unwrap()
+    .expect("the demo recipient replied");
     let mut answer = reply.clone();
     answer["reply_to"] = json!(inbound);
     let (status, body) = call(&app, "/whatsapp/reply/", &token, answer).await;
