@@ -13,8 +13,6 @@ mod realtime;
 mod sender_ids;
 mod sign_in;
 mod sign_up;
-mod stream_settings;
-mod stream_wizard;
 mod streams;
 
 pub use self::{
@@ -27,6 +25,5 @@ pub use self::{
     sender_ids::SenderIdsPage,
     sign_in::SignInPage,
     sign_up::SignUpPage,
-    stream_wizard::{EditStreamPage, NewStreamPage},
-    streams::StreamsPage,
+    streams::{EditStreamPage, NewStreamPage, StreamsPage},
 };

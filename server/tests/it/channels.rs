@@ -35,7 +35,7 @@ use serde_json::{Value, json};
 use sluice::engine::{Outcome, reports};
 
 use crate::{
-    helpers::{Backend, TestApp, TestDatabase, history_steps},
+    helpers::{Backend, TestApp, TestDatabase, TestStream, history_steps},
     on_both_backends,
     streams::account,
 };
@@ -133,13 +133,8 @@ async fn app_with(backend: Backend, graph: Option<SocketAddr>) -> TestApp {
     .await
 }
 
-/// An account with an HTTP connection to `provider` and a non-demo stream of `kind`:
-/// (account, stream id, token).
-async fn sms_stream(
-    app: &TestApp,
-    provider: SocketAddr,
-    kind: StreamKind,
-) -> (String, String, String) {
+/// An account with an HTTP connection to `provider` and a non-demo stream of `kind`.
+async fn sms_stream(app: &TestApp, provider: SocketAddr, kind: StreamKind) -> TestStream {
     let key = app.secret_key();
     let account = account(&app.db, "ann@acme.io").await;
     let connection = ConnectionInput {
@@ -161,10 +156,7 @@ async fn sms_stream(
         demo: false,
         ..StreamInput::default()
     };
-    let (stream, token) = store::create(&app.db, &key, &account, kind, &input, false)
-        .await
-        .unwrap();
-    (account, stream.id, token)
+    app.create_stream(&account, kind, &input).await
 }
 
 async fn inbound(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
@@ -190,7 +182,11 @@ async fn an_http_provider_sends_retries_and_reports_delivery(backend: Backend) {
     })
     .await;
     let app = app_with(backend, None).await;
-    let (account, stream_id, token) = sms_stream(&app, provider, StreamKind::SmsTwoWay).await;
+    let TestStream {
+        account,
+        id: stream_id,
+        token,
+    } = sms_stream(&app, provider, StreamKind::SmsTwoWay).await;
 
     app.send_sms(&token, &[("a-1", "Your table is ready \"now\"")])
         .await;
@@ -316,7 +312,11 @@ async fn a_report_that_comes_before_its_send_is_recorded_is_applied_once_it_is(b
     })
     .await;
     let app = app_with(backend, None).await;
-    let (_, stream_id, token) = sms_stream(&app, provider, StreamKind::SmsTransactional).await;
+    let TestStream {
+        id: stream_id,
+        token,
+        ..
+    } = sms_stream(&app, provider, StreamKind::SmsTransactional).await;
     let key = store::inbound_key(&app.db, &app.secret_key(), &stream_id)
         .await
         .unwrap()
@@ -350,7 +350,11 @@ async fn a_report_that_comes_before_its_send_is_recorded_is_applied_once_it_is(b
 /// held, and applied in that order once it is, whatever order they were stored in.
 async fn reports_held_for_one_message_apply_in_the_order_they_happen(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (account, stream_id, token) = whatsapp_stream(&app).await;
+    let TestStream {
+        account,
+        id: stream_id,
+        token,
+    } = whatsapp_stream(&app).await;
     let scope = reports::Scope::Stream(&stream_id);
     for status in [
         MessageStatus::Delivered,
@@ -409,7 +413,8 @@ async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Bac
     })
     .await;
     let app = app_with(backend, None).await;
-    let (account, _, token) = sms_stream(&app, provider, StreamKind::SmsMarketing).await;
+    let TestStream { account, token, .. } =
+        sms_stream(&app, provider, StreamKind::SmsMarketing).await;
     let get = ConnectionInput {
         name: "Provider".into(),
         settings: ConnectionSettings::Http(Box::new(HttpSettings {
@@ -468,7 +473,11 @@ async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Bac
 async fn inbound_sms_are_stored_once_reassembled_and_opt_out(backend: Backend) {
     let (provider, _) = peer(|_, n| (200, json!({ "id": format!("prov-{n}") }), 0)).await;
     let app = app_with(backend, None).await;
-    let (_, stream_id, token) = sms_stream(&app, provider, StreamKind::SmsTwoWay).await;
+    let TestStream {
+        id: stream_id,
+        token,
+        ..
+    } = sms_stream(&app, provider, StreamKind::SmsTwoWay).await;
     let key = store::inbound_key(&app.db, &app.secret_key(), &stream_id)
         .await
         .unwrap()
@@ -585,8 +594,8 @@ async fn graph() -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
     .await
 }
 
-/// A non-demo WhatsApp stream with its settings, token and app secret: (account, id, token).
-async fn whatsapp_stream(app: &TestApp) -> (String, String, String) {
+/// A non-demo WhatsApp stream with its settings, token and app secret.
+async fn whatsapp_stream(app: &TestApp) -> TestStream {
     let key = app.secret_key();
     let account = account(&app.db, "ann@acme.io").await;
     let input = StreamInput {
@@ -606,7 +615,11 @@ async fn whatsapp_stream(app: &TestApp) -> (String, String, String) {
     settings_store::save_whatsapp_settings(&app.db, &key, &account, &stream.id, settings)
         .await
         .unwrap();
-    (account, stream.id, token)
+    TestStream {
+        account,
+        id: stream.id,
+        token,
+    }
 }
 
 /// Posts a notification to the stream's WhatsApp callback, signed with `secret`.
@@ -661,7 +674,11 @@ fn change(value: Value) -> Value {
 async fn whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications(backend: Backend) {
     let (graph, seen) = graph().await;
     let app = app_with(backend, Some(graph)).await;
-    let (_, stream_id, token) = whatsapp_stream(&app).await;
+    let TestStream {
+        id: stream_id,
+        token,
+        ..
+    } = whatsapp_stream(&app).await;
 
     // Meta's handshake: the challenge comes back only with the stream's verify token.
     let verify = verify_token(&app.secret_key(), &stream_id);
@@ -793,7 +810,7 @@ async fn account_of(app: &TestApp, stream_id: &str) -> String {
 async fn whatsapp_templates_sync_from_the_business_account(backend: Backend) {
     let (graph, seen) = graph().await;
     let app = app_with(backend, Some(graph)).await;
-    let (_, stream_id, _) = whatsapp_stream(&app).await;
+    let TestStream { id: stream_id, .. } = whatsapp_stream(&app).await;
     app.sign_in("ann@acme.io", crate::helpers::PASSWORD).await;
 
     let (status, body) = app
@@ -913,7 +930,11 @@ async fn a_silent_graph_api_is_retried_then_fails_the_message(backend: Backend) 
         config.delivery.max_attempts = 2;
     })
     .await;
-    let (account, stream_id, token) = whatsapp_stream(&app).await;
+    let TestStream {
+        account,
+        id: stream_id,
+        token,
+    } = whatsapp_stream(&app).await;
     add_welcome(&app, &account, &stream_id, "Welcome!").await;
     assert_eq!(
         send_welcome(&app, &token, "t-1", json!([])).await,

@@ -106,6 +106,14 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A stream a test made: whose it is, its id and its API token.
+#[derive(Debug, Clone)]
+pub struct TestStream {
+    pub account: String,
+    pub id: String,
+    pub token: String,
+}
+
 /// A running Sluice and an HTTP client that keeps cookies and does not follow redirects.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -185,6 +193,24 @@ impl TestApp {
     /// The server's data folder (its secret key lives there).
     pub fn data_dir(&self) -> &std::path::Path {
         &self.database.as_ref().unwrap().data_dir
+    }
+
+    /// A stream of `account`, made as the console makes it (not a draft).
+    pub async fn create_stream(
+        &self,
+        account: &str,
+        kind: app::streams::StreamKind,
+        input: &app::streams::StreamInput,
+    ) -> TestStream {
+        let (stream, token) =
+            app::streams::store::create(&self.db, &self.secret_key(), account, kind, input, false)
+                .await
+                .unwrap();
+        TestStream {
+            account: account.to_string(),
+            id: stream.id,
+            token,
+        }
     }
 
     /// The server's own key, so that what tests seal the server opens.

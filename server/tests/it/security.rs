@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 
 use crate::{
     api::{call, sms, stream_with},
-    helpers::{Backend, TestApp, TestDatabase, location},
+    helpers::{Backend, TestApp, TestDatabase, TestStream, location},
     on_both_backends,
     streams::account,
 };
@@ -245,7 +245,8 @@ async fn a_provider_answer_is_read_only_up_to_the_cap() {
 
 async fn parallel_wrong_codes_are_compared_at_most_max_failures_times(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (account, id, token) = stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
+    let TestStream { account, id, token } =
+        stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
     settings_store::save_otp_settings(
         &app.db,
         &account,
@@ -306,7 +307,8 @@ async fn parallel_wrong_codes_are_compared_at_most_max_failures_times(backend: B
 
 async fn parallel_code_requests_keep_to_the_per_phone_limit(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (account, id, token) = stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
+    let TestStream { account, id, token } =
+        stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
     settings_store::save_otp_settings(
         &app.db,
         &account,
@@ -464,7 +466,7 @@ async fn a_token_over_its_rate_is_refused_with_the_limit_headers() {
         config.limits.api_burst = 3;
     })
     .await;
-    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Alerts")).await;
+    let TestStream { token, .. } = stream_with(&app, StreamKind::SmsMarketing, sms("Alerts")).await;
     let status = |n: usize| {
         app.client
             .get(app.url(&format!("/status?internal_ids=x-{n}")))
@@ -710,7 +712,7 @@ async fn a_client_that_trickles_its_headers_is_cut_off() {
 async fn the_data_folder_and_database_files_are_the_owners_only() {
     use std::os::unix::fs::PermissionsExt;
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Alerts")).await;
+    let TestStream { token, .. } = stream_with(&app, StreamKind::SmsMarketing, sms("Alerts")).await;
     app.send_sms(&token, &[("p-1", "hello")]).await;
     let mode = |name: &str| {
         let path = app.data_dir().join(name);
@@ -725,7 +727,9 @@ async fn the_data_folder_and_database_files_are_the_owners_only() {
 async fn stored_secrets_open_only_in_their_own_row(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let key = app.secret_key();
-    let (account, first, _) = stream_with(&app, StreamKind::SmsMarketing, sms("First")).await;
+    let TestStream {
+        account, id: first, ..
+    } = stream_with(&app, StreamKind::SmsMarketing, sms("First")).await;
     let (second, _) = store::create(
         &app.db,
         &key,
@@ -762,7 +766,9 @@ async fn stored_secrets_open_only_in_their_own_row(backend: Backend) {
 async fn inbound_keys_are_random_per_stream_and_rotate(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let key = app.secret_key();
-    let (owner, id, _) = stream_with(&app, StreamKind::SmsTwoWay, sms("Replies")).await;
+    let TestStream {
+        account: owner, id, ..
+    } = stream_with(&app, StreamKind::SmsTwoWay, sms("Replies")).await;
     let stored = store::inbound_key(&app.db, &key, &id)
         .await
         .unwrap()
@@ -808,7 +814,8 @@ async fn streams_send_only_to_their_destination_countries(backend: Backend) {
         allowed_countries: vec!["+44".into()],
         ..sms("UK only")
     };
-    let (account, id, token) = stream_with(&app, StreamKind::SmsMarketing, input).await;
+    let TestStream { account, id, token } =
+        stream_with(&app, StreamKind::SmsMarketing, input).await;
     let (status, body) = call(
         &app,
         "/simple_send",
@@ -859,7 +866,11 @@ async fn streams_send_only_to_their_destination_countries(backend: Backend) {
         allowed_countries: vec!["+44".into()],
         ..sms("Codes")
     };
-    let (_, _, otp_token) = stream_with_kind_for(&app, &account, StreamKind::SmsOtp, codes).await;
+    let TestStream {
+        token: otp_token, ..
+    } = app
+        .create_stream(&account, StreamKind::SmsOtp, &codes)
+        .await;
     let (status, refused) = call(
         &app,
         "/otp/auth",
@@ -874,22 +885,10 @@ async fn streams_send_only_to_their_destination_countries(backend: Backend) {
     );
 }
 
-/// Another stream of `account`: (account, stream id, token).
-async fn stream_with_kind_for(
-    app: &TestApp,
-    account: &str,
-    kind: StreamKind,
-    input: StreamInput,
-) -> (String, String, String) {
-    let (stream, token) = store::create(&app.db, &app.secret_key(), account, kind, &input, false)
-        .await
-        .unwrap();
-    (account.to_string(), stream.id, token)
-}
-
 async fn otp_codes_are_capped_per_stream_and_per_number_range(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (account, id, token) = stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
+    let TestStream { account, id, token } =
+        stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
     settings_store::save_otp_settings(
         &app.db,
         &account,
@@ -1016,7 +1015,8 @@ async fn codes_are_stored_masked_and_sent_whole(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_network_that_guesses_tokens_is_paused_but_working_tokens_go_through() {
     let app = behind_a_proxy(|config| config.limits.unknown_tokens_per_minute = 3).await;
-    let (account, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Alerts")).await;
+    let TestStream { account, token, .. } =
+        stream_with(&app, StreamKind::SmsMarketing, sms("Alerts")).await;
     let (_, untried) = store::create(
         &app.db,
         &app.secret_key(),

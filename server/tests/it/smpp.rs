@@ -13,14 +13,14 @@ use app::{
     connections::{
         ConnectionInput, ConnectionSettings, Health, SmppSettings, store as connections,
     },
-    streams::{StreamInput, StreamKind, store},
+    streams::{StreamInput, StreamKind},
 };
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::{
-    helpers::{Backend, TestApp, TestDatabase, history_steps},
+    helpers::{Backend, TestApp, TestDatabase, TestStream, history_steps},
     on_both_backends,
     streams::account,
 };
@@ -80,13 +80,8 @@ impl Smsc {
 }
 
 /// An account with an SMPP connection to `smsc` (at most `max_rate` submits a second, 0 for no
-/// limit) and a non-demo Two-way stream sending as AcmeShop: (account, token).
-async fn smpp_stream(
-    app: &TestApp,
-    smsc: &Smsc,
-    password: &str,
-    max_rate: u32,
-) -> (String, String) {
+/// limit) and a non-demo Two-way stream sending as AcmeShop.
+async fn smpp_stream(app: &TestApp, smsc: &Smsc, password: &str, max_rate: u32) -> TestStream {
     let key = app.secret_key();
     let account = account(&app.db, "ann@acme.io").await;
     let connection = ConnectionInput {
@@ -109,17 +104,8 @@ async fn smpp_stream(
         default_sender: Some("AcmeShop".into()),
         ..StreamInput::default()
     };
-    let (_, token) = store::create(
-        &app.db,
-        &key,
-        &account,
-        StreamKind::SmsTwoWay,
-        &input,
-        false,
-    )
-    .await
-    .unwrap();
-    (account, token)
+    app.create_stream(&account, StreamKind::SmsTwoWay, &input)
+        .await
 }
 
 async fn send(app: &TestApp, token: &str, internal_id: &str, text: &str) {
@@ -149,7 +135,7 @@ async fn inbound_texts(app: &TestApp) -> Vec<(String, String)> {
 async fn messages_reach_an_smsc_and_its_receipts_and_replies_come_back(backend: Backend) {
     let smsc = Smsc::start().await;
     let app = app_with(backend).await;
-    let (account, token) = smpp_stream(&app, &smsc, "secret1", 0).await;
+    let TestStream { account, token, .. } = smpp_stream(&app, &smsc, "secret1", 0).await;
 
     // Throttled once, then accepted and reported delivered.
     send(&app, &token, "s-1", "Hello, throttle me").await;
@@ -240,7 +226,7 @@ async fn messages_reach_an_smsc_and_its_receipts_and_replies_come_back(backend: 
 async fn a_refused_bind_fails_messages_and_shows_in_the_connections_health(backend: Backend) {
     let smsc = Smsc::start().await;
     let app = app_with(backend).await;
-    let (account, token) = smpp_stream(&app, &smsc, "wrong", 0).await;
+    let TestStream { account, token, .. } = smpp_stream(&app, &smsc, "wrong", 0).await;
     send(&app, &token, "b-1", "Hello").await;
     let failed = app.status_becomes(&token, "b-1", "sent_failed").await;
     assert_eq!(failed["error"]["code"], "provider_unreachable");
@@ -259,7 +245,7 @@ async fn a_refused_bind_fails_messages_and_shows_in_the_connections_health(backe
 async fn submits_to_an_smsc_keep_to_its_throughput_limit(backend: Backend) {
     let smsc = Smsc::start().await;
     let app = app_with(backend).await;
-    let (_, token) = smpp_stream(&app, &smsc, "secret1", 5).await;
+    let TestStream { token, .. } = smpp_stream(&app, &smsc, "secret1", 5).await;
     let batch: Vec<(String, String)> = (1..=6)
         .map(|n| (format!("r-{n}"), format!("Reminder {n}")))
         .collect();

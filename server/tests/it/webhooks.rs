@@ -28,7 +28,7 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, TestApp, TestDatabase},
+    helpers::{Backend, TestApp, TestDatabase, TestStream},
     on_both_backends,
     streams::account,
 };
@@ -99,12 +99,8 @@ async fn app_with(backend: Backend, allow_private: bool) -> TestApp {
     .await
 }
 
-/// A Two-way stream whose webhook is `url`: (account, stream id, token, signing secret).
-async fn two_way(
-    app: &TestApp,
-    method: WebhookMethod,
-    url: String,
-) -> (String, String, String, String) {
+/// A Two-way stream whose webhook is `url`, and the webhook's signing secret.
+async fn two_way(app: &TestApp, method: WebhookMethod, url: String) -> (TestStream, String) {
     let key = app.secret_key();
     let account = account(&app.db, "ann@acme.io").await;
     let input = StreamInput {
@@ -137,7 +133,12 @@ async fn two_way(
     let secret = settings_store::webhook_signing_secret(&app.db, &key, &account, &stream.id, false)
         .await
         .unwrap();
-    (account, stream.id, token, secret)
+    let stream = TestStream {
+        account,
+        id: stream.id,
+        token,
+    };
+    (stream, secret)
 }
 
 /// Points the stream's webhook (POST, no headers) at `url`.
@@ -166,7 +167,14 @@ async fn settled(app: &TestApp, account: &str, stream_id: &str) -> Delivery {
 async fn a_reply_reaches_the_webhook_signed_and_retried_until_accepted(backend: Backend) {
     let app = app_with(backend, true).await;
     let (addr, received) = receiver(&[500, 503]).await;
-    let (account, stream_id, token, secret) = two_way(
+    let (
+        TestStream {
+            account,
+            id: stream_id,
+            token,
+        },
+        secret,
+    ) = two_way(
         &app,
         WebhookMethod::Post,
         format!("http://{addr}/hooks/sms"),
@@ -262,8 +270,14 @@ async fn a_reply_reaches_the_webhook_signed_and_retried_until_accepted(backend: 
 async fn gone_switches_the_webhook_off_and_a_spent_schedule_fails(backend: Backend) {
     let app = app_with(backend, true).await;
     let (addr, received) = receiver(&[410]).await;
-    let (account, stream_id, _, _) =
-        two_way(&app, WebhookMethod::Post, format!("http://{addr}/gone")).await;
+    let (
+        TestStream {
+            account,
+            id: stream_id,
+            ..
+        },
+        _,
+    ) = two_way(&app, WebhookMethod::Post, format!("http://{addr}/gone")).await;
     deliveries::enqueue_test(&app.db, &account, &stream_id)
         .await
         .unwrap()
@@ -317,7 +331,14 @@ async fn gone_switches_the_webhook_off_and_a_spent_schedule_fails(backend: Backe
 async fn get_webhooks_carry_the_event_as_query_parameters(backend: Backend) {
     let app = app_with(backend, true).await;
     let (addr, received) = receiver(&[]).await;
-    let (account, stream_id, _, secret) = two_way(
+    let (
+        TestStream {
+            account,
+            id: stream_id,
+            ..
+        },
+        secret,
+    ) = two_way(
         &app,
         WebhookMethod::Get,
         format!("http://{addr}/in?source=sluice"),
@@ -349,8 +370,14 @@ async fn get_webhooks_carry_the_event_as_query_parameters(backend: Backend) {
 async fn private_addresses_are_refused_unless_the_operator_allows_them(backend: Backend) {
     let app = app_with(backend, false).await;
     let (addr, received) = receiver(&[]).await;
-    let (account, stream_id, _, _) =
-        two_way(&app, WebhookMethod::Post, format!("http://{addr}/in")).await;
+    let (
+        TestStream {
+            account,
+            id: stream_id,
+            ..
+        },
+        _,
+    ) = two_way(&app, WebhookMethod::Post, format!("http://{addr}/in")).await;
     for url in [
         format!("http://{addr}/in"),
         format!("http://localhost:{}/in", addr.port()),
@@ -389,7 +416,8 @@ async fn status_events_go_out_without_waiting_for_the_senders_poll(backend: Back
     })
     .await;
     let (addr, received) = receiver(&[]).await;
-    let (_, _, token, _) = two_way(&app, WebhookMethod::Post, format!("http://{addr}/in")).await;
+    let (TestStream { token, .. }, _) =
+        two_way(&app, WebhookMethod::Post, format!("http://{addr}/in")).await;
     // The sender is idle before the message is sent.
     tokio::time::sleep(Duration::from_millis(200)).await;
     app.send_sms(&token, &[("w-1", "Your table is ready")])

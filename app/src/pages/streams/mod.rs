@@ -1,17 +1,21 @@
-//! The Streams API page: filters, the table, its ⋯ actions and the type picker.
+//! Streams: the Streams API page (filters, the table, its ⋯ actions, the type picker and the
+//! side panel), the wizard that makes and edits a stream, and the settings forms both share.
 
 mod filter;
 mod filters_bar;
 mod panel;
 mod recipients_dialog;
 mod row_actions;
+mod settings;
 mod table;
 mod test_dialog;
 mod type_picker;
+mod wizard;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+pub use self::wizard::{EditStreamPage, NewStreamPage};
 use self::{
     filters_bar::FiltersBar, panel::StreamPanel, table::StreamsTable, type_picker::TypePicker,
 };

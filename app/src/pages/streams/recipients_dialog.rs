@@ -3,7 +3,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     components::{Dialog, TextField, Toasts},
     error::AppError,
-    pages::stream_settings::{PRIMARY, SECONDARY, submit},
+    pages::streams::settings::{PRIMARY, SECONDARY, submit},
     streams::{
         api::{StreamAction, apply_stream_action},
         settings_api::{add_test_recipient, list_test_recipients, remove_test_recipient},

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::{
     components::{Dialog, Field, INPUT, TextField, Toasts},
     error::AppError,
-    pages::stream_settings::{PRIMARY, SECONDARY},
+    pages::streams::settings::{PRIMARY, SECONDARY},
     streams::{
         Stream, StreamKind, api::show_token, settings::WhatsAppTemplate, settings_api::get_whatsapp,
     },

@@ -31,7 +31,8 @@ on_both_backends!(
 
 async fn sent_messages_are_queued_measured_and_delivered_by_the_demo_channel(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (account, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Promo")).await;
+    let TestStream { account, token, .. } =
+        stream_with(&app, StreamKind::SmsMarketing, sms("Promo")).await;
     let other = crate::streams::account(&app.db, "bob@globex.io").await;
     let long = "a".repeat(200);
 
@@ -125,7 +126,8 @@ async fn sent_messages_are_queued_measured_and_delivered_by_the_demo_channel(bac
 
 async fn a_replayed_internal_id_answers_the_same_message_and_sends_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (_, _, token) = stream_with(&app, StreamKind::SmsTransactional, sms("Orders")).await;
+    let TestStream { token, .. } =
+        stream_with(&app, StreamKind::SmsTransactional, sms("Orders")).await;
     let send = json!({ "messages": [message("order-7", "+447700900123", "Shipped")] });
 
     let (_, first) = call(&app, "/simple_send", &token, send.clone()).await;
@@ -156,7 +158,8 @@ async fn a_replayed_internal_id_answers_the_same_message_and_sends_nothing(backe
 /// two of them with the same `internal_id` queue it once.
 async fn concurrent_requests_each_get_their_own_answer(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (_, _, token) = stream_with(&app, StreamKind::SmsTransactional, sms("Rush")).await;
+    let TestStream { token, .. } =
+        stream_with(&app, StreamKind::SmsTransactional, sms("Rush")).await;
     let mut requests = tokio::task::JoinSet::new();
     for n in 0..42 {
         // The last two repeat the first message.
@@ -203,8 +206,11 @@ async fn concurrent_requests_each_get_their_own_answer(backend: Backend) {
 /// gets an error, the others keep their messages, and the writer goes on to the next request.
 async fn a_failed_commit_costs_no_other_request_its_messages(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (account, stream_id, token) =
-        stream_with(&app, StreamKind::SmsTransactional, sms("Orders")).await;
+    let TestStream {
+        account,
+        id: stream_id,
+        token,
+    } = stream_with(&app, StreamKind::SmsTransactional, sms("Orders")).await;
     let text = "Your order shipped";
     let order = |n: usize| NewMessage {
         internal_id: Some(format!("order-{n}")),
@@ -252,7 +258,7 @@ async fn a_failed_commit_costs_no_other_request_its_messages(backend: Backend) {
 
 async fn numbers_written_as_textpeak_clients_write_them_are_stored_in_e164(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Promo")).await;
+    let TestStream { token, .. } = stream_with(&app, StreamKind::SmsMarketing, sms("Promo")).await;
 
     let (status, body) = call(
         &app,
@@ -291,7 +297,7 @@ async fn each_message_of_a_batch_is_checked_on_its_own(backend: Backend) {
         name: "Custom".into(),
         ..StreamInput::default()
     };
-    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, customized).await;
+    let TestStream { token, .. } = stream_with(&app, StreamKind::SmsMarketing, customized).await;
     let with_sender = |id: &str, phone: &str| json!({ "internal_id": id, "recipient_phone": phone, "message_content": "Hi", "sender": "Acme" });
 
     let (status, body) = call(
@@ -386,8 +392,9 @@ async fn a_stream_with_messages_on_their_way_is_sending_and_counts_them(backend:
         config.delivery.demo_delay_ms = 60_000;
     })
     .await;
-    let (account, id, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Busy")).await;
-    let (_, _, _) = stream_with_account(&app, &account, StreamKind::SmsMarketing).await;
+    let TestStream { account, id, token } =
+        stream_with(&app, StreamKind::SmsMarketing, sms("Busy")).await;
+    stream_with_account(&app, &account, StreamKind::SmsMarketing).await;
     call(
         &app,
         "/simple_send/",

@@ -14,7 +14,8 @@ on_both_backends!(events_render_their_templates_per_recipient,);
 
 async fn events_render_their_templates_per_recipient(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (account, id, token) = stream_with(&app, StreamKind::SmsTransactional, sms("Orders")).await;
+    let TestStream { account, id, token } =
+        stream_with(&app, StreamKind::SmsTransactional, sms("Orders")).await;
     settings_store::save_event(
         &app.db,
         &account,

@@ -21,7 +21,8 @@ on_both_backends!(
 
 async fn tokens_ip_lists_and_stream_status_gate_every_request(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (account, id, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Gated")).await;
+    let TestStream { account, id, token } =
+        stream_with(&app, StreamKind::SmsMarketing, sms("Gated")).await;
     let send = json!({ "messages": [message("g-1", "+447700900123", "Hi")] });
     let code = |body: &Value| {
         body["error"]["code"]
@@ -139,7 +140,8 @@ async fn tokens_ip_lists_and_stream_status_gate_every_request(backend: Backend) 
 
 async fn a_restricted_stream_sends_only_to_its_test_recipients(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (account, id, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Staging")).await;
+    let TestStream { account, id, token } =
+        stream_with(&app, StreamKind::SmsMarketing, sms("Staging")).await;
     settings_store::add_test_recipient(&app.db, &account, &id, "+447700900123")
         .await
         .unwrap();

@@ -11,25 +11,20 @@ mod whatsapp;
 
 use app::{
     db::Db,
-    streams::{StreamInput, StreamKind, store},
+    streams::{StreamInput, StreamKind},
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{helpers::TestApp, streams::account};
+use crate::{
+    helpers::{TestApp, TestStream},
+    streams::account,
+};
 
 /// A stream of `kind` with `input`, and its token.
-pub async fn stream_with(
-    app: &TestApp,
-    kind: StreamKind,
-    input: StreamInput,
-) -> (String, String, String) {
-    let key = app.secret_key();
+pub async fn stream_with(app: &TestApp, kind: StreamKind, input: StreamInput) -> TestStream {
     let account = account(&app.db, "ann@acme.io").await;
-    let (stream, token) = store::create(&app.db, &key, &account, kind, &input, false)
-        .await
-        .unwrap();
-    (account, stream.id, token)
+    app.create_stream(&account, kind, &input).await
 }
 
 pub fn sms(name: &str) -> StreamInput {
@@ -88,20 +83,6 @@ async fn count_messages(db: &Db) -> i64 {
 }
 
 /// Another stream of the same account.
-async fn stream_with_account(
-    app: &TestApp,
-    account: &str,
-    kind: StreamKind,
-) -> (String, String, String) {
-    let (stream, token) = store::create(
-        &app.db,
-        &app.secret_key(),
-        account,
-        kind,
-        &sms("Another"),
-        false,
-    )
-    .await
-    .unwrap();
-    (account.to_string(), stream.id, token)
+async fn stream_with_account(app: &TestApp, account: &str, kind: StreamKind) -> TestStream {
+    app.create_stream(account, kind, &sms("Another")).await
 }

@@ -30,7 +30,11 @@ async fn a_reply_of_stop_opts_the_number_out_until_start(backend: Backend) {
     assert_eq!(opt_keyword("Please stop by tomorrow"), None);
 
     let app = TestApp::spawn(backend).await;
-    let (account, stream_id, token) = stream_with(&app, StreamKind::SmsTwoWay, sms("Chat")).await;
+    let TestStream {
+        account,
+        id: stream_id,
+        token,
+    } = stream_with(&app, StreamKind::SmsTwoWay, sms("Chat")).await;
     let reply = |content: &'static str| Inbound {
         account_id: &account,
         stream_id: &stream_id,
@@ -61,7 +65,8 @@ async fn a_reply_of_stop_opts_the_number_out_until_start(backend: Backend) {
     assert_eq!(body["messages"][0]["error"]["code"], "recipient_opted_out");
 
     // Another stream of the account is not affected; START opts back in.
-    let (_, _, other) = stream_with_account(&app, &account, StreamKind::SmsMarketing).await;
+    let TestStream { token: other, .. } =
+        stream_with_account(&app, &account, StreamKind::SmsMarketing).await;
     let (status, _) = call(
         &app,
         "/simple_send/",
@@ -85,7 +90,11 @@ async fn a_reply_of_stop_opts_the_number_out_until_start(backend: Backend) {
 /// by the queueing transaction itself, which then queues neither the message nor the code.
 async fn a_stop_that_commits_while_a_code_is_issued_wins(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (account, stream_id, _) = stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
+    let TestStream {
+        account,
+        id: stream_id,
+        ..
+    } = stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
     let phone = "+447700900123";
     receive(
         &app.db,

@@ -19,7 +19,8 @@ on_both_backends!(otp_codes_are_sent_checked_once_and_limited,);
 
 async fn otp_codes_are_sent_checked_once_and_limited(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (account, id, token) = stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
+    let TestStream { account, id, token } =
+        stream_with(&app, StreamKind::SmsOtp, sms("Logins")).await;
     let save =
         |settings: OtpSettings| settings_store::save_otp_settings(&app.db, &account, &id, settings);
 
@@ -158,7 +159,9 @@ async fn otp_codes_are_sent_checked_once_and_limited(backend: Backend) {
         .unwrap();
     assert!((3500..=3600).contains(&wait), "{wait}");
 
-    let (_, _, marketing) = stream_with_account(&app, &account, StreamKind::SmsMarketing).await;
+    let TestStream {
+        token: marketing, ..
+    } = stream_with_account(&app, &account, StreamKind::SmsMarketing).await;
     let (status, body) = call(
         &app,
         "/otp/auth",

@@ -26,7 +26,7 @@ async fn the_demo_channel_reports_failures_and_stale_messages_expire(backend: Ba
         config.delivery.demo_failure_ratio = 1.0;
     })
     .await;
-    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Flaky")).await;
+    let TestStream { token, .. } = stream_with(&app, StreamKind::SmsMarketing, sms("Flaky")).await;
     call(
         &app,
         "/simple_send/",
@@ -43,7 +43,7 @@ async fn the_demo_channel_reports_failures_and_stale_messages_expire(backend: Ba
         config.delivery.validity_secs = 0;
     })
     .await;
-    let (_, _, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Stale")).await;
+    let TestStream { token, .. } = stream_with(&app, StreamKind::SmsMarketing, sms("Stale")).await;
     call(
         &app,
         "/simple_send/",
@@ -76,7 +76,11 @@ async fn transient_failures_retry_with_growing_waits_then_fail(backend: Backend)
         config.delivery.retry_base_ms = 100;
     })
     .await;
-    let (_, stream_id, token) = stream_with(&app, StreamKind::SmsMarketing, sms("Busy")).await;
+    let TestStream {
+        id: stream_id,
+        token,
+        ..
+    } = stream_with(&app, StreamKind::SmsMarketing, sms("Busy")).await;
     call(
         &app,
         "/simple_send/",
@@ -124,7 +128,11 @@ async fn a_stream_never_sends_faster_than_its_throughput_limit(backend: Backend)
         max_rate: Some(20),
         ..sms("Paced")
     };
-    let (account, stream_id, token) = stream_with(&app, StreamKind::SmsMarketing, input).await;
+    let TestStream {
+        account,
+        id: stream_id,
+        token,
+    } = stream_with(&app, StreamKind::SmsMarketing, input).await;
     let ids: Vec<String> = (0..40).map(|n| format!("p-{n}")).collect();
     let batch: Vec<Value> = ids
         .iter()
@@ -133,7 +141,8 @@ async fn a_stream_never_sends_faster_than_its_throughput_limit(backend: Backend)
     let (status, _) = call(&app, "/simple_send/", &token, json!({ "messages": batch })).await;
     assert_eq!(status, StatusCode::OK);
     // Another stream without a limit is not held back by this one's.
-    let (_, _, free) = stream_with_account(&app, &account, StreamKind::SmsMarketing).await;
+    let TestStream { token: free, .. } =
+        stream_with_account(&app, &account, StreamKind::SmsMarketing).await;
     call(
         &app,
         "/simple_send/",

@@ -39,7 +39,7 @@ async fn whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window
         demo: true,
         ..sms("Chat")
     };
-    let (account, id, token) = stream_with(&app, StreamKind::Whatsapp, input).await;
+    let TestStream { account, id, token } = stream_with(&app, StreamKind::Whatsapp, input).await;
     let key = app.secret_key();
     settings_store::save_whatsapp_settings(
         &app.db,
@@ -180,7 +180,9 @@ async fn whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_reply_to".into())
     );
 
-    let (_, _, sms_token) = stream_with_account(&app, &account, StreamKind::SmsTwoWay).await;
+    let TestStream {
+        token: sms_token, ..
+    } = stream_with_account(&app, &account, StreamKind::SmsTwoWay).await;
     let (status, body) = call(&app, "/whatsapp/media/", &sms_token, json!({})).await;
     assert_eq!(
         (status, code(&body)),

@@ -3,7 +3,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     components::{ConfirmDialog, Field, INPUT, TextField, Toasts, error_of},
     error::AppError,
-    pages::stream_settings::{PRIMARY, SECONDARY, submit},
+    pages::streams::settings::{PRIMARY, SECONDARY, submit},
     streams::{
         settings::{EventInput, StreamEvent, template_variables},
         settings_api::{delete_event, save_event},

@@ -6,8 +6,8 @@ use crate::{
     connections::{Connection, api::InboundAddress},
     messages::StreamStats,
     pages::{
-        stream_settings::{PRIMARY, submit},
-        stream_wizard::{DetailsStep, WizardState},
+        streams::settings::{PRIMARY, submit},
+        streams::wizard::{DetailsStep, WizardState},
     },
     streams::{Stream, api::update_stream},
 };

@@ -26,7 +26,7 @@ use crate::{
         api::{InboundAddress, list_connections, stream_inbound},
     },
     error::AppError,
-    pages::stream_settings::RequestPreviewList,
+    pages::streams::settings::RequestPreviewList,
     streams::{
         Stream, StreamFilter, StreamKind,
         api::{get_stream, list_sender_ids, list_tags},

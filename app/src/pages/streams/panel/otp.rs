@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::{
     components::Toasts,
     error::AppError,
-    pages::stream_settings::{OtpFields, OtpForm, PRIMARY, submit},
+    pages::streams::settings::{OtpFields, OtpForm, PRIMARY, submit},
     streams::{settings::OtpSettings, settings_api::save_otp_settings},
 };
 

@@ -9,7 +9,7 @@ use crate::{
         api::{InboundAddress, rotate_inbound_key, set_stream_connection},
     },
     error::AppError,
-    pages::stream_settings::{PRIMARY, SECONDARY, submit},
+    pages::streams::settings::{PRIMARY, SECONDARY, submit},
 };
 
 /// The connection picker and the inbound address of an SMS stream.

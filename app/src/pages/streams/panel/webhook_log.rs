@@ -6,7 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     components::Toasts,
     error::AppError,
-    pages::stream_settings::SECONDARY,
+    pages::streams::settings::SECONDARY,
     time::short_utc,
     webhooks::{
         Attempt, Delivery, DeliveryStatus,

@@ -4,7 +4,7 @@ use super::webhook_log::WebhookLog;
 use crate::{
     components::{ConfirmDialog, CopyButton, Toasts},
     error::AppError,
-    pages::stream_settings::{
+    pages::streams::settings::{
         PRIMARY, SECONDARY, WebhookFields, WebhookForm, WebhookRequestPreview, submit,
     },
     streams::{

@@ -4,7 +4,7 @@ use crate::{
     components::{CopyField, Field, INPUT, TextField, Toasts, error_of},
     connections::api::InboundAddress,
     error::AppError,
-    pages::stream_settings::{PRIMARY, SECONDARY, WhatsAppFields, WhatsAppForm, submit},
+    pages::streams::settings::{PRIMARY, SECONDARY, WhatsAppFields, WhatsAppForm, submit},
     streams::{
         settings::{WhatsAppSettings, WhatsAppTemplate},
         settings_api::{

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::state::{WizardState, steps};
-use crate::pages::stream_settings::{RequestPreviewList, WebhookRequestPreview};
+use crate::pages::streams::settings::{RequestPreviewList, WebhookRequestPreview};
 
 /// The last step: what was chosen, and the requests the stream will answer.
 #[component]

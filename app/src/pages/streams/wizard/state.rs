@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    pages::stream_settings::{OtpForm, WebhookForm, WhatsAppForm},
+    pages::streams::settings::{OtpForm, WebhookForm, WhatsAppForm},
     streams::{
         Stream, StreamInput, StreamKind, StreamStatus,
         settings::{OtpSettings, WebhookInput, WhatsAppSettings},

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::{
     components::{TextField, error_of},
     error::AppError,
-    pages::stream_wizard::ChipsInput,
+    pages::streams::wizard::ChipsInput,
     streams::settings::{WhatsAppInput, WhatsAppSettings, parse_meta_id},
 };
 

@@ -17,7 +17,7 @@ use self::{
 use crate::{
     components::{Toasts, TokenDialog},
     error::AppError,
-    pages::stream_settings::{OtpFields, WebhookFields, WhatsAppFields},
+    pages::streams::settings::{OtpFields, WebhookFields, WhatsAppFields},
     streams::{
         Stream, StreamKind, StreamStatus,
         api::{
