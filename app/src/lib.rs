@@ -7,6 +7,7 @@ mod components;
 pub mod connections;
 pub mod egress;
 pub mod error;
+pub mod ids;
 mod layout;
 pub mod messages;
 mod pages;

@@ -6,6 +6,7 @@ use app::{
     auth::store::{self, SignUp},
     connections::{ConnectionInput, ConnectionSettings},
     crypto::SecretKey,
+    ids::{AccountId, StreamId},
     streams::{self, StreamInput, StreamKind},
 };
 use clap::{Args, Parser, Subcommand};
@@ -178,7 +179,7 @@ pub enum UserCommand {
 async fn owners_account(
     config: &Config,
     email: &str,
-) -> Result<(app::db::Db, SecretKey, String), Box<dyn std::error::Error>> {
+) -> Result<(app::db::Db, SecretKey, AccountId), Box<dyn std::error::Error>> {
     let (db, key) = crate::open_database(config).await?;
     let account_id = store::account_of(&db, email)
         .await?
@@ -253,6 +254,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }) => {
             let (db, _, account_id) = owners_account(&config, &email).await?;
             let wanted = if all { Vec::new() } else { countries };
+            let stream = StreamId::from(stream);
             let stored = streams::store::set_countries(&db, &account_id, &stream, &wanted)
                 .await
                 .map_err(|error| match error {

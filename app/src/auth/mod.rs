@@ -10,14 +10,14 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use self::error::AuthError;
-use crate::error::AppError;
+use crate::{error::AppError, ids::AccountId};
 
 /// The signed-in user, as the console sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
     pub user_id: String,
     pub email: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub account_name: String,
 }
 

@@ -6,6 +6,7 @@ use super::{AuthError, CurrentUser, Member, password};
 use crate::{
     crypto::{random_token, sha256_hex},
     db::{Db, is_unique_violation, new_id, now_ms},
+    ids::AccountId,
 };
 
 /// How long a console session lasts.
@@ -139,7 +140,7 @@ fn internal(error: impl std::fmt::Display) -> AuthError {
 /// Creates an account and its owner in one transaction.
 pub async fn sign_up(db: &Db, form: SignUp) -> Result<CurrentUser, AuthError> {
     let password_hash = password::hash(form.password.0).await.map_err(internal)?;
-    let account_id = new_id("acc");
+    let account_id = AccountId::generate();
     let user_id = new_id("usr");
     let now = now_ms();
 
@@ -368,7 +369,7 @@ pub async fn prune(db: &Db) -> Result<(), sqlx::Error> {
 }
 
 /// The account the user with `email` belongs to.
-pub async fn account_of(db: &Db, email: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn account_of(db: &Db, email: &str) -> Result<Option<AccountId>, sqlx::Error> {
     sqlx::query_scalar("select account_id from users where email = $1")
         .bind(email.trim().to_lowercase())
         .fetch_optional(db.pool())
@@ -376,7 +377,7 @@ pub async fn account_of(db: &Db, email: &str) -> Result<Option<String>, sqlx::Er
 }
 
 /// The users of one account, oldest first.
-pub async fn members(db: &Db, account_id: &str) -> Result<Vec<Member>, sqlx::Error> {
+pub async fn members(db: &Db, account_id: &AccountId) -> Result<Vec<Member>, sqlx::Error> {
     let rows = sqlx::query(
         "select email, role, created_at from users where account_id = $1 order by created_at, email",
     )

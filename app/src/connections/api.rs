@@ -1,6 +1,8 @@
 //! The console's server functions for connections and a stream's inbound addresses.
 
 use leptos::prelude::*;
+
+use crate::ids::StreamId;
 use serde::{Deserialize, Serialize};
 
 use super::{Connection, ConnectionInput};
@@ -69,7 +71,7 @@ pub async fn delete_connection(id: String) -> Result<(), AppError> {
 /// Chooses the connection a stream's SMS go through; `None`: the account's default.
 #[server(prefix = "/api", endpoint = "streams/connection", input = server_fn::codec::Json)]
 pub async fn set_stream_connection(
-    id: String,
+    id: StreamId,
     connection_id: Option<String>,
 ) -> Result<(), AppError> {
     let (state, user) = context()?;
@@ -84,7 +86,7 @@ pub async fn set_stream_connection(
 }
 
 #[server(prefix = "/api", endpoint = "streams/inbound", input = server_fn::codec::Json)]
-pub async fn stream_inbound(id: String) -> Result<InboundAddress, AppError> {
+pub async fn stream_inbound(id: StreamId) -> Result<InboundAddress, AppError> {
     use crate::streams::StreamKind;
 
     let (state, user) = context()?;
@@ -107,7 +109,7 @@ pub async fn stream_inbound(id: String) -> Result<InboundAddress, AppError> {
 
 /// Replaces an SMS stream's inbound key and answers its new address.
 #[server(prefix = "/api", endpoint = "streams/inbound/rotate", input = server_fn::codec::Json)]
-pub async fn rotate_inbound_key(id: String) -> Result<InboundAddress, AppError> {
+pub async fn rotate_inbound_key(id: StreamId) -> Result<InboundAddress, AppError> {
     let (state, user) = context()?;
     let key = crate::streams::store::rotate_inbound_key(
         &state.db,

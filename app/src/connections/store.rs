@@ -7,6 +7,7 @@ use super::{Connection, ConnectionInput, ConnectionSettings, Health, HttpSetting
 use crate::{
     crypto::{Place, SecretKey},
     db::{Db, is_unique_violation, new_id, now_ms},
+    ids::{AccountId, StreamId},
     streams::{FieldError, StreamKind, store::StreamError},
 };
 
@@ -28,7 +29,7 @@ fn from_row(row: &AnyRow) -> Connection {
 }
 
 /// The account's connections, the default first.
-pub async fn list(db: &Db, account_id: &str) -> Result<Vec<Connection>, sqlx::Error> {
+pub async fn list(db: &Db, account_id: &AccountId) -> Result<Vec<Connection>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "select {COLUMNS} from connections where account_id = $1
          order by is_default desc, name"
@@ -52,7 +53,7 @@ fn name_taken() -> StreamError {
 pub async fn save(
     db: &Db,
     key: &SecretKey,
-    account_id: &str,
+    account_id: &AccountId,
     id: Option<&str>,
     input: ConnectionInput,
 ) -> Result<Connection, StreamError> {
@@ -140,7 +141,7 @@ pub async fn save(
 
 /// Deletes a connection; streams that chose it fall back to the default, and if it was the
 /// default, the oldest remaining connection takes its place.
-pub async fn delete(db: &Db, account_id: &str, id: &str) -> Result<(), StreamError> {
+pub async fn delete(db: &Db, account_id: &AccountId, id: &str) -> Result<(), StreamError> {
     let mut writer = db.writer().await?;
     let mut tx = writer.begin().await?;
     let deleted = sqlx::query("delete from connections where account_id = $1 and id = $2")
@@ -164,7 +165,7 @@ pub async fn delete(db: &Db, account_id: &str, id: &str) -> Result<(), StreamErr
 /// Makes the oldest connection the default when the account has connections but no default.
 async fn ensure_default(
     tx: &mut Transaction<'_, Any>,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update connections set is_default = 1
@@ -181,8 +182,8 @@ async fn ensure_default(
 /// Chooses the connection a stream's SMS go through (`None`: the account's default).
 pub async fn set_stream_connection(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     connection_id: Option<&str>,
 ) -> Result<(), StreamError> {
     let kind = crate::streams::settings_store::owned(db, account_id, stream_id, None).await?;
@@ -224,7 +225,7 @@ const ROUTED: &str = "account_id = $1 and (id = $2 or ($2 is null and is_default
 /// its id and kind.
 pub async fn route(
     db: &Db,
-    account_id: &str,
+    account_id: &AccountId,
     chosen: Option<&str>,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
     sqlx::query_as(&format!("select id, kind from connections where {ROUTED}"))
@@ -271,7 +272,7 @@ pub async fn upstream(db: &Db, key: &SecretKey, id: &str) -> Result<Option<Upstr
 /// The inbound fields of the connection a stream's SMS go through, for `/inbound/sms/`.
 pub async fn inbound_settings(
     db: &Db,
-    account_id: &str,
+    account_id: &AccountId,
     chosen: Option<&str>,
 ) -> Result<HttpSettings, sqlx::Error> {
     let settings: Option<String> =
@@ -301,7 +302,7 @@ pub async fn inbound_stream(
     db: &Db,
     connection_id: &str,
     to: &str,
-) -> Result<Option<(String, String)>, sqlx::Error> {
+) -> Result<Option<(AccountId, StreamId)>, sqlx::Error> {
     sqlx::query_as(
         "select s.account_id, s.id from streams s
          join connections c on c.account_id = s.account_id and c.id = $1

@@ -19,7 +19,7 @@ pub async fn list_messages(filter: MessageFilter) -> Result<MessagePage, AppErro
 
 /// The Info tab's statistics of one of the account's streams.
 #[server(prefix = "/api", endpoint = "messages/stats", input = server_fn::codec::Json)]
-pub async fn get_stream_stats(id: String) -> Result<StreamStats, AppError> {
+pub async fn get_stream_stats(id: crate::ids::StreamId) -> Result<StreamStats, AppError> {
     let user = crate::auth::ssr::require_user()?;
     let state = expect_context::<crate::state::AppState>();
     super::queries::stats(&state.db, &user.account_id, &id)

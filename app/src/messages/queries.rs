@@ -4,6 +4,7 @@ use sqlx::{Any, Row, any::AnyRow};
 
 use crate::{
     db::{Db, now_ms},
+    ids::{AccountId, StreamId},
     messages::{
         Counts, LiveSnapshot, LiveStream, MessageFilter, MessagePage, MessageRow, MessageStatus,
         StreamStats,
@@ -28,7 +29,7 @@ fn filtered<'q>(
 /// The account's messages matching `filter`, newest first, one page of them.
 pub async fn list(
     db: &Db,
-    account_id: &str,
+    account_id: &AccountId,
     filter: &MessageFilter,
 ) -> Result<MessagePage, sqlx::Error> {
     let per_page = i64::from(filter.per_page.clamp(1, 200));
@@ -103,7 +104,11 @@ pub async fn list(
 const DAY_MS: i64 = 86_400_000;
 
 /// The stream's outbound messages over the last 24 hours and the last seven days, by day.
-pub async fn stats(db: &Db, account_id: &str, stream_id: &str) -> Result<StreamStats, sqlx::Error> {
+pub async fn stats(
+    db: &Db,
+    account_id: &AccountId,
+    stream_id: &StreamId,
+) -> Result<StreamStats, sqlx::Error> {
     let now = now_ms();
     let today = now - now.rem_euclid(DAY_MS);
     let first_day = today - 6 * DAY_MS;
@@ -163,7 +168,7 @@ pub async fn stats(db: &Db, account_id: &str, stream_id: &str) -> Result<StreamS
 }
 
 /// The account's finished streams with their last minute of activity.
-pub async fn live(db: &Db, account_id: &str) -> Result<LiveSnapshot, sqlx::Error> {
+pub async fn live(db: &Db, account_id: &AccountId) -> Result<LiveSnapshot, sqlx::Error> {
     let now = now_ms();
     let since = now - 60_000;
     let rows = sqlx::query(

@@ -119,7 +119,7 @@ pub fn MessagesPage() -> impl IntoView {
                 page.await.map(|page| {
                     let filtered = current != MessageFilter { page: current.page, ..MessageFilter::default() };
                     view! {
-                        <MessageFilters filter=current.clone() streams=streams.into_iter().map(|s| (s.id, s.name)).collect() />
+                        <MessageFilters filter=current.clone() streams=streams.into_iter().map(|s| (s.id.into_string(), s.name)).collect() />
                         <p class="mb-3 text-sm text-slate-600" data-testid="messages-total">
                             {format!("Total: {} message{}", page.total, if page.total == 1 { "" } else { "s" })}
                         </p>

@@ -1,6 +1,8 @@
 //! The console's server functions for streams, tags and sender IDs.
 
 use leptos::prelude::*;
+
+use crate::ids::StreamId;
 use serde::{Deserialize, Serialize};
 
 use super::{Stream, StreamFilter, StreamInput, StreamKind, StreamPage};
@@ -33,7 +35,7 @@ pub async fn list_streams(filter: StreamFilter) -> Result<StreamPage, AppError> 
 }
 
 #[server(prefix = "/api", endpoint = "streams/get", input = server_fn::codec::Json)]
-pub async fn get_stream(id: String) -> Result<Stream, AppError> {
+pub async fn get_stream(id: StreamId) -> Result<Stream, AppError> {
     let (state, user) = ssr::context()?;
     super::store::get(&state.db, &user.account_id, &id)
         .await
@@ -62,7 +64,7 @@ pub async fn create_stream(
 }
 
 #[server(prefix = "/api", endpoint = "streams/update", input = server_fn::codec::Json)]
-pub async fn update_stream(id: String, input: StreamInput) -> Result<Stream, AppError> {
+pub async fn update_stream(id: StreamId, input: StreamInput) -> Result<Stream, AppError> {
     let (state, user) = ssr::context()?;
     super::store::update(&state.db, &user.account_id, &id, &input)
         .await
@@ -70,7 +72,7 @@ pub async fn update_stream(id: String, input: StreamInput) -> Result<Stream, App
 }
 
 #[server(prefix = "/api", endpoint = "streams/step", input = server_fn::codec::Json)]
-pub async fn save_wizard_step(id: String, step: String) -> Result<(), AppError> {
+pub async fn save_wizard_step(id: StreamId, step: String) -> Result<(), AppError> {
     let (state, user) = ssr::context()?;
     super::store::set_wizard_step(&state.db, &user.account_id, &id, &step)
         .await
@@ -78,7 +80,7 @@ pub async fn save_wizard_step(id: String, step: String) -> Result<(), AppError> 
 }
 
 #[server(prefix = "/api", endpoint = "streams/finish", input = server_fn::codec::Json)]
-pub async fn finish_stream(id: String) -> Result<CreatedStream, AppError> {
+pub async fn finish_stream(id: StreamId) -> Result<CreatedStream, AppError> {
     let (state, user) = ssr::context()?;
     let stream = super::store::finish(&state.db, &user.account_id, &id)
         .await
@@ -90,7 +92,7 @@ pub async fn finish_stream(id: String) -> Result<CreatedStream, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "streams/token", input = server_fn::codec::Json)]
-pub async fn show_token(id: String) -> Result<String, AppError> {
+pub async fn show_token(id: StreamId) -> Result<String, AppError> {
     let (state, user) = ssr::context()?;
     super::store::reveal_token(&state.db, &state.secret_key, &user.account_id, &id)
         .await
@@ -98,7 +100,7 @@ pub async fn show_token(id: String) -> Result<String, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "streams/reset-token", input = server_fn::codec::Json)]
-pub async fn reset_token(id: String) -> Result<String, AppError> {
+pub async fn reset_token(id: StreamId) -> Result<String, AppError> {
     let (state, user) = ssr::context()?;
     super::store::reset_token(&state.db, &state.secret_key, &user.account_id, &id)
         .await
@@ -106,11 +108,11 @@ pub async fn reset_token(id: String) -> Result<String, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "streams/action", input = server_fn::codec::Json)]
-pub async fn apply_stream_action(id: String, action: StreamAction) -> Result<(), AppError> {
+pub async fn apply_stream_action(id: StreamId, action: StreamAction) -> Result<(), AppError> {
     use super::store;
 
     let (state, user) = ssr::context()?;
-    let (db, account) = (&state.db, user.account_id.as_str());
+    let (db, account) = (&state.db, &user.account_id);
     let done = match action {
         StreamAction::Enable => store::set_enabled(db, account, &id, true).await.map(drop),
         StreamAction::Disable => store::set_enabled(db, account, &id, false).await.map(drop),

@@ -13,6 +13,8 @@ pub mod store;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::StreamId;
+
 pub use self::{
     fields::{
         FieldError, SenderId, StreamName, in_countries, parse_cidr, parse_country,
@@ -25,7 +27,7 @@ pub use self::{
 /// A stream as the console lists and shows it (never with its token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stream {
-    pub id: String,
+    pub id: StreamId,
     pub name: String,
     pub description: String,
     pub kind: StreamKind,

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::ids::StreamId;
+
 use super::settings::{
     EventInput, OtpSettings, StreamEvent, Webhook, WebhookInput, WhatsAppInput, WhatsAppSettings,
     WhatsAppTemplate,
@@ -14,7 +16,7 @@ use super::{
 use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "streams/otp", input = server_fn::codec::Json)]
-pub async fn get_otp_settings(id: String) -> Result<OtpSettings, AppError> {
+pub async fn get_otp_settings(id: StreamId) -> Result<OtpSettings, AppError> {
     let (state, user) = context()?;
     store::otp_settings(&state.db, &user.account_id, &id)
         .await
@@ -22,7 +24,10 @@ pub async fn get_otp_settings(id: String) -> Result<OtpSettings, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "streams/otp/save", input = server_fn::codec::Json)]
-pub async fn save_otp_settings(id: String, settings: OtpSettings) -> Result<OtpSettings, AppError> {
+pub async fn save_otp_settings(
+    id: StreamId,
+    settings: OtpSettings,
+) -> Result<OtpSettings, AppError> {
     let (state, user) = context()?;
     store::save_otp_settings(&state.db, &user.account_id, &id, settings)
         .await
@@ -30,7 +35,7 @@ pub async fn save_otp_settings(id: String, settings: OtpSettings) -> Result<OtpS
 }
 
 #[server(prefix = "/api", endpoint = "streams/events", input = server_fn::codec::Json)]
-pub async fn list_events(id: String) -> Result<Vec<StreamEvent>, AppError> {
+pub async fn list_events(id: StreamId) -> Result<Vec<StreamEvent>, AppError> {
     let (state, user) = context()?;
     store::events(&state.db, &user.account_id, &id)
         .await
@@ -40,7 +45,7 @@ pub async fn list_events(id: String) -> Result<Vec<StreamEvent>, AppError> {
 /// Adds an event when `event_id` is None, else replaces that event.
 #[server(prefix = "/api", endpoint = "streams/events/save", input = server_fn::codec::Json)]
 pub async fn save_event(
-    id: String,
+    id: StreamId,
     event_id: Option<String>,
     input: EventInput,
 ) -> Result<StreamEvent, AppError> {
@@ -51,7 +56,7 @@ pub async fn save_event(
 }
 
 #[server(prefix = "/api", endpoint = "streams/events/delete", input = server_fn::codec::Json)]
-pub async fn delete_event(id: String, event_id: String) -> Result<(), AppError> {
+pub async fn delete_event(id: StreamId, event_id: String) -> Result<(), AppError> {
     let (state, user) = context()?;
     store::delete_event(&state.db, &user.account_id, &id, &event_id)
         .await
@@ -59,7 +64,7 @@ pub async fn delete_event(id: String, event_id: String) -> Result<(), AppError> 
 }
 
 #[server(prefix = "/api", endpoint = "streams/webhook", input = server_fn::codec::Json)]
-pub async fn get_webhook(id: String) -> Result<Option<Webhook>, AppError> {
+pub async fn get_webhook(id: StreamId) -> Result<Option<Webhook>, AppError> {
     let (state, user) = context()?;
     store::webhook(&state.db, &user.account_id, &id)
         .await
@@ -67,7 +72,7 @@ pub async fn get_webhook(id: String) -> Result<Option<Webhook>, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "streams/webhook/save", input = server_fn::codec::Json)]
-pub async fn save_webhook(id: String, input: WebhookInput) -> Result<Webhook, AppError> {
+pub async fn save_webhook(id: StreamId, input: WebhookInput) -> Result<Webhook, AppError> {
     let (state, user) = context()?;
     if let Err(blocked) = state.egress.check_saved_url(input.url.trim()).await {
         return Err(AppError {
@@ -82,7 +87,7 @@ pub async fn save_webhook(id: String, input: WebhookInput) -> Result<Webhook, Ap
 }
 
 #[server(prefix = "/api", endpoint = "streams/webhook/delete", input = server_fn::codec::Json)]
-pub async fn delete_webhook(id: String) -> Result<(), AppError> {
+pub async fn delete_webhook(id: StreamId) -> Result<(), AppError> {
     let (state, user) = context()?;
     store::delete_webhook(&state.db, &user.account_id, &id)
         .await
@@ -91,7 +96,7 @@ pub async fn delete_webhook(id: String) -> Result<(), AppError> {
 
 /// The webhook's signing secret; `rotate` issues a new one first.
 #[server(prefix = "/api", endpoint = "streams/webhook/secret", input = server_fn::codec::Json)]
-pub async fn webhook_secret(id: String, rotate: bool) -> Result<String, AppError> {
+pub async fn webhook_secret(id: StreamId, rotate: bool) -> Result<String, AppError> {
     let (state, user) = context()?;
     store::webhook_signing_secret(&state.db, &state.secret_key, &user.account_id, &id, rotate)
         .await
@@ -99,7 +104,7 @@ pub async fn webhook_secret(id: String, rotate: bool) -> Result<String, AppError
 }
 
 #[server(prefix = "/api", endpoint = "streams/whatsapp", input = server_fn::codec::Json)]
-pub async fn get_whatsapp(id: String) -> Result<WhatsAppSettings, AppError> {
+pub async fn get_whatsapp(id: StreamId) -> Result<WhatsAppSettings, AppError> {
     let (state, user) = context()?;
     store::whatsapp_settings(&state.db, &user.account_id, &id)
         .await
@@ -107,7 +112,10 @@ pub async fn get_whatsapp(id: String) -> Result<WhatsAppSettings, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "streams/whatsapp/save", input = server_fn::codec::Json)]
-pub async fn save_whatsapp(id: String, input: WhatsAppInput) -> Result<WhatsAppSettings, AppError> {
+pub async fn save_whatsapp(
+    id: StreamId,
+    input: WhatsAppInput,
+) -> Result<WhatsAppSettings, AppError> {
     let (state, user) = context()?;
     store::save_whatsapp_settings(&state.db, &state.secret_key, &user.account_id, &id, input)
         .await
@@ -116,7 +124,7 @@ pub async fn save_whatsapp(id: String, input: WhatsAppInput) -> Result<WhatsAppS
 
 #[server(prefix = "/api", endpoint = "streams/whatsapp/templates/add", input = server_fn::codec::Json)]
 pub async fn add_whatsapp_template(
-    id: String,
+    id: StreamId,
     template: WhatsAppTemplate,
 ) -> Result<WhatsAppTemplate, AppError> {
     let (state, user) = context()?;
@@ -127,7 +135,7 @@ pub async fn add_whatsapp_template(
 
 #[server(prefix = "/api", endpoint = "streams/whatsapp/templates/delete", input = server_fn::codec::Json)]
 pub async fn delete_whatsapp_template(
-    id: String,
+    id: StreamId,
     name: String,
     language: String,
 ) -> Result<(), AppError> {
@@ -140,7 +148,7 @@ pub async fn delete_whatsapp_template(
 /// Reads the Business Account's approved templates from Meta into the stream's list; answers
 /// how many were added or changed.
 #[server(prefix = "/api", endpoint = "streams/whatsapp/templates/sync", input = server_fn::codec::Json)]
-pub async fn sync_whatsapp_templates(id: String) -> Result<usize, AppError> {
+pub async fn sync_whatsapp_templates(id: StreamId) -> Result<usize, AppError> {
     let (state, user) = context()?;
     let settings = store::whatsapp_settings(&state.db, &user.account_id, &id)
         .await
@@ -170,7 +178,7 @@ pub async fn sync_whatsapp_templates(id: String) -> Result<usize, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "streams/recipients", input = server_fn::codec::Json)]
-pub async fn list_test_recipients(id: String) -> Result<Vec<String>, AppError> {
+pub async fn list_test_recipients(id: StreamId) -> Result<Vec<String>, AppError> {
     let (state, user) = context()?;
     store::test_recipients(&state.db, &user.account_id, &id)
         .await
@@ -178,7 +186,7 @@ pub async fn list_test_recipients(id: String) -> Result<Vec<String>, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "streams/recipients/add", input = server_fn::codec::Json)]
-pub async fn add_test_recipient(id: String, phone: String) -> Result<String, AppError> {
+pub async fn add_test_recipient(id: StreamId, phone: String) -> Result<String, AppError> {
     let (state, user) = context()?;
     store::add_test_recipient(&state.db, &user.account_id, &id, &phone)
         .await
@@ -186,7 +194,7 @@ pub async fn add_test_recipient(id: String, phone: String) -> Result<String, App
 }
 
 #[server(prefix = "/api", endpoint = "streams/recipients/remove", input = server_fn::codec::Json)]
-pub async fn remove_test_recipient(id: String, phone: String) -> Result<(), AppError> {
+pub async fn remove_test_recipient(id: StreamId, phone: String) -> Result<(), AppError> {
     let (state, user) = context()?;
     store::remove_test_recipient(&state.db, &user.account_id, &id, &phone)
         .await

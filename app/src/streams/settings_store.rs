@@ -14,6 +14,7 @@ use super::{
 use crate::{
     crypto::{Place, SecretKey, webhook_secret},
     db::{Db, is_unique_violation, new_id, now_ms},
+    ids::{AccountId, StreamId},
 };
 
 /// Which stream types have a setting.
@@ -48,8 +49,8 @@ impl Setting {
 /// The stream's type, if the account owns it; refused when the setting does not apply.
 pub(crate) async fn owned(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     setting: Option<Setting>,
 ) -> Result<StreamKind, StreamError> {
     let kind: Option<String> =
@@ -72,8 +73,8 @@ pub(crate) async fn owned(
 /// The stream's OTP settings; the defaults until saved.
 pub async fn otp_settings(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
 ) -> Result<OtpSettings, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::Otp)).await?;
     let row = sqlx::query(
@@ -103,8 +104,8 @@ pub async fn otp_settings(
 
 pub async fn save_otp_settings(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     settings: OtpSettings,
 ) -> Result<OtpSettings, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::Otp)).await?;
@@ -140,8 +141,8 @@ pub async fn save_otp_settings(
 /// The stream's events, by key.
 pub async fn events(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
 ) -> Result<Vec<StreamEvent>, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::Events)).await?;
     let rows = sqlx::query(
@@ -157,7 +158,7 @@ pub async fn events(
 /// The stream's event `key`, for `/event_send/` (the caller is already the stream).
 pub async fn event_by_key(
     db: &Db,
-    stream_id: &str,
+    stream_id: &StreamId,
     key: &str,
 ) -> Result<Option<StreamEvent>, sqlx::Error> {
     let row = sqlx::query(
@@ -186,8 +187,8 @@ fn event_from_row(row: &sqlx::any::AnyRow) -> StreamEvent {
 /// Adds an event (`event_id` None) or replaces one.
 pub async fn save_event(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     event_id: Option<&str>,
     input: EventInput,
 ) -> Result<StreamEvent, StreamError> {
@@ -241,8 +242,8 @@ pub async fn save_event(
 
 pub async fn delete_event(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     event_id: &str,
 ) -> Result<(), StreamError> {
     owned(db, account_id, stream_id, Some(Setting::Events)).await?;
@@ -260,8 +261,8 @@ pub async fn delete_event(
 /// The stream's incoming-messages webhook, if it has one.
 pub async fn webhook(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
 ) -> Result<Option<Webhook>, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::Webhook)).await?;
     let row = sqlx::query(
@@ -285,8 +286,8 @@ pub async fn webhook(
 pub async fn save_webhook(
     db: &Db,
     key: &SecretKey,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     input: WebhookInput,
 ) -> Result<Webhook, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::Webhook)).await?;
@@ -315,7 +316,11 @@ pub async fn save_webhook(
 }
 
 /// Removes the webhook (the wizard's Skip on a stream that had one, or the tab's Remove).
-pub async fn delete_webhook(db: &Db, account_id: &str, stream_id: &str) -> Result<(), StreamError> {
+pub async fn delete_webhook(
+    db: &Db,
+    account_id: &AccountId,
+    stream_id: &StreamId,
+) -> Result<(), StreamError> {
     owned(db, account_id, stream_id, Some(Setting::Webhook)).await?;
     sqlx::query("delete from webhooks where stream_id = $1")
         .bind(stream_id)
@@ -325,7 +330,7 @@ pub async fn delete_webhook(db: &Db, account_id: &str, stream_id: &str) -> Resul
 }
 
 /// Where a stream's webhook signing secret is sealed.
-pub fn webhook_secret_place(stream_id: &str) -> Place<'_> {
+pub fn webhook_secret_place(stream_id: &StreamId) -> Place<'_> {
     Place::new("webhooks", "secret_sealed", stream_id)
 }
 
@@ -333,8 +338,8 @@ pub fn webhook_secret_place(stream_id: &str) -> Place<'_> {
 pub async fn webhook_signing_secret(
     db: &Db,
     key: &SecretKey,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     rotate: bool,
 ) -> Result<String, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::Webhook)).await?;
@@ -360,8 +365,8 @@ pub async fn webhook_signing_secret(
 /// The stream's WhatsApp settings and templates; empty until saved.
 pub async fn whatsapp_settings(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
 ) -> Result<WhatsAppSettings, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::WhatsApp)).await?;
     let row = sqlx::query(
@@ -409,8 +414,8 @@ pub async fn whatsapp_settings(
 pub async fn save_whatsapp_settings(
     db: &Db,
     key: &SecretKey,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     input: WhatsAppInput,
 ) -> Result<WhatsAppSettings, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::WhatsApp)).await?;
@@ -451,8 +456,8 @@ pub async fn save_whatsapp_settings(
 pub async fn whatsapp_secrets(
     db: &Db,
     key: &SecretKey,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
 ) -> Result<(Option<String>, Option<String>), StreamError> {
     owned(db, account_id, stream_id, Some(Setting::WhatsApp)).await?;
     let row = sqlx::query(
@@ -475,8 +480,8 @@ pub async fn whatsapp_secrets(
 
 pub async fn add_whatsapp_template(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     template: WhatsAppTemplate,
 ) -> Result<WhatsAppTemplate, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::WhatsApp)).await?;
@@ -509,8 +514,8 @@ pub async fn add_whatsapp_template(
 
 pub async fn delete_whatsapp_template(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     name: &str,
     language: &str,
 ) -> Result<(), StreamError> {
@@ -533,8 +538,8 @@ pub async fn delete_whatsapp_template(
 /// those that are; answers how many were added or changed. Templates added by hand stay.
 pub async fn merge_whatsapp_templates(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     templates: &[WhatsAppTemplate],
 ) -> Result<usize, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::WhatsApp)).await?;
@@ -564,8 +569,8 @@ pub async fn merge_whatsapp_templates(
 /// The numbers a restricted stream may send to.
 pub async fn test_recipients(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
 ) -> Result<Vec<String>, StreamError> {
     owned(db, account_id, stream_id, None).await?;
     Ok(sqlx::query_scalar(
@@ -581,8 +586,8 @@ const MAX_TEST_RECIPIENTS: i64 = 100;
 
 pub async fn add_test_recipient(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     phone: &str,
 ) -> Result<String, StreamError> {
     owned(db, account_id, stream_id, None).await?;
@@ -625,8 +630,8 @@ pub async fn add_test_recipient(
 
 pub async fn remove_test_recipient(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     phone: &str,
 ) -> Result<(), StreamError> {
     owned(db, account_id, stream_id, None).await?;

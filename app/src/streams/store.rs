@@ -11,6 +11,7 @@ use super::{
 use crate::{
     crypto::{Place, SecretKey, random_token, sha256_hex},
     db::{Db, is_unique_violation, new_id, now_ms, placeholders},
+    ids::{AccountId, StreamId},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -148,13 +149,13 @@ impl ValidInput {
 pub async fn create(
     db: &Db,
     key: &SecretKey,
-    account_id: &str,
+    account_id: &AccountId,
     kind: StreamKind,
     input: &StreamInput,
     draft: bool,
 ) -> Result<(Stream, String), StreamError> {
     let valid = ValidInput::parse(input)?;
-    let id = new_id("str");
+    let id = StreamId::generate();
     let token = random_token();
     let now = now_ms();
     let status = if draft {
@@ -205,8 +206,8 @@ pub async fn create(
 /// Remembers the wizard step a draft was left at.
 pub async fn set_wizard_step(
     db: &Db,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &StreamId,
     step: &str,
 ) -> Result<(), StreamError> {
     let step = match step {
@@ -234,7 +235,7 @@ pub async fn set_wizard_step(
 }
 
 /// Turns a draft into a ready stream (the wizard's *Create Stream*).
-pub async fn finish(db: &Db, account_id: &str, id: &str) -> Result<Stream, StreamError> {
+pub async fn finish(db: &Db, account_id: &AccountId, id: &StreamId) -> Result<Stream, StreamError> {
     sqlx::query(
         "update streams set status = $1, updated_at = $2
          where account_id = $3 and id = $4 and status = $5",
@@ -253,8 +254,8 @@ pub async fn finish(db: &Db, account_id: &str, id: &str) -> Result<Stream, Strea
 /// Replaces a stream's details (the wizard's Details step in edit mode, or the Info tab).
 pub async fn update(
     db: &Db,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &StreamId,
     input: &StreamInput,
 ) -> Result<Stream, StreamError> {
     let valid = ValidInput::parse(input)?;
@@ -300,8 +301,8 @@ pub async fn update(
 
 async fn write_tags_and_ips(
     tx: &mut Transaction<'_, Any>,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     valid: &ValidInput,
 ) -> Result<(), sqlx::Error> {
     for tag in &valid.tags {
@@ -337,7 +338,7 @@ async fn write_tags_and_ips(
 /// The id of the account's sender ID `value`, adding it when new.
 async fn ensure_sender_id(
     tx: &mut Transaction<'_, Any>,
-    account_id: &str,
+    account_id: &AccountId,
     sender: &SenderId,
 ) -> Result<String, sqlx::Error> {
     sqlx::query(
@@ -376,7 +377,11 @@ fn stream_columns() -> String {
 }
 
 /// One stream of the account.
-pub async fn get(db: &Db, account_id: &str, id: &str) -> Result<Option<Stream>, sqlx::Error> {
+pub async fn get(
+    db: &Db,
+    account_id: &AccountId,
+    id: &StreamId,
+) -> Result<Option<Stream>, sqlx::Error> {
     let sql = format!(
         "select {} from streams s
          left join sender_ids d on d.id = s.default_sender_id
@@ -397,7 +402,7 @@ pub async fn get(db: &Db, account_id: &str, id: &str) -> Result<Option<Stream>, 
 /// The account's streams matching `filter`, newest first, one page of them.
 pub async fn list(
     db: &Db,
-    account_id: &str,
+    account_id: &AccountId,
     filter: &StreamFilter,
 ) -> Result<StreamPage, sqlx::Error> {
     let per_page = filter.per_page.clamp(1, 100) as i64;
@@ -500,7 +505,7 @@ async fn with_tags_and_ips(db: &Db, mut streams: Vec<Stream>) -> Result<Vec<Stre
              where stream_id in ({placeholders}) order by cidr"
         ),
     ];
-    let mut found: [HashMap<String, Vec<String>>; 2] = Default::default();
+    let mut found: [HashMap<StreamId, Vec<String>>; 2] = Default::default();
     for (sql, into) in lists.iter().zip(found.iter_mut()) {
         let mut query = sqlx::query(sql);
         for stream in &streams {
@@ -524,8 +529,8 @@ async fn with_tags_and_ips(db: &Db, mut streams: Vec<Stream>) -> Result<Vec<Stre
 pub async fn reveal_token(
     db: &Db,
     key: &SecretKey,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &StreamId,
 ) -> Result<String, StreamError> {
     let sealed: Option<String> =
         sqlx::query_scalar("select token_sealed from streams where account_id = $1 and id = $2")
@@ -546,8 +551,8 @@ fn token_place(id: &str) -> Place<'_> {
 pub async fn reset_token(
     db: &Db,
     key: &SecretKey,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &StreamId,
 ) -> Result<String, StreamError> {
     let token = random_token();
     let updated = sqlx::query(
@@ -579,8 +584,8 @@ fn one_stream(changed: u64) -> Result<(), StreamError> {
 /// stored.
 pub async fn set_countries(
     db: &Db,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &StreamId,
     countries: &[String],
 ) -> Result<Vec<String>, StreamError> {
     let input = StreamInput {
@@ -613,7 +618,7 @@ fn inbound_key_place(id: &str) -> Place<'_> {
 pub async fn inbound_key(
     db: &Db,
     key: &SecretKey,
-    id: &str,
+    id: &StreamId,
 ) -> Result<Option<String>, StreamError> {
     let sealed: Option<Option<String>> =
         sqlx::query_scalar("select inbound_key_sealed from streams where id = $1")
@@ -630,8 +635,8 @@ pub async fn inbound_key(
 pub async fn rotate_inbound_key(
     db: &Db,
     key: &SecretKey,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &StreamId,
 ) -> Result<String, StreamError> {
     let fresh = random_token();
     let updated = sqlx::query(
@@ -672,7 +677,7 @@ pub async fn keep_derived_inbound_keys(db: &Db, key: &SecretKey) -> Result<u64, 
 /// servers on one Postgres) goes unseen.
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    entries: std::sync::Mutex<HashMap<String, (std::time::Instant, String, Stream)>>,
+    entries: std::sync::Mutex<HashMap<String, (std::time::Instant, AccountId, Stream)>>,
 }
 
 const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(1);
@@ -682,26 +687,30 @@ const TOKEN_CACHE_SIZE: usize = 10_000;
 impl TokenCache {
     fn lock(
         &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, (std::time::Instant, String, Stream)>> {
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (std::time::Instant, AccountId, Stream)>> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn get(&self, hash: &str) -> Option<(String, Stream)> {
+    fn get(&self, hash: &str) -> Option<(AccountId, Stream)> {
         let entries = self.lock();
         let (at, account_id, stream) = entries.get(hash)?;
         (at.elapsed() < TOKEN_TTL).then(|| (account_id.clone(), stream.clone()))
     }
 
-    fn put(&self, hash: String, account_id: &str, stream: &Stream) {
+    fn put(&self, hash: String, account_id: &AccountId, stream: &Stream) {
         let mut entries = self.lock();
         if entries.len() >= TOKEN_CACHE_SIZE {
             entries.clear();
         }
         entries.insert(
             hash,
-            (std::time::Instant::now(), account_id.into(), stream.clone()),
+            (
+                std::time::Instant::now(),
+                account_id.clone(),
+                stream.clone(),
+            ),
         );
     }
 
@@ -712,7 +721,10 @@ impl TokenCache {
 }
 
 /// The stream a token belongs to, whichever account owns it, for the API: without its tags.
-pub async fn find_by_token(db: &Db, token: &str) -> Result<Option<(String, Stream)>, sqlx::Error> {
+pub async fn find_by_token(
+    db: &Db,
+    token: &str,
+) -> Result<Option<(AccountId, Stream)>, sqlx::Error> {
     // One look-up by the hash, on the API's hot path, rather than an id look-up and a `get`.
     let sql = format!(
         "select s.account_id, {} from streams s
@@ -738,14 +750,17 @@ pub async fn find_by_token(db: &Db, token: &str) -> Result<Option<(String, Strea
                 .fetch_all(db.pool())
                 .await?;
     }
-    let account_id: String = row.get("account_id");
+    let account_id: AccountId = row.get("account_id");
     db.tokens().put(hash, &account_id, &stream);
     Ok(Some((account_id, stream)))
 }
 
 /// A stream and its account by the stream's id alone, for upstream callbacks that name it in
 /// their URL (and prove themselves with a key derived from it): without tags or IPs.
-pub async fn find_by_id(db: &Db, id: &str) -> Result<Option<(String, Stream)>, sqlx::Error> {
+pub async fn find_by_id(
+    db: &Db,
+    id: &StreamId,
+) -> Result<Option<(AccountId, Stream)>, sqlx::Error> {
     let sql = format!(
         "select s.account_id, {} from streams s
          left join sender_ids d on d.id = s.default_sender_id
@@ -802,8 +817,8 @@ pub async fn delivery_facts(
 /// Pauses (`false`) or resumes (`true`) a finished stream.
 pub async fn set_enabled(
     db: &Db,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &StreamId,
     enabled: bool,
 ) -> Result<Stream, StreamError> {
     let (status, verb) = match enabled {
@@ -827,8 +842,8 @@ pub async fn set_enabled(
 /// Turns the test-recipients sandbox on or off.
 pub async fn set_restricted(
     db: &Db,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &StreamId,
     restricted: bool,
 ) -> Result<Stream, StreamError> {
     ensure_finished(db, account_id, id, "restricted").await?;
@@ -863,8 +878,8 @@ pub async fn set_restricted(
 /// Drafts only get Edit and Delete.
 async fn ensure_finished(
     db: &Db,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &StreamId,
     verb: &'static str,
 ) -> Result<(), StreamError> {
     match get(db, account_id, id).await? {
@@ -875,7 +890,7 @@ async fn ensure_finished(
 }
 
 /// Deletes a stream; its token stops working at once.
-pub async fn delete(db: &Db, account_id: &str, id: &str) -> Result<(), StreamError> {
+pub async fn delete(db: &Db, account_id: &AccountId, id: &StreamId) -> Result<(), StreamError> {
     let deleted = sqlx::query("delete from streams where account_id = $1 and id = $2")
         .bind(account_id)
         .bind(id)
@@ -889,7 +904,7 @@ pub async fn delete(db: &Db, account_id: &str, id: &str) -> Result<(), StreamErr
 }
 
 /// The account's tags, for the tags input and the tag filter.
-pub async fn tags(db: &Db, account_id: &str) -> Result<Vec<String>, sqlx::Error> {
+pub async fn tags(db: &Db, account_id: &AccountId) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("select name from tags where account_id = $1 order by name")
         .bind(account_id)
         .fetch_all(db.pool())
@@ -897,7 +912,7 @@ pub async fn tags(db: &Db, account_id: &str) -> Result<Vec<String>, sqlx::Error>
 }
 
 /// The account's sender IDs, alphabetically.
-pub async fn sender_ids(db: &Db, account_id: &str) -> Result<Vec<String>, sqlx::Error> {
+pub async fn sender_ids(db: &Db, account_id: &AccountId) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("select value from sender_ids where account_id = $1 order by value")
         .bind(account_id)
         .fetch_all(db.pool())
@@ -905,7 +920,11 @@ pub async fn sender_ids(db: &Db, account_id: &str) -> Result<Vec<String>, sqlx::
 }
 
 /// Adds a sender ID; adding one that exists is refused.
-pub async fn add_sender_id(db: &Db, account_id: &str, value: &str) -> Result<String, StreamError> {
+pub async fn add_sender_id(
+    db: &Db,
+    account_id: &AccountId,
+    value: &str,
+) -> Result<String, StreamError> {
     let sender = SenderId::parse(value)?;
     let inserted = sqlx::query(
         "insert into sender_ids (id, account_id, value, created_at) values ($1, $2, $3, $4)",
@@ -929,7 +948,11 @@ pub async fn add_sender_id(db: &Db, account_id: &str, value: &str) -> Result<Str
 }
 
 /// Removes a sender ID; streams that defaulted to it become "Customized".
-pub async fn delete_sender_id(db: &Db, account_id: &str, value: &str) -> Result<(), StreamError> {
+pub async fn delete_sender_id(
+    db: &Db,
+    account_id: &AccountId,
+    value: &str,
+) -> Result<(), StreamError> {
     let deleted = sqlx::query("delete from sender_ids where account_id = $1 and value = $2")
         .bind(account_id)
         .bind(value.trim())

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::ids::StreamId;
+
 use super::Delivery;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
@@ -12,7 +14,7 @@ use crate::streams::api::ssr::{context, stream_error};
 const LOG_SIZE: i64 = 20;
 
 #[server(prefix = "/api", endpoint = "streams/webhook/deliveries", input = server_fn::codec::Json)]
-pub async fn webhook_deliveries(id: String) -> Result<Vec<Delivery>, AppError> {
+pub async fn webhook_deliveries(id: StreamId) -> Result<Vec<Delivery>, AppError> {
     let (state, user) = context()?;
     super::store::recent(&state.db, &user.account_id, &id, LOG_SIZE)
         .await
@@ -20,7 +22,7 @@ pub async fn webhook_deliveries(id: String) -> Result<Vec<Delivery>, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "streams/webhook/retry", input = server_fn::codec::Json)]
-pub async fn retry_webhook_delivery(id: String, delivery: String) -> Result<(), AppError> {
+pub async fn retry_webhook_delivery(id: StreamId, delivery: String) -> Result<(), AppError> {
     let (state, user) = context()?;
     super::store::retry(&state.db, &user.account_id, &id, &delivery)
         .await
@@ -30,7 +32,7 @@ pub async fn retry_webhook_delivery(id: String, delivery: String) -> Result<(), 
 }
 
 #[server(prefix = "/api", endpoint = "streams/webhook/test", input = server_fn::codec::Json)]
-pub async fn test_webhook(id: String) -> Result<String, AppError> {
+pub async fn test_webhook(id: StreamId) -> Result<String, AppError> {
     let (state, user) = context()?;
     let queued = super::store::enqueue_test(&state.db, &user.account_id, &id)
         .await

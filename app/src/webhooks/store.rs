@@ -8,6 +8,7 @@ use sqlx::{AnyConnection, Row};
 use super::{Attempt, Delivery, DeliveryStatus};
 use crate::{
     db::{Db, new_id, now_ms, placeholders},
+    ids::{AccountId, StreamId},
     streams::{
         settings_store::{Setting, owned},
         store::StreamError,
@@ -18,8 +19,8 @@ use crate::{
 /// nothing when the stream has no enabled webhook. Answers the delivery's id when queued.
 pub async fn enqueue(
     conn: &mut AnyConnection,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     event: &str,
     body: &Value,
     now: i64,
@@ -45,8 +46,8 @@ pub async fn enqueue(
 /// The stream's latest deliveries, newest first, each with its attempts.
 pub async fn recent(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     limit: i64,
 ) -> Result<Vec<Delivery>, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::Webhook)).await?;
@@ -102,8 +103,8 @@ pub async fn recent(
 /// Sends a delivery again now, whatever became of it (the log's *Retry*).
 pub async fn retry(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
     id: &str,
 ) -> Result<(), StreamError> {
     owned(db, account_id, stream_id, Some(Setting::Webhook)).await?;
@@ -129,8 +130,8 @@ pub async fn retry(
 /// stream has no enabled webhook.
 pub async fn enqueue_test(
     db: &Db,
-    account_id: &str,
-    stream_id: &str,
+    account_id: &AccountId,
+    stream_id: &StreamId,
 ) -> Result<Option<String>, StreamError> {
     owned(db, account_id, stream_id, Some(Setting::Webhook)).await?;
     let now = now_ms();

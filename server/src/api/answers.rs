@@ -81,7 +81,7 @@ impl From<&Receipt> for MessageAnswer {
     fn from(receipt: &Receipt) -> Self {
         Self {
             internal_id: receipt.internal_id.clone(),
-            message_uuid: Some(receipt.message_uuid.clone()),
+            message_uuid: Some(receipt.message_uuid.to_string()),
             status: Some(receipt.status.as_str().to_string()),
             encoding: Some(receipt.encoding.clone()),
             segments: Some(receipt.segments),
@@ -153,7 +153,7 @@ impl From<Tracked> for TrackedMessage {
         });
         Self {
             internal_id: message.receipt.internal_id,
-            message_uuid: message.receipt.message_uuid,
+            message_uuid: message.receipt.message_uuid.into_string(),
             recipient_phone: message.recipient,
             status: message.receipt.status.as_str().to_string(),
             encoding: message.receipt.encoding,

@@ -7,13 +7,14 @@ use super::error::{ApiError, storage};
 use crate::http::ClientInfo;
 use app::{
     db::Db,
+    ids::AccountId,
     streams::{Stream, StreamStatus, parse_cidr, store},
 };
 
 /// An authenticated stream and the account that owns it.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub stream: Stream,
 }
 

@@ -25,6 +25,7 @@ use crate::engine::{
 use app::{
     connections::{ReportStatus, api::ssr as keys, store as connections},
     crypto::{constant_time_eq, hmac_sha256},
+    ids::{AccountId, StreamId},
     messages::MessageStatus,
     phone::PhoneNumber,
     state::AppState,
@@ -47,8 +48,8 @@ fn bad_key() -> ApiError {
     )
 }
 
-async fn stream(state: &AppState, id: &str) -> Result<(String, Stream), ApiError> {
-    let found = streams::find_by_id(&state.db, id)
+async fn stream(state: &AppState, id: &str) -> Result<(AccountId, Stream), ApiError> {
+    let found = streams::find_by_id(&state.db, &StreamId::from(id))
         .await
         .map_err(storage)?
         .ok_or_else(not_found)?;

@@ -18,6 +18,7 @@ use self::{
 use crate::engine::{self, Channel, Claimed, Engine, Outcome, reports};
 use app::{
     db::{Backend, Db, now_ms},
+    ids::AccountId,
     messages::MessageStatus,
     streams::{
         Stream, StreamKind,
@@ -114,7 +115,7 @@ impl Delivery {
     pub async fn channel_for(
         &self,
         db: &Db,
-        account_id: &str,
+        account_id: &AccountId,
         stream: &Stream,
     ) -> Result<Via, sqlx::Error> {
         let demo = Via {
@@ -293,7 +294,7 @@ impl Worker {
         }
         for ((message, (_, outcome)), moved) in claimed.iter().zip(&outcomes).zip(advanced.moved) {
             let replies = streams
-                .get(&message.stream_id)
+                .get(message.stream_id.as_str())
                 .is_some_and(|facts| facts.kind.receives_messages());
             if moved
                 && replies
@@ -329,7 +330,7 @@ impl Worker {
         }
         // Only sending is paced; reports of sent messages need no limits.
         if let Some(rate) = streams
-            .get(&message.stream_id)
+            .get(message.stream_id.as_str())
             .and_then(|facts| facts.max_rate)
             && let Some(at) = self.pacer.slot(&message.stream_id, &message.id, rate, now)
         {

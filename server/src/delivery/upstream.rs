@@ -326,7 +326,10 @@ impl Upstreams {
             tracing::warn!(%error, stream = %message.stream_id, "reading a WhatsApp token failed");
             storage_busy()
         })?;
-        lock(&self.tokens).insert(message.stream_id.clone(), (Instant::now(), token.clone()));
+        lock(&self.tokens).insert(
+            message.stream_id.to_string(),
+            (Instant::now(), token.clone()),
+        );
         Ok(token)
     }
 

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use app::{
     db::Db,
+    ids::AccountId,
     messages::measure,
     phone::{NotAPhoneNumber, PhoneNumber},
     streams::{SenderId, Stream, in_countries, settings_store, store::StreamError},
@@ -107,7 +108,7 @@ pub struct Audience {
 
 impl Audience {
     /// The stream's audience as stored now.
-    pub async fn of(db: &Db, account_id: &str, stream: &Stream) -> Result<Self, StreamError> {
+    pub async fn of(db: &Db, account_id: &AccountId, stream: &Stream) -> Result<Self, StreamError> {
         let test_recipients = if stream.restricted {
             let recipients = settings_store::test_recipients(db, account_id, &stream.id).await?;
             Some(recipients.into_iter().collect())

@@ -5,6 +5,7 @@ use sqlx::{Any, Transaction};
 
 use app::{
     db::{Db, now_ms},
+    ids::{AccountId, StreamId},
     messages::MessageStatus,
 };
 
@@ -13,8 +14,8 @@ use super::{Channel, new_message_id, record_all};
 /// A message that arrived from a recipient.
 #[derive(Debug, Clone)]
 pub struct Inbound<'a> {
-    pub account_id: &'a str,
-    pub stream_id: &'a str,
+    pub account_id: &'a AccountId,
+    pub stream_id: &'a StreamId,
     pub channel: Channel,
     /// The recipient's number, who wrote.
     pub from: &'a str,

@@ -7,6 +7,7 @@ use sqlx::{Any, AnyConnection, Row};
 
 use app::{
     db::{Writer, now_ms, placeholders, positional},
+    ids::{AccountId, MessageId, StreamId},
     messages::MessageStatus,
 };
 
@@ -15,9 +16,9 @@ use super::{Channel, Engine, Framing, ROWS_PER_INSERT, rolled_back_on_error};
 /// A message a worker holds.
 #[derive(Debug, Clone)]
 pub struct Claimed {
-    pub id: String,
-    pub account_id: String,
-    pub stream_id: String,
+    pub id: MessageId,
+    pub account_id: AccountId,
+    pub stream_id: StreamId,
     /// `None`: a channel this server does not have (stored by another version).
     pub channel: Option<Channel>,
     pub status: MessageStatus,
@@ -349,8 +350,8 @@ async fn status_events(
         query = query.bind(id);
     }
     for moved in query.fetch_all(&mut *conn).await? {
-        let account_id: String = moved.get("account_id");
-        let stream_id: String = moved.get("stream_id");
+        let account_id: AccountId = moved.get("account_id");
+        let stream_id: StreamId = moved.get("stream_id");
         let event = serde_json::json!({
             "type": "message.status",
             "message_uuid": moved.get::<String, _>("id"),

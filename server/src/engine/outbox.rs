@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 
 use app::{
     db::{Db, Writer, now_ms, placeholders, positional},
+    ids::{AccountId, MessageId, StreamId},
     messages::{MessageStatus, TextSize},
     phone::PhoneNumber,
 };
@@ -35,7 +36,7 @@ pub struct NewMessage {
 /// What the API answers for one queued message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
-    pub message_uuid: String,
+    pub message_uuid: MessageId,
     pub internal_id: Option<String>,
     pub status: MessageStatus,
     pub encoding: String,
@@ -69,8 +70,8 @@ impl Queued {
 /// Where and for how long accepted messages go.
 #[derive(Debug, Clone, Copy)]
 pub struct Route<'a> {
-    pub account_id: &'a str,
-    pub stream_id: &'a str,
+    pub account_id: &'a AccountId,
+    pub stream_id: &'a StreamId,
     pub channel: Channel,
     /// The upstream connection of an `http` message.
     pub connection_id: Option<&'a str>,
@@ -79,8 +80,8 @@ pub struct Route<'a> {
 
 /// A queueing request waiting for a group commit.
 struct Job {
-    account_id: String,
-    stream_id: String,
+    account_id: AccountId,
+    stream_id: StreamId,
     channel: Channel,
     connection_id: Option<String>,
     validity_ms: i64,
@@ -141,8 +142,8 @@ pub async fn accept(
     }
     let (done, answer) = oneshot::channel();
     let job = Job {
-        account_id: route.account_id.to_string(),
-        stream_id: route.stream_id.to_string(),
+        account_id: route.account_id.clone(),
+        stream_id: route.stream_id.clone(),
         channel: route.channel,
         connection_id: route.connection_id.map(str::to_string),
         validity_ms: route.validity_ms,
@@ -431,7 +432,7 @@ async fn outcomes(
     for ((route, message), id) in entries.iter().zip(ids) {
         if inserted.contains(&id) {
             outcomes.push(Queued::New(Receipt {
-                message_uuid: id,
+                message_uuid: MessageId::from(id),
                 internal_id: message.internal_id.clone(),
                 status: MessageStatus::Queued,
                 encoding: message.size.encoding.as_str().into(),

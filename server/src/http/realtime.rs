@@ -12,6 +12,7 @@ use std::{
 use app::{
     auth::{self, ssr::SessionUser},
     crypto::sha256_hex,
+    ids::AccountId,
     messages::queries,
     state::AppState,
 };
@@ -84,7 +85,7 @@ impl Drop for Seat {
 /// What a feed carries from one snapshot to the next.
 struct Feed {
     state: AppState,
-    account: String,
+    account: AccountId,
     token: String,
     sent: u32,
     _seat: Seat,

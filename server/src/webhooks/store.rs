@@ -3,6 +3,7 @@
 
 use app::{
     db::{new_id, now_ms, placeholders},
+    ids::StreamId,
     streams::settings::{WebhookHeader, WebhookMethod},
     webhooks::{Attempt, DeliveryStatus, RESPONSE_EXCERPT},
 };
@@ -14,7 +15,7 @@ use crate::engine::Engine;
 #[derive(Debug, Clone)]
 pub struct Due {
     pub id: String,
-    pub stream_id: String,
+    pub stream_id: StreamId,
     pub body: String,
     /// Attempts made before this one.
     pub attempts: i64,

@@ -9,6 +9,7 @@ use std::{
     time::Duration,
 };
 
+use app::ids::{AccountId, StreamId};
 use app::{
     connections::{
         ConnectionInput, ConnectionSettings, Health, HttpSettings, api::ssr::verify_token,
@@ -623,7 +624,12 @@ async fn whatsapp_stream(app: &TestApp) -> TestStream {
 }
 
 /// Posts a notification to the stream's WhatsApp callback, signed with `secret`.
-async fn notify(app: &TestApp, stream_id: &str, secret: &str, body: &Value) -> (StatusCode, Value) {
+async fn notify(
+    app: &TestApp,
+    stream_id: &StreamId,
+    secret: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
     let body = body.to_string();
     let signature = hex::encode(hmac_sha256(secret.as_bytes(), body.as_bytes()));
     let response = app
@@ -656,7 +662,7 @@ async fn send_welcome(
 }
 
 /// Lists the `welcome` template on the stream.
-async fn add_welcome(app: &TestApp, account: &str, stream_id: &str, body: &str) {
+async fn add_welcome(app: &TestApp, account: &AccountId, stream_id: &StreamId, body: &str) {
     let template = app::streams::settings::WhatsAppTemplate {
         name: "welcome".into(),
         language: "en".into(),
@@ -799,7 +805,7 @@ async fn whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications
     );
 }
 
-async fn account_of(app: &TestApp, stream_id: &str) -> String {
+async fn account_of(app: &TestApp, stream_id: &StreamId) -> AccountId {
     sqlx::query_scalar("select account_id from streams where id = $1")
         .bind(stream_id)
         .fetch_one(app.db.pool())

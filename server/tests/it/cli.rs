@@ -220,11 +220,12 @@ async fn connection_add_configures_an_upstream_for_an_account(backend: Backend) 
     assert!(String::from_utf8_lossy(&long_password.stderr).contains("at most 8 ASCII characters"));
 
     let app = TestApp::spawn_on(database).await;
-    let account: String = sqlx::query_scalar("select account_id from users where email = $1")
-        .bind("ops@example.com")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let account: app::ids::AccountId =
+        sqlx::query_scalar("select account_id from users where email = $1")
+            .bind("ops@example.com")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     let listed = app::connections::store::list(&app.db, &account)
         .await
         .unwrap();
@@ -259,7 +260,7 @@ async fn stream_countries_set_where_a_stream_sends(backend: Backend) {
         String::from_utf8_lossy(&created.stderr)
     );
     let printed: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
-    let id = printed["id"].as_str().unwrap().to_string();
+    let id = app::ids::StreamId::from(printed["id"].as_str().unwrap());
     let set = |extra: &[&str]| {
         let args = [
             &[
@@ -309,11 +310,12 @@ async fn stream_countries_set_where_a_stream_sends(backend: Backend) {
     assert!(String::from_utf8_lossy(&private.stderr).contains("private or reserved"));
 
     let app = TestApp::spawn_on(database).await;
-    let account: String = sqlx::query_scalar("select account_id from users where email = $1")
-        .bind("ops@example.com")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let account: app::ids::AccountId =
+        sqlx::query_scalar("select account_id from users where email = $1")
+            .bind("ops@example.com")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     let stream = app::streams::store::get(&app.db, &account, &id)
         .await
         .unwrap()

@@ -109,8 +109,8 @@ impl Drop for TestDatabase {
 /// A stream a test made: whose it is, its id and its API token.
 #[derive(Debug, Clone)]
 pub struct TestStream {
-    pub account: String,
-    pub id: String,
+    pub account: app::ids::AccountId,
+    pub id: app::ids::StreamId,
     pub token: String,
 }
 
@@ -198,7 +198,7 @@ impl TestApp {
     /// A stream of `account`, made as the console makes it (not a draft).
     pub async fn create_stream(
         &self,
-        account: &str,
+        account: &app::ids::AccountId,
         kind: app::streams::StreamKind,
         input: &app::streams::StreamInput,
     ) -> TestStream {
@@ -207,7 +207,7 @@ impl TestApp {
                 .await
                 .unwrap();
         TestStream {
-            account: account.to_string(),
+            account: account.clone(),
             id: stream.id,
             token,
         }

@@ -10,6 +10,7 @@ use std::{
     time::Duration,
 };
 
+use app::ids::AccountId;
 use app::{
     connections::{
         ConnectionInput, ConnectionSettings, Health, HttpSettings, SmppSettings,
@@ -59,7 +60,7 @@ async fn trap() -> (SocketAddr, Arc<AtomicUsize>) {
 }
 
 /// A stream of `kind` that sends for real (through the account's connection), and its token.
-async fn real_stream(app: &TestApp, account: &str, kind: StreamKind, sender: &str) -> String {
+async fn real_stream(app: &TestApp, account: &AccountId, kind: StreamKind, sender: &str) -> String {
     let input = StreamInput {
         name: "Real".into(),
         default_sender: Some(sender.into()),
@@ -73,7 +74,7 @@ async fn real_stream(app: &TestApp, account: &str, kind: StreamKind, sender: &st
 }
 
 /// A new account whose default connection is an HTTP provider at `url`.
-async fn with_connection(app: &TestApp, email: &str, url: String) -> String {
+async fn with_connection(app: &TestApp, email: &str, url: String) -> AccountId {
     let account = account(&app.db, email).await;
     connections::save(
         &app.db,

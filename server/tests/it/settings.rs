@@ -1,5 +1,6 @@
 //! Type-specific stream settings and test recipients, stored on both backends.
 
+use app::ids::{AccountId, StreamId};
 use app::{
     crypto::SecretKey,
     db::Db,
@@ -33,7 +34,7 @@ on_both_backends!(
     no_server_function_reaches_another_accounts_stream,
 );
 
-async fn stream(db: &Db, key: &SecretKey, account: &str, kind: StreamKind) -> String {
+async fn stream(db: &Db, key: &SecretKey, account: &AccountId, kind: StreamKind) -> StreamId {
     let input = StreamInput {
         name: format!("{kind} stream"),
         ..StreamInput::default()
@@ -485,7 +486,7 @@ async fn no_server_function_reaches_another_accounts_stream(backend: Backend) {
         )
         .await;
     assert!(status.is_success(), "{created}");
-    let id = created["stream"]["id"].as_str().unwrap().to_string();
+    let id = StreamId::from(created["stream"]["id"].as_str().unwrap());
 
     app.client = TestApp::new_client();
     app.sign_up("bob@globex.io").await;
@@ -555,7 +556,7 @@ async fn no_server_function_reaches_another_accounts_stream(backend: Backend) {
     );
 }
 
-async fn account_id(db: &Db, email: &str) -> String {
+async fn account_id(db: &Db, email: &str) -> AccountId {
     sqlx::query_scalar("select account_id from users where email = $1")
         .bind(email)
         .fetch_one(db.pool())

@@ -23,7 +23,7 @@ on_both_backends!(
     sender_ids_are_unique_and_deleting_one_makes_streams_customized,
 );
 
-pub async fn account(db: &Db, email: &str) -> String {
+pub async fn account(db: &Db, email: &str) -> app::ids::AccountId {
     sign_up(db, SignUp::parse("", email, PASSWORD).unwrap())
         .await
         .unwrap()
@@ -323,7 +323,7 @@ async fn one_account_never_reaches_another_accounts_streams(backend: Backend) {
     .unwrap();
 
     let db = &app.db;
-    let id = stream.id.as_str();
+    let id = &stream.id;
     assert!(store::get(db, &globex, id).await.unwrap().is_none());
     assert_eq!(
         store::list(db, &globex, &StreamFilter::default())

@@ -9,6 +9,7 @@ use std::{
     time::Duration,
 };
 
+use app::ids::{AccountId, StreamId};
 use app::{
     streams::{
         StreamInput, StreamKind,
@@ -142,7 +143,7 @@ async fn two_way(app: &TestApp, method: WebhookMethod, url: String) -> (TestStre
 }
 
 /// Points the stream's webhook (POST, no headers) at `url`.
-async fn point_webhook(app: &TestApp, account: &str, stream_id: &str, url: String) {
+async fn point_webhook(app: &TestApp, account: &AccountId, stream_id: &StreamId, url: String) {
     let input = WebhookInput {
         url,
         ..WebhookInput::default()
@@ -153,7 +154,7 @@ async fn point_webhook(app: &TestApp, account: &str, stream_id: &str, url: Strin
 }
 
 /// Settles the server and answers the stream's newest delivery, status events aside.
-async fn settled(app: &TestApp, account: &str, stream_id: &str) -> Delivery {
+async fn settled(app: &TestApp, account: &AccountId, stream_id: &StreamId) -> Delivery {
     app.settle().await;
     let log = deliveries::recent(&app.db, account, stream_id, 10)
         .await
@@ -358,7 +359,7 @@ async fn get_webhooks_carry_the_event_as_query_parameters(backend: Backend) {
     let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     assert!(query.contains(&("source".into(), "sluice".into())));
     assert!(query.contains(&("type".into(), "webhook.test".into())));
-    assert!(query.contains(&("stream_id".into(), stream_id.clone())));
+    assert!(query.contains(&("stream_id".into(), stream_id.to_string())));
     assert!(body.is_empty());
     // A GET is signed over its (empty) body.
     standardwebhooks::Webhook::new(&secret)

@@ -20,7 +20,10 @@ use self::{
     filters_bar::FiltersBar, panel::StreamPanel, table::StreamsTable, type_picker::TypePicker,
 };
 use super::{empty_state::EmptyState, page_header::PageHeader, pagination::Pagination};
-use crate::streams::api::{list_streams, list_tags};
+use crate::{
+    ids::StreamId,
+    streams::api::{list_streams, list_tags},
+};
 
 #[component]
 pub fn StreamsPage() -> impl IntoView {
@@ -33,7 +36,7 @@ pub fn StreamsPage() -> impl IntoView {
         tags.refetch();
     });
     let picking_type = RwSignal::new(false);
-    let panel_stream = Memo::new(move |_| query.read().get("stream"));
+    let panel_stream = Memo::new(move |_| query.read().get("stream").map(StreamId::from));
     let panel_tab = Memo::new(move |_| query.read().get("tab"));
 
     view! {

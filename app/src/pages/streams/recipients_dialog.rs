@@ -3,6 +3,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     components::{Dialog, TextField, Toasts},
     error::AppError,
+    ids::StreamId,
     pages::streams::settings::{PRIMARY, SECONDARY, submit},
     streams::{
         api::{StreamAction, apply_stream_action},
@@ -13,7 +14,7 @@ use crate::{
 /// The test recipients of a stream and, for a stream not yet restricted, the Restrict button.
 #[component]
 pub fn RecipientsDialog(
-    id: String,
+    id: StreamId,
     name: String,
     restricted: bool,
     on_close: Callback<()>,

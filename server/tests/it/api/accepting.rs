@@ -2,6 +2,7 @@
 //! same message; concurrent requests and a failed commit cost no other request anything.
 
 use app::{
+    ids::{AccountId, StreamId},
     messages::measure,
     phone::PhoneNumber,
     streams::{
@@ -76,7 +77,7 @@ async fn sent_messages_are_queued_measured_and_delivered_by_the_demo_channel(bac
     );
 
     let delivered = settled(&app, &token, &["m-1", "m-2", "m-3"]).await;
-    let log = |account: String, filter: app::messages::MessageFilter| {
+    let log = |account: AccountId, filter: app::messages::MessageFilter| {
         let db = app.db.clone();
         async move {
             app::messages::queries::list(&db, &account, &filter)
@@ -227,8 +228,9 @@ async fn a_failed_commit_costs_no_other_request_its_messages(backend: Backend) {
         connection_id: None,
         validity_ms: 60_000,
     };
+    let deleted_id = StreamId::from("str_deleted");
     let deleted = Route {
-        stream_id: "str_deleted",
+        stream_id: &deleted_id,
         ..kept
     };
     let requests = (0..8).map(|n| {

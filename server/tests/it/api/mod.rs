@@ -9,6 +9,7 @@ mod otp;
 mod pacing;
 mod whatsapp;
 
+use app::ids::AccountId;
 use app::{
     db::Db,
     streams::{StreamInput, StreamKind},
@@ -83,6 +84,6 @@ async fn count_messages(db: &Db) -> i64 {
 }
 
 /// Another stream of the same account.
-async fn stream_with_account(app: &TestApp, account: &str, kind: StreamKind) -> TestStream {
+async fn stream_with_account(app: &TestApp, account: &AccountId, kind: StreamKind) -> TestStream {
     app.create_stream(account, kind, &sms("Another")).await
 }

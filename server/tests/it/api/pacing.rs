@@ -1,6 +1,7 @@
 //! Delivery over time: demo failures and expiry, retries with growing waits, and a stream's
 //! throughput limit.
 
+use app::ids::StreamId;
 use app::{
     db::Db,
     streams::{StreamInput, StreamKind},
@@ -56,7 +57,7 @@ async fn the_demo_channel_reports_failures_and_stale_messages_expire(backend: Ba
 }
 
 /// The steps of a stream's messages with this status, oldest first, in milliseconds.
-async fn steps_at(db: &Db, stream_id: &str, status: &str) -> Vec<i64> {
+async fn steps_at(db: &Db, stream_id: &StreamId, status: &str) -> Vec<i64> {
     sqlx::query_scalar(
         "select h.at from message_history h join messages m on m.id = h.message_id
          where m.stream_id = $1 and h.status = $2 order by h.at",

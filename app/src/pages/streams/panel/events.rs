@@ -3,6 +3,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     components::{ConfirmDialog, Field, INPUT, TextField, Toasts, error_of},
     error::AppError,
+    ids::StreamId,
     pages::streams::settings::{PRIMARY, SECONDARY, submit},
     streams::{
         settings::{EventInput, StreamEvent, template_variables},
@@ -61,7 +62,7 @@ impl EventForm {
 
 /// The stream's event templates: list, create, edit, delete.
 #[component]
-pub fn EventsTab(id: String, events: Vec<StreamEvent>, reload: Callback<()>) -> impl IntoView {
+pub fn EventsTab(id: StreamId, events: Vec<StreamEvent>, reload: Callback<()>) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let stream_id = StoredValue::new(id);
     let form = EventForm::new();

@@ -26,6 +26,7 @@ use crate::{
         api::{InboundAddress, list_connections, stream_inbound},
     },
     error::AppError,
+    ids::StreamId,
     pages::streams::settings::RequestPreviewList,
     streams::{
         Stream, StreamFilter, StreamKind,
@@ -119,7 +120,7 @@ enum TabData {
 }
 
 impl TabData {
-    async fn load(id: String, key: Option<String>) -> Result<(Stream, TabData), AppError> {
+    async fn load(id: StreamId, key: Option<String>) -> Result<(Stream, TabData), AppError> {
         let stream = get_stream(id.clone()).await?;
         let data = match Tab::pick(stream.kind, key.as_deref()) {
             Tab::Info => TabData::Info {
@@ -147,7 +148,7 @@ impl TabData {
 /// inside a suspense, so a deep link hydrates exactly as the server rendered it.
 #[component]
 pub fn StreamPanel(
-    id: String,
+    id: StreamId,
     #[prop(into)] tab: Signal<Option<String>>,
     filter: StreamFilter,
     refresh: Callback<()>,

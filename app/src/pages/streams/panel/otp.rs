@@ -3,18 +3,19 @@ use leptos::prelude::*;
 use crate::{
     components::Toasts,
     error::AppError,
+    ids::StreamId,
     pages::streams::settings::{OtpFields, OtpForm, PRIMARY, submit},
     streams::{settings::OtpSettings, settings_api::save_otp_settings},
 };
 
 /// The OTP stream's code settings.
 #[component]
-pub fn OtpTab(id: String, settings: OtpSettings) -> impl IntoView {
+pub fn OtpTab(id: StreamId, settings: OtpSettings) -> impl IntoView {
     view! { <OtpSettingsForm id form=OtpForm::new(settings) /> }
 }
 
 #[component]
-fn OtpSettingsForm(id: String, form: OtpForm) -> impl IntoView {
+fn OtpSettingsForm(id: StreamId, form: OtpForm) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let (busy, error) = (RwSignal::new(false), RwSignal::new(None::<AppError>));
     let save = move |_| {

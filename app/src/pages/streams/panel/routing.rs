@@ -9,13 +9,14 @@ use crate::{
         api::{InboundAddress, rotate_inbound_key, set_stream_connection},
     },
     error::AppError,
+    ids::StreamId,
     pages::streams::settings::{PRIMARY, SECONDARY, submit},
 };
 
 /// The connection picker and the inbound address of an SMS stream.
 #[component]
 pub fn RoutingSection(
-    id: String,
+    id: StreamId,
     demo: bool,
     chosen: Option<String>,
     connections: Vec<Connection>,

@@ -6,6 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     components::Toasts,
     error::AppError,
+    ids::StreamId,
     pages::streams::settings::SECONDARY,
     time::short_utc,
     webhooks::{
@@ -15,7 +16,7 @@ use crate::{
 };
 
 #[component]
-pub fn WebhookLog(id: String) -> impl IntoView {
+pub fn WebhookLog(id: StreamId) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let stream_id = StoredValue::new(id);
     // Loaded in the browser once the panel is up (an effect never runs on the server), and by

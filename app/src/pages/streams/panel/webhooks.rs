@@ -4,6 +4,7 @@ use super::webhook_log::WebhookLog;
 use crate::{
     components::{ConfirmDialog, CopyButton, Toasts},
     error::AppError,
+    ids::StreamId,
     pages::streams::settings::{
         PRIMARY, SECONDARY, WebhookFields, WebhookForm, WebhookRequestPreview, submit,
     },
@@ -16,7 +17,7 @@ use crate::{
 
 /// The incoming-messages webhook: endpoint, headers, signing secret and the request it gets.
 #[component]
-pub fn WebhooksTab(id: String, kind: StreamKind, webhook: Option<Webhook>) -> impl IntoView {
+pub fn WebhooksTab(id: StreamId, kind: StreamKind, webhook: Option<Webhook>) -> impl IntoView {
     let exists = RwSignal::new(webhook.is_some());
     let form = WebhookForm::new(webhook.map(|w| w.input).unwrap_or_default());
     view! { <WebhookEditor id kind form exists /> }
@@ -24,7 +25,7 @@ pub fn WebhooksTab(id: String, kind: StreamKind, webhook: Option<Webhook>) -> im
 
 #[component]
 fn WebhookEditor(
-    id: String,
+    id: StreamId,
     kind: StreamKind,
     form: WebhookForm,
     exists: RwSignal<bool>,

@@ -4,6 +4,7 @@ use crate::{
     components::{CopyField, Field, INPUT, TextField, Toasts, error_of},
     connections::api::InboundAddress,
     error::AppError,
+    ids::StreamId,
     pages::streams::settings::{PRIMARY, SECONDARY, WhatsAppFields, WhatsAppForm, submit},
     streams::{
         settings::{WhatsAppSettings, WhatsAppTemplate},
@@ -17,7 +18,7 @@ use crate::{
 /// The WhatsApp stream's Business Account, senders, token, Meta's callback and templates.
 #[component]
 pub fn WhatsAppTab(
-    id: String,
+    id: StreamId,
     settings: WhatsAppSettings,
     inbound: InboundAddress,
 ) -> impl IntoView {
@@ -47,7 +48,7 @@ fn MetaCallback(inbound: InboundAddress) -> impl IntoView {
 }
 
 #[component]
-fn SettingsForm(id: String, settings: WhatsAppSettings) -> impl IntoView {
+fn SettingsForm(id: StreamId, settings: WhatsAppSettings) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let form = WhatsAppForm::new(&settings);
     let (busy, error) = (RwSignal::new(false), RwSignal::new(None::<AppError>));
@@ -71,7 +72,7 @@ fn SettingsForm(id: String, settings: WhatsAppSettings) -> impl IntoView {
 }
 
 #[component]
-fn Templates(id: String, initial: Vec<WhatsAppTemplate>) -> impl IntoView {
+fn Templates(id: StreamId, initial: Vec<WhatsAppTemplate>) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let stream_id = StoredValue::new(id);
     let templates = RwSignal::new(initial);

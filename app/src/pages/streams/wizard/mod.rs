@@ -17,6 +17,7 @@ use self::{
 use crate::{
     components::{Toasts, TokenDialog},
     error::AppError,
+    ids::StreamId,
     pages::streams::settings::{OtpFields, WebhookFields, WhatsAppFields},
     streams::{
         Stream, StreamKind, StreamStatus,
@@ -83,7 +84,7 @@ pub fn EditStreamPage() -> impl IntoView {
     let data = Resource::new(
         move || params.read().get("id").unwrap_or_default(),
         |id| async move {
-            let stream = get_stream(id).await?;
+            let stream = get_stream(StreamId::from(id)).await?;
             WizardData::load(stream.kind, Some(stream)).await
         },
     );

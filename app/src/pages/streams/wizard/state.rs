@@ -2,6 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
+    ids::StreamId,
     pages::streams::settings::{OtpForm, WebhookForm, WhatsAppForm},
     streams::{
         Stream, StreamInput, StreamKind, StreamStatus,
@@ -20,7 +21,7 @@ pub struct StoredSettings {
 
 impl StoredSettings {
     /// Fetches the settings the wizard's steps for `kind` edit.
-    pub async fn load(kind: StreamKind, id: Option<String>) -> Result<Self, AppError> {
+    pub async fn load(kind: StreamKind, id: Option<StreamId>) -> Result<Self, AppError> {
         let mut settings = Self::default();
         let Some(id) = id else { return Ok(settings) };
         for (key, _) in steps(kind) {
@@ -48,7 +49,7 @@ pub const NEW_SENDER: &str = "__new__";
 pub struct WizardState {
     pub kind: StreamKind,
     /// Set once the stream exists (after the first save).
-    pub id: RwSignal<Option<String>>,
+    pub id: RwSignal<Option<StreamId>>,
     /// Editing a finished stream rather than creating one.
     pub finished: bool,
     pub name: RwSignal<String>,
