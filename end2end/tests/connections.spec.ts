@@ -71,6 +71,13 @@ test("connections are added, checked, edited, made default and deleted", async (
   await form.getByRole("button", { name: "Save connection" }).click();
   await expect(page.getByTestId("toast")).toContainText("Connection Carrier SMSC added.");
   await expect(cards.filter({ hasText: "Carrier SMSC" })).toContainText("SMPP smsc.carrier.example:2775 as acme (transceiver)");
+  // Editing shows the SMSC's own fields as stored.
+  await page.getByRole("button", { name: "Edit Carrier SMSC" }).click();
+  await expect(form.getByLabel("Kind")).toHaveValue("smpp");
+  await expect(form.getByLabel("Host")).toHaveValue("smsc.carrier.example");
+  await expect(form.getByLabel("Port")).toHaveValue("2775");
+  await expect(form.getByLabel("Throughput limit (messages/s)")).toHaveValue("50");
+  await form.getByRole("button", { name: "Cancel" }).click();
   await page.getByRole("button", { name: "Delete Carrier SMSC" }).click();
   await page.getByRole("dialog", { name: "Delete the connection Carrier SMSC?" }).getByRole("button", { name: "Delete connection" }).click();
   await expect(page.getByTestId("toast")).toContainText("Connection Carrier SMSC deleted.");
@@ -84,6 +91,8 @@ test("connections are added, checked, edited, made default and deleted", async (
   // Editing keeps the stored secret unless a new one is typed.
   await page.getByRole("button", { name: "Edit Provider A" }).click();
   await expect(form.getByLabel("Name", { exact: true })).toHaveValue("Provider A");
+  await expect(form.getByLabel("Send URL")).toHaveValue("https://sms.example.com/v1/messages");
+  await expect(form.getByLabel("Method")).toHaveValue("POST");
   await expect(form).toContainText("Stored encrypted. Leave empty to keep it.");
   await form.getByLabel("Name", { exact: true }).fill("Provider A (backup)");
   await form.getByRole("button", { name: "Save connection" }).click();

@@ -35,13 +35,32 @@ pub fn Field(
     }
 }
 
+/// The text a form control reads and writes: a signal of its own, or a field of a store.
+#[derive(Debug, Clone, Copy)]
+pub struct TextValue {
+    read: Signal<String>,
+    write: SignalSetter<String>,
+}
+
+impl<T> From<T> for TextValue
+where
+    T: Get<Value = String> + Set<Value = String> + Copy + Send + Sync + 'static,
+{
+    fn from(text: T) -> Self {
+        Self {
+            read: Signal::derive(move || text.get()),
+            write: SignalSetter::map(move |value| text.set(value)),
+        }
+    }
+}
+
 /// A one-line text input in a [`Field`]: the server's error for `field` shows under it and
 /// marks it invalid.
 #[component]
 pub fn TextField(
     id: &'static str,
     label: &'static str,
-    value: RwSignal<String>,
+    #[prop(into)] value: TextValue,
     error: RwSignal<Option<AppError>>,
     /// The field name the server's errors use.
     field: &'static str,
@@ -62,7 +81,7 @@ pub fn TextField(
                 inputmode=(!inputmode.is_empty()).then_some(inputmode)
                 autocomplete=(kind == "password").then_some("off")
                 placeholder=(!placeholder.is_empty()).then_some(placeholder)
-                bind:value=value
+                bind:value=(value.read, value.write)
                 class=INPUT
                 aria-invalid=move || message.get().is_some().then_some("true")
             />

@@ -6,6 +6,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod store;
 
+use reactive_stores::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -41,7 +42,7 @@ impl BodyFormat {
 
 /// Which request fields carry what, in the provider's delivery reports and inbound messages
 /// (JSON body, form body or query parameters alike).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Store)]
 #[serde(default)]
 pub struct InboundFields {
     /// The provider's id of the message a report is about.
@@ -134,7 +135,7 @@ impl InboundFields {
 }
 
 /// An HTTP SMS provider: one request per message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Store)]
 #[serde(default)]
 pub struct HttpSettings {
     /// The send URL; `{to}`, `{from}`, `{text}` and `{message_id}` are replaced, URL-encoded.
@@ -376,7 +377,7 @@ impl BindMode {
 }
 
 /// An SMSC reached over SMPP 3.4; the password is the connection's secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Store)]
 #[serde(default)]
 pub struct SmppSettings {
     pub host: String,

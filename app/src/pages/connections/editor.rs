@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::{ConnectionForm, http_fields::HttpFields, smpp_fields::SmppFields};
+use super::{
+    ConnectionForm, form::DraftStoreFields, http_fields::HttpFields, smpp_fields::SmppFields,
+};
 use crate::{
     components::{Field, INPUT, TextField},
     error::AppError,
@@ -34,24 +36,22 @@ pub(super) fn ConnectionEditor(
                     <select
                         id="connection-kind"
                         class=INPUT
-                        prop:value=move || form.kind.get()
-                        on:change=move |event| {
-                            form.kind.set(if event_target_value(&event) == "smpp" { "smpp" } else { "http" });
-                        }
+                        prop:value=move || if form.draft.smpp().get() { "smpp" } else { "http" }
+                        on:change=move |event| form.draft.smpp().set(event_target_value(&event) == "smpp")
                     >
                         <option value="http">"HTTP API"</option>
                         <option value="smpp">"SMPP (SMSC)"</option>
                     </select>
                 </Field>
                 <div class="sm:col-span-3">
-                    <TextField id="connection-name" label="Name" value=form.name error field="name" placeholder="My SMS provider" />
+                    <TextField id="connection-name" label="Name" value=form.draft.name() error field="name" placeholder="My SMS provider" />
                 </div>
             </div>
-            <Show when=move || form.kind.get() == "smpp" fallback=move || view! { <HttpFields form error /> }>
+            <Show when=move || form.draft.smpp().get() fallback=move || view! { <HttpFields form error /> }>
                 <SmppFields form error />
             </Show>
             <label class="flex items-center gap-2 text-sm font-medium text-slate-700">
-                <input type="checkbox" bind:checked=form.is_default class="h-4 w-4" />
+                <input type="checkbox" bind:checked=form.draft.is_default() class="h-4 w-4" />
                 "The account's default connection"
             </label>
             <div class="flex gap-2">

@@ -2,10 +2,10 @@
 
 use leptos::prelude::*;
 
-use super::ConnectionForm;
+use super::{ConnectionForm, form::DraftStoreFields};
 use crate::{
     components::{Field, INPUT, TextField},
-    connections::BodyFormat,
+    connections::{BodyFormat, HttpSettingsStoreFields, InboundFieldsStoreFields},
     error::AppError,
     streams::settings::WebhookMethod,
 };
@@ -29,6 +29,7 @@ const INBOUND_FIELDS: [&str; 11] = [
 #[component]
 pub(super) fn HttpFields(form: ConnectionForm, error: RwSignal<Option<AppError>>) -> impl IntoView {
     let no_error = Signal::stored(None::<String>);
+    let http = form.draft.http_settings();
     let secret_hint = move || {
         if form.has_secret.get() {
             "Stored encrypted. Leave empty to keep it."
@@ -54,10 +55,10 @@ pub(super) fn HttpFields(form: ConnectionForm, error: RwSignal<Option<AppError>>
                     <select
                         id="connection-method"
                         class=INPUT
-                        prop:value=move || form.method.get().as_str()
+                        prop:value=move || http.method().get().as_str()
                         on:change=move |event| {
                             if let Some(method) = WebhookMethod::parse(&event_target_value(&event)) {
-                                form.method.set(method);
+                                http.method().set(method);
                             }
                         }
                     >
@@ -69,7 +70,7 @@ pub(super) fn HttpFields(form: ConnectionForm, error: RwSignal<Option<AppError>>
                     <TextField
                         id="connection-url"
                         label="Send URL"
-                        value=form.url
+                        value=http.url()
                         error
                         field="url"
                         placeholder="https://api.example.com/sms"
@@ -77,16 +78,16 @@ pub(super) fn HttpFields(form: ConnectionForm, error: RwSignal<Option<AppError>>
                     />
                 </div>
             </div>
-            <Show when=move || form.method.get() == WebhookMethod::Post>
+            <Show when=move || http.method().get() == WebhookMethod::Post>
                 <div class="grid gap-4 sm:grid-cols-4">
                     <Field id="connection-format" label="Body format" error=no_error>
                         <select
                             id="connection-format"
                             class=INPUT
-                            prop:value=move || form.body_format.get().as_str()
+                            prop:value=move || http.body_format().get().as_str()
                             on:change=move |event| {
                                 if let Some(format) = BodyFormat::parse(&event_target_value(&event)) {
-                                    form.body_format.set(format);
+                                    http.body_format().set(format);
                                 }
                             }
                         >
@@ -100,7 +101,7 @@ pub(super) fn HttpFields(form: ConnectionForm, error: RwSignal<Option<AppError>>
                                 id="connection-body"
                                 rows="3"
                                 class=format!("{INPUT} font-mono")
-                                bind:value=form.body_template
+                                bind:value=http.body_template()
                                 aria-invalid=move || body_error.get().is_some().then_some("true")
                             />
                         </Field>
@@ -108,16 +109,16 @@ pub(super) fn HttpFields(form: ConnectionForm, error: RwSignal<Option<AppError>>
                 </div>
             </Show>
             <div class="grid gap-4 sm:grid-cols-2">
-                <TextField id="connection-auth-header" label="Auth header" value=form.auth_header error field="auth_header" placeholder="Authorization" />
+                <TextField id="connection-auth-header" label="Auth header" value=http.auth_header() error field="auth_header" placeholder="Authorization" />
                 <Field id="connection-secret" label="Auth header value" error=crate::components::error_of(error, "secret")>
-                    <input id="connection-secret" type="password" autocomplete="off" class=INPUT bind:value=form.secret />
+                    <input id="connection-secret" type="password" autocomplete="off" class=INPUT bind:value=form.draft.secret() />
                     <p class="mt-1 text-xs text-slate-500">{secret_hint}</p>
                 </Field>
             </div>
             <TextField
                 id="connection-id-pointer"
                 label="Message id in the answer"
-                value=form.id_pointer
+                value=http.id_pointer()
                 error
                 field="id_pointer"
                 placeholder="/id"
@@ -126,17 +127,17 @@ pub(super) fn HttpFields(form: ConnectionForm, error: RwSignal<Option<AppError>>
             <details node_ref=details class="rounded-md border border-slate-200 p-3">
                 <summary class="cursor-pointer text-sm font-medium text-slate-700">"Delivery reports and replies: the provider's field names"</summary>
                 <div class="mt-3 grid gap-4 sm:grid-cols-2">
-                    <TextField id="inbound-report-id" label="Report: message id" value=form.report_id error field="report_id" />
-                    <TextField id="inbound-report-status" label="Report: status" value=form.report_status error field="report_status" />
-                    <TextField id="inbound-delivered" label="Statuses meaning delivered" value=form.delivered_values error field="delivered_values" />
-                    <TextField id="inbound-undelivered" label="Statuses meaning undelivered" value=form.undelivered_values error field="undelivered_values" />
-                    <TextField id="inbound-from" label="Reply: from" value=form.from error field="from" />
-                    <TextField id="inbound-to" label="Reply: to" value=form.to error field="to" />
-                    <TextField id="inbound-text" label="Reply: text" value=form.text error field="text" />
-                    <TextField id="inbound-message-id" label="Reply: message id" value=form.message_id error field="message_id" />
-                    <TextField id="inbound-part-ref" label="Long reply: shared reference" value=form.part_reference error field="part_reference" />
-                    <TextField id="inbound-part-total" label="Long reply: number of parts" value=form.part_total error field="part_total" />
-                    <TextField id="inbound-part-number" label="Long reply: part number" value=form.part_number error field="part_number" />
+                    <TextField id="inbound-report-id" label="Report: message id" value=http.inbound().report_id() error field="report_id" />
+                    <TextField id="inbound-report-status" label="Report: status" value=http.inbound().report_status() error field="report_status" />
+                    <TextField id="inbound-delivered" label="Statuses meaning delivered" value=http.inbound().delivered_values() error field="delivered_values" />
+                    <TextField id="inbound-undelivered" label="Statuses meaning undelivered" value=http.inbound().undelivered_values() error field="undelivered_values" />
+                    <TextField id="inbound-from" label="Reply: from" value=http.inbound().from() error field="from" />
+                    <TextField id="inbound-to" label="Reply: to" value=http.inbound().to() error field="to" />
+                    <TextField id="inbound-text" label="Reply: text" value=http.inbound().text() error field="text" />
+                    <TextField id="inbound-message-id" label="Reply: message id" value=http.inbound().message_id() error field="message_id" />
+                    <TextField id="inbound-part-ref" label="Long reply: shared reference" value=http.inbound().part_reference() error field="part_reference" />
+                    <TextField id="inbound-part-total" label="Long reply: number of parts" value=http.inbound().part_total() error field="part_total" />
+                    <TextField id="inbound-part-number" label="Long reply: part number" value=http.inbound().part_number() error field="part_number" />
                 </div>
             </details>
     }
