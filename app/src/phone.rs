@@ -16,8 +16,10 @@ const MAX_DIGITS: usize = 15;
 const MIN_DIGITS: usize = 7;
 
 /// A phone number in E.164: `+`, then 7 to 15 digits, the first not 0.
+/// Read back from the database as stored: numbers are checked on their way in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
 pub struct PhoneNumber(String);
 
 /// Why a text is not a phone number; its message names the text and what would work.

@@ -80,7 +80,10 @@ impl MessageAnswer {
 impl From<&Receipt> for MessageAnswer {
     fn from(receipt: &Receipt) -> Self {
         Self {
-            internal_id: receipt.internal_id.clone(),
+            internal_id: receipt
+                .internal_id
+                .as_ref()
+                .map(|id| id.as_str().to_string()),
             message_uuid: Some(receipt.message_uuid.to_string()),
             status: Some(receipt.status.as_str().to_string()),
             encoding: Some(receipt.encoding.clone()),
@@ -152,7 +155,10 @@ impl From<Tracked> for TrackedMessage {
             message: message.error_message.unwrap_or_default(),
         });
         Self {
-            internal_id: message.receipt.internal_id,
+            internal_id: message
+                .receipt
+                .internal_id
+                .map(|id| id.as_str().to_string()),
             message_uuid: message.receipt.message_uuid.into_string(),
             recipient_phone: message.recipient,
             status: message.receipt.status.as_str().to_string(),

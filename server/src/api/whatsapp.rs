@@ -23,7 +23,7 @@ use crate::{
     delivery::Delivery,
     engine::{
         self as messages, Engine, NewMessage, Route,
-        accept::{self, Audience, parse_internal_id},
+        accept::{self, Audience, InternalId, parse_internal_id},
     },
     http::ClientInfo,
 };
@@ -80,7 +80,7 @@ pub struct ReplyRequest {
 
 /// The parts every WhatsApp request shares, checked.
 struct Addressed {
-    internal_id: Option<String>,
+    internal_id: Option<InternalId>,
     recipient: PhoneNumber,
     phone_number_id: String,
 }

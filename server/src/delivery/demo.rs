@@ -71,7 +71,7 @@ pub async fn maybe_reply(
             account_id: &message.account_id,
             stream_id: &message.stream_id,
             channel: Channel::Demo,
-            from: &message.recipient,
+            from: message.recipient.as_str(),
             to: message.sender.as_deref(),
             content: reply,
             provider_id: None,

@@ -422,7 +422,7 @@ fn submits(message: &Claimed, reference: u16) -> Result<Vec<SubmitSm>, Refused> 
     };
     let source = COctetString::from_str(sender.trim_start_matches('+'))
         .map_err(|_| refused("the sender is too long"))?;
-    let destination = COctetString::from_str(message.recipient.trim_start_matches('+'))
+    let destination = COctetString::from_str(message.recipient.digits())
         .map_err(|_| refused("the recipient is too long"))?;
     SubmitSm::builder()
         .source_addr_ton(source_ton)

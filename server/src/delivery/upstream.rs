@@ -224,7 +224,7 @@ impl Upstreams {
         message: &Claimed,
     ) -> Sent {
         let fill = Fill {
-            to: &message.recipient,
+            to: message.recipient.as_str(),
             from: message.sender.as_deref().unwrap_or_default(),
             text: &message.content,
             message_id: &message.id,

@@ -138,14 +138,29 @@ impl Audience {
     }
 }
 
-/// The caller's id for a message: 1 to 100 characters once trimmed, or none.
-pub fn parse_internal_id(internal_id: Option<String>) -> Result<Option<String>, Rejection> {
-    match internal_id.map(|id| id.trim().to_string()) {
-        Some(id) if id.is_empty() || id.len() > MAX_INTERNAL_ID => {
-            Err(Rejection::InvalidInternalId)
+/// The caller's own id for a message: 1 to 100 bytes once trimmed. A stream queues a message
+/// for each at most once; sending it again answers the first one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct InternalId(String);
+
+impl InternalId {
+    pub fn parse(text: &str) -> Result<Self, Rejection> {
+        let id = text.trim();
+        if id.is_empty() || id.len() > MAX_INTERNAL_ID {
+            return Err(Rejection::InvalidInternalId);
         }
-        other => Ok(other),
+        Ok(Self(id.to_string()))
     }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The caller's id for a message, when it gave one.
+pub fn parse_internal_id(internal_id: Option<String>) -> Result<Option<InternalId>, Rejection> {
+    internal_id.as_deref().map(InternalId::parse).transpose()
 }
 
 /// A recipient the stream may send to.
@@ -205,4 +220,48 @@ pub async fn ensure_subscribed(
         false => Ok(()),
         true => Err(Rejection::OptedOut(recipient.clone())),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_ids_are_trimmed_and_bounded() {
+        assert_eq!(InternalId::parse("  order-1 ").unwrap().as_str(), "order-1");
+        assert_eq!(InternalId::parse(" "), Err(Rejection::InvalidInternalId));
+        assert!(InternalId::parse(&"x".repeat(MAX_INTERNAL_ID)).is_ok());
+        assert_eq!(
+            InternalId::parse(&"x".repeat(MAX_INTERNAL_ID + 1)),
+            Err(Rejection::InvalidInternalId)
+        );
+        assert_eq!(parse_internal_id(None), Ok(None));
+    }
+
+    #[test]
+    fn each_rejection_has_one_code_and_status() {
+        let phone = PhoneNumber::parse("+447700900123").unwrap();
+        let cases = [
+            (Rejection::InvalidInternalId, "invalid_internal_id", 422),
+            (
+                Rejection::InvalidPhone(PhoneNumber::parse("12").unwrap_err()),
+                "invalid_phone",
+                422,
+            ),
+            (
+                Rejection::RecipientNotAllowed(phone.clone()),
+                "recipient_not_allowed",
+                403,
+            ),
+            (Rejection::OptedOut(phone), "recipient_opted_out", 403),
+            (Rejection::ContentTooLong, "content_too_long", 413),
+            (Rejection::IdempotencyConflict, "idempotency_conflict", 409),
+        ];
+        for (rejection, code, status) in cases {
+            assert_eq!(
+                (rejection.code(), rejection.status().as_u16()),
+                (code, status)
+            );
+        }
+    }
 }

@@ -18,6 +18,7 @@ pub struct Inbound<'a> {
     pub stream_id: &'a StreamId,
     pub channel: Channel,
     /// The recipient's number, who wrote.
+    /// As the network gave it: a short code or a name may write too.
     pub from: &'a str,
     /// The stream's sender it was written to.
     pub to: Option<&'a str>,

@@ -9,6 +9,7 @@ use app::{
     db::{Writer, now_ms, placeholders, positional},
     ids::{AccountId, MessageId, StreamId},
     messages::MessageStatus,
+    phone::PhoneNumber,
 };
 
 use super::{Channel, Engine, Framing, ROWS_PER_INSERT, rolled_back_on_error};
@@ -23,7 +24,7 @@ pub struct Claimed {
     pub channel: Option<Channel>,
     pub status: MessageStatus,
     pub sender: Option<String>,
-    pub recipient: String,
+    pub recipient: PhoneNumber,
     pub content: String,
     pub attempts: i64,
     pub expires_at: i64,

@@ -16,15 +16,16 @@ use app::{
 };
 
 use super::{
-    Channel, Engine, Framing, ROWS_PER_INSERT, accept::Rejection, new_message_ids, record_all,
-    rolled_back_on_error,
+    Channel, Engine, Framing, ROWS_PER_INSERT,
+    accept::{InternalId, Rejection},
+    new_message_ids, record_all, rolled_back_on_error,
 };
 use crate::lock;
 
 /// A message the API validated, ready to queue.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
-    pub internal_id: Option<String>,
+    pub internal_id: Option<InternalId>,
     pub sender: Option<String>,
     pub recipient: PhoneNumber,
     pub content: String,
@@ -37,7 +38,7 @@ pub struct NewMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
     pub message_uuid: MessageId,
-    pub internal_id: Option<String>,
+    pub internal_id: Option<InternalId>,
     pub status: MessageStatus,
     pub encoding: String,
     pub segments: i64,

@@ -12,7 +12,7 @@ use app::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sluice::engine::{Channel, NewMessage, Queued, Route, accept};
+use sluice::engine::{Channel, NewMessage, Queued, Route, accept, accept::InternalId};
 
 use super::*;
 use crate::{
@@ -214,7 +214,7 @@ async fn a_failed_commit_costs_no_other_request_its_messages(backend: Backend) {
     } = stream_with(&app, StreamKind::SmsTransactional, sms("Orders")).await;
     let text = "Your order shipped";
     let order = |n: usize| NewMessage {
-        internal_id: Some(format!("order-{n}")),
+        internal_id: Some(InternalId::parse(&format!("order-{n}")).unwrap()),
         sender: Some("AcmeShop".into()),
         recipient: PhoneNumber::parse(&format!("+4477009002{n:02}")).unwrap(),
         content: text.into(),
