@@ -44,6 +44,7 @@ const HOUR_MS: i64 = 60 * MINUTE_MS;
 pub struct OtpAuth {
     /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
     /// read the same, and the number is stored in E.164.
+    #[schema(example = "+447700900123")]
     recipient_phone: String,
     sender: Option<String>,
     /// `code` when the stream's code comes from your system.
@@ -59,6 +60,7 @@ pub struct OtpVerify {
     otp_id: Option<String>,
     /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
     /// read the same, and the number is stored in E.164.
+    #[schema(example = "+447700900123")]
     recipient_phone: Option<String>,
     /// The code the user typed, as a string or a number.
     #[schema(value_type = String)]

@@ -40,11 +40,15 @@ pub struct SimpleSend {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SimpleMessage {
+    #[schema(example = "order-1042")]
     internal_id: Option<String>,
+    #[schema(example = "AcmeShop")]
     sender: Option<String>,
     /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
     /// read the same, and the number is stored in E.164.
+    #[schema(example = "+447700900123")]
     recipient_phone: String,
+    #[schema(example = "Your order has shipped.")]
     message_content: String,
 }
 
@@ -56,10 +60,13 @@ pub struct EventSend {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct EventRecipient {
+    #[schema(example = "order-1042")]
     internal_id: Option<String>,
+    #[schema(example = "AcmeShop")]
     sender: Option<String>,
     /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
     /// read the same, and the number is stored in E.164.
+    #[schema(example = "+447700900123")]
     recipient_phone: String,
     /// Values for the event template's `{{variables}}`.
     #[serde(default)]

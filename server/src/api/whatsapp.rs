@@ -43,6 +43,7 @@ pub struct TemplateRequest {
     internal_id: Option<String>,
     /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
     /// read the same, and the number is stored in E.164.
+    #[schema(example = "+447700900123")]
     recipient_phone: String,
     sender: Option<String>,
     template_name: String,
@@ -58,6 +59,7 @@ pub struct MediaRequest {
     internal_id: Option<String>,
     /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
     /// read the same, and the number is stored in E.164.
+    #[schema(example = "+447700900123")]
     recipient_phone: String,
     sender: Option<String>,
     media_type: String,
@@ -71,8 +73,10 @@ pub struct ReplyRequest {
     internal_id: Option<String>,
     /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
     /// read the same, and the number is stored in E.164.
+    #[schema(example = "+447700900123")]
     recipient_phone: String,
     sender: Option<String>,
+    #[schema(example = "Your table is ready.")]
     message_content: String,
     /// The `message_uuid` of the inbound message this answers.
     reply_to: Option<String>,
