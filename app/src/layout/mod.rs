@@ -1,5 +1,11 @@
 //! The console frame around every signed-in page.
 
+mod logo;
+mod page_error;
+
+pub use self::logo::Logo;
+use self::page_error::PageError;
+
 mod nav;
 mod user_menu;
 
@@ -57,39 +63,5 @@ pub fn ConsoleLayout() -> impl IntoView {
             </div>
             <ToastRegion toasts />
         </div>
-    }
-}
-
-#[component]
-fn PageError(errors: ArcRwSignal<Errors>) -> impl IntoView {
-    view! {
-        <div role="alert" class="rounded-lg border border-red-200 bg-red-50 p-4 text-sm text-red-800">
-            <p class="font-medium">"This page could not be shown."</p>
-            <ul class="mt-2 list-disc pl-5">
-                {move || {
-                    errors
-                        .get()
-                        .into_iter()
-                        .map(|(_, error)| view! { <li>{error.to_string()}</li> })
-                        .collect_view()
-                }}
-            </ul>
-        </div>
-    }
-}
-
-/// The Sluice mark: a gate over flowing water.
-#[component]
-pub fn Logo() -> impl IntoView {
-    view! {
-        <svg class="h-7 w-7 text-indigo-600" viewBox="0 0 24 24" fill="none" aria-hidden="true">
-            <rect x="3" y="3" width="18" height="18" rx="5" fill="currentColor" />
-            <path
-                d="M7 10c1.7-1.3 3.3-1.3 5 0s3.3 1.3 5 0M7 14c1.7-1.3 3.3-1.3 5 0s3.3 1.3 5 0"
-                stroke="white"
-                stroke-width="1.8"
-                stroke-linecap="round"
-            />
-        </svg>
     }
 }

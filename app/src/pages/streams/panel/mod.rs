@@ -1,6 +1,11 @@
 //! The side panel of one stream, opened from its name and deep-linked as
 //! `/streams?stream=<id>&tab=<tab>`. Its tabs depend on the stream's type.
 
+mod panel_tabs;
+mod tab_body;
+
+use self::{panel_tabs::PanelTabs, tab_body::TabBody};
+
 mod events;
 mod info;
 mod otp;
@@ -208,83 +213,6 @@ pub fn StreamPanel(
                 })
             }}
         </Transition>
-    }
-}
-
-/// The tab list: links, so tabs work without JavaScript and every tab has its own URL.
-#[component]
-fn PanelTabs(stream: Stream, tab: Signal<Option<String>>, filter: StreamFilter) -> impl IntoView {
-    let kind = stream.kind;
-    let current = Memo::new(move |_| Tab::pick(kind, tab.get().as_deref()));
-    let links = Tab::for_kind(kind)
-        .into_iter()
-        .map(|tab| {
-            view! {
-                <a
-                    role="tab"
-                    id=format!("tab-{}", tab.key())
-                    href=panel_url(&filter, &stream.id, tab.key())
-                    aria-selected=move || (current.get() == tab).to_string()
-                    aria-controls="stream-tabpanel"
-                    tabindex=move || if current.get() == tab { "0" } else { "-1" }
-                    class="whitespace-nowrap border-b-2 border-transparent px-3 py-2 text-sm font-medium text-slate-600 hover:text-slate-900 aria-selected:border-indigo-600 aria-selected:text-indigo-700 focus-visible:outline-2 focus-visible:outline-indigo-600"
-                >
-                    {tab.label()}
-                </a>
-            }
-        })
-        .collect_view();
-    view! {
-        <div role="tablist" aria-label="Stream sections" class="-mx-2 mb-4 flex overflow-x-auto border-b border-slate-200" on:keydown=move_between_tabs>
-            {links}
-        </div>
-    }
-}
-
-/// The open tab's content.
-#[component]
-fn TabBody(
-    stream: Stream,
-    data: TabData,
-    changed: Callback<()>,
-    reload: Callback<()>,
-) -> impl IntoView {
-    let kind = stream.kind;
-    let id = stream.id.clone();
-    let (content, tab) = match data {
-        TabData::Info {
-            tags,
-            sender_ids,
-            stats,
-            routing,
-        } => (
-            view! { <InfoTab stream tags sender_ids stats routing changed /> }.into_any(),
-            Tab::Info,
-        ),
-        TabData::Settings(settings) => (view! { <OtpTab id settings /> }.into_any(), Tab::Settings),
-        TabData::Events(events) => (view! { <EventsTab id events reload /> }.into_any(), Tab::Events),
-        TabData::WhatsApp(settings, inbound) => (
-            view! { <WhatsAppTab id settings inbound /> }.into_any(),
-            Tab::WhatsApp,
-        ),
-        TabData::Webhooks(webhook) => (view! { <WebhooksTab id kind webhook /> }.into_any(), Tab::Webhooks),
-        TabData::Requests => (
-            view! {
-                <div class="space-y-4">
-                    <p class="text-sm text-slate-600">
-                        "Every request this stream answers. Send the stream's token in the Authorization header."
-                    </p>
-                    <RequestPreviewList kind sender=stream.default_sender />
-                </div>
-            }
-            .into_any(),
-            Tab::Requests,
-        ),
-    };
-    view! {
-        <div role="tabpanel" id="stream-tabpanel" aria-labelledby=format!("tab-{}", tab.key())>
-            {content}
-        </div>
     }
 }
 

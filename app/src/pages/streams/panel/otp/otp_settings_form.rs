@@ -1,21 +1,9 @@
-use leptos::prelude::*;
+//! The `OtpSettingsForm` component.
 
-use crate::{
-    components::Toasts,
-    error::AppError,
-    ids::StreamId,
-    pages::streams::settings::{OtpFields, OtpForm, PRIMARY, submit},
-    streams::{settings::OtpSettings, settings_api::save_otp_settings},
-};
-
-/// The OTP stream's code settings.
-#[component]
-pub fn OtpTab(id: StreamId, settings: OtpSettings) -> impl IntoView {
-    view! { <OtpSettingsForm id form=OtpForm::new(settings) /> }
-}
+use super::*;
 
 #[component]
-fn OtpSettingsForm(id: StreamId, form: OtpForm) -> impl IntoView {
+pub(super) fn OtpSettingsForm(id: StreamId, form: OtpForm) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let (busy, error) = (RwSignal::new(false), RwSignal::new(None::<AppError>));
     let save = move |_| {

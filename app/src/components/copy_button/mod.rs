@@ -1,3 +1,7 @@
+//! Copying a value to the clipboard: a button, and a read-only field with one.
+
+mod copy_field;
+pub use self::copy_field::CopyField;
 use leptos::prelude::*;
 
 use super::Toasts;
@@ -30,25 +34,5 @@ pub fn CopyButton(#[prop(into)] text: Signal<String>, label: &'static str) -> im
         >
             "Copy"
         </button>
-    }
-}
-
-/// A labelled value shown in full, with a button that copies it.
-#[component]
-pub fn CopyField(
-    label: &'static str,
-    value: String,
-    /// The button's accessible name.
-    copy_label: &'static str,
-    testid: &'static str,
-) -> impl IntoView {
-    view! {
-        <div>
-            <p class="mb-1 text-sm font-medium text-slate-700">{label}</p>
-            <div class="flex items-center gap-2">
-                <code class="min-w-0 flex-1 break-all rounded-md bg-slate-50 px-3 py-2 text-xs" data-testid=testid>{value.clone()}</code>
-                <CopyButton text=value label=copy_label />
-            </div>
-        </div>
     }
 }

@@ -1,30 +1,9 @@
-use leptos::{prelude::*, task::spawn_local};
+//! The `WebhookEditor` component.
 
-use super::webhook_log::WebhookLog;
-use crate::{
-    components::{ConfirmDialog, CopyButton, Toasts},
-    error::AppError,
-    ids::StreamId,
-    pages::streams::settings::{
-        PRIMARY, SECONDARY, WebhookFields, WebhookForm, WebhookRequestPreview, submit,
-    },
-    streams::{
-        StreamKind,
-        settings::Webhook,
-        settings_api::{delete_webhook, save_webhook, webhook_secret},
-    },
-};
-
-/// The incoming-messages webhook: endpoint, headers, signing secret and the request it gets.
-#[component]
-pub fn WebhooksTab(id: StreamId, kind: StreamKind, webhook: Option<Webhook>) -> impl IntoView {
-    let exists = RwSignal::new(webhook.is_some());
-    let form = WebhookForm::new(webhook.map(|w| w.input).unwrap_or_default());
-    view! { <WebhookEditor id kind form exists /> }
-}
+use super::*;
 
 #[component]
-fn WebhookEditor(
+pub(super) fn WebhookEditor(
     id: StreamId,
     kind: StreamKind,
     form: WebhookForm,

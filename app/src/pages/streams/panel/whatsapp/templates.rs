@@ -1,78 +1,9 @@
-use leptos::{prelude::*, task::spawn_local};
+//! The `Templates` component.
 
-use crate::{
-    components::{CopyField, Field, INPUT, TextField, Toasts, error_of},
-    connections::api::InboundAddress,
-    error::AppError,
-    ids::StreamId,
-    pages::streams::settings::{PRIMARY, SECONDARY, WhatsAppFields, WhatsAppForm, submit},
-    streams::{
-        settings::{WhatsAppSettings, WhatsAppTemplate},
-        settings_api::{
-            add_whatsapp_template, delete_whatsapp_template, get_whatsapp, save_whatsapp,
-            sync_whatsapp_templates,
-        },
-    },
-};
-
-/// The WhatsApp stream's Business Account, senders, token, Meta's callback and templates.
-#[component]
-pub fn WhatsAppTab(
-    id: StreamId,
-    settings: WhatsAppSettings,
-    inbound: InboundAddress,
-) -> impl IntoView {
-    view! {
-        <SettingsForm id=id.clone() settings=settings.clone() />
-        <MetaCallback inbound />
-        <Templates id initial=settings.templates />
-    }
-}
-
-/// What to enter in the Meta app's WhatsApp webhook configuration.
-#[component]
-fn MetaCallback(inbound: InboundAddress) -> impl IntoView {
-    let InboundAddress { path, verify_token } = inbound;
-    view! {
-        <section class="mt-8 border-t border-slate-200 pt-6" aria-labelledby="meta-callback-title">
-            <h3 id="meta-callback-title" class="mb-1 text-sm font-semibold text-slate-900">"Meta webhook"</h3>
-            <p class="mb-3 text-xs text-slate-500">
-                "In your Meta app's WhatsApp configuration, set the callback URL to this path on this server's address, with this verify token, and subscribe to messages: delivery statuses and customers' messages then arrive here, signed with the app secret."
-            </p>
-            <div class="space-y-3">
-                <CopyField label="Callback URL path" value=path copy_label="Copy callback path" testid="callback-path" />
-                <CopyField label="Verify token" value=verify_token copy_label="Copy verify token" testid="verify-token" />
-            </div>
-        </section>
-    }
-}
+use super::*;
 
 #[component]
-fn SettingsForm(id: StreamId, settings: WhatsAppSettings) -> impl IntoView {
-    let toasts = expect_context::<Toasts>();
-    let form = WhatsAppForm::new(&settings);
-    let (busy, error) = (RwSignal::new(false), RwSignal::new(None::<AppError>));
-    let save = move |_| {
-        let work = save_whatsapp(id.clone(), form.input());
-        submit(busy, error, work, move |saved| {
-            form.saved(&saved);
-            toasts.show("WhatsApp settings saved.");
-        });
-    };
-    view! {
-        <section aria-labelledby="whatsapp-settings-title">
-            <h3 id="whatsapp-settings-title" class="mb-4 text-sm font-semibold text-slate-900">"Settings and senders"</h3>
-            <WhatsAppFields form error />
-            <p class="mt-3 text-xs text-slate-500">"To update the token, paste the new one above and save."</p>
-            <div class="mt-4 flex justify-end">
-                <button type="button" class=PRIMARY disabled=move || busy.get() on:click=save>"Save WhatsApp settings"</button>
-            </div>
-        </section>
-    }
-}
-
-#[component]
-fn Templates(id: StreamId, initial: Vec<WhatsAppTemplate>) -> impl IntoView {
+pub(super) fn Templates(id: StreamId, initial: Vec<WhatsAppTemplate>) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let stream_id = StoredValue::new(id);
     let templates = RwSignal::new(initial);
