@@ -5,6 +5,7 @@
 # content type or schema). Needs the dev build (`make build-dev`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/serve.sh
 sluice=${SLUICE_BIN:-target/debug/sluice}
 schemathesis=.venv/bin/schemathesis
 examples=${FUZZ_EXAMPLES:-40}
@@ -22,13 +23,13 @@ for kind in "${kinds[@]}"; do
   tokens[$kind]=$("$sluice" stream create --email fuzz@example.com --name "Fuzz $kind" --type "$kind" \
     --demo --json "${common[@]}" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 done
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 # The fuzzer is one client sending as fast as it can: its limits are lifted.
 SLUICE_LIMITS__API_PER_SECOND=1000000 SLUICE_LIMITS__API_BURST=1000000 \
   SLUICE_LIMITS__UNKNOWN_TOKENS_PER_MINUTE=1000000 \
   "$sluice" --addr "127.0.0.1:$port" "${common[@]}" &
 pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+wait_for "http://127.0.0.1:$port/healthz"
 
 failed=()
 for kind in "${kinds[@]}"; do

@@ -101,19 +101,22 @@ typed_id!(
     ""
 );
 
-#[cfg(feature = "ssr")]
-impl AccountId {
-    pub fn generate() -> Self {
-        Self(crate::db::new_id(Self::PREFIX))
-    }
+/// New ids of the kinds made here: their prefix and random hex. (Message ids are UUIDv7s,
+/// made by the engine.)
+macro_rules! generated {
+    ($($name:ident),*) => {
+        $(
+            #[cfg(feature = "ssr")]
+            impl $name {
+                pub fn generate() -> Self {
+                    Self(crate::db::new_id(Self::PREFIX))
+                }
+            }
+        )*
+    };
 }
 
-#[cfg(feature = "ssr")]
-impl StreamId {
-    pub fn generate() -> Self {
-        Self(crate::db::new_id(Self::PREFIX))
-    }
-}
+generated!(AccountId, StreamId);
 
 #[cfg(test)]
 mod tests {

@@ -20,7 +20,8 @@ use crate::{
     delivery::Delivery,
     engine::{
         Route,
-        accept::{Audience, Draft, Rejection, check, ensure_subscribed},
+        accept::{Audience, Draft, Rejection, check},
+        opted_out,
         otp::{self, Issued, Limit, NewOtp, OtpRef, Scope},
     },
     http::ClientInfo,
@@ -153,9 +154,14 @@ pub async fn auth(
         content: Ok(text),
     };
     let message = check(draft, caller.stream.default_sender.as_deref(), &audience)?;
-    ensure_subscribed(&state.db, &caller.stream.id, &message.recipient)
+    // Refused before a code is made; the queueing transaction checks again, so a STOP that
+    // commits in between still wins.
+    if opted_out(&state.db, &caller.stream.id, message.recipient.as_str())
         .await
-        .map_err(storage)??;
+        .map_err(storage)?
+    {
+        return Err(Rejection::OptedOut(message.recipient.clone()).into());
+    }
     let via = delivery
         .channel_for(&state.db, &caller.account_id, &caller.stream)
         .await
@@ -183,7 +189,7 @@ pub async fn auth(
         limit(Scope::Range, 10 * MINUTE_MS, settings.per_range_burst),
         limit(Scope::Stream, HOUR_MS, settings.per_stream_hour),
     ];
-    // A STOP that committed since `ensure_subscribed` wins here, in the queueing transaction.
+    // A STOP that committed since the check above wins here, in the queueing transaction.
     let issued = match otp::issue(
         &state.db,
         &state.secret_key,

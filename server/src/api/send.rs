@@ -79,7 +79,6 @@ pub struct EventRecipient {
     security(("token" = [])),
     responses(
         (status = 200, description = "At least one message was queued", body = super::answers::SendAnswer),
-        (status = 401, description = "No token, or not a stream's token", body = super::answers::ErrorAnswer),
         (status = 403, description = "IP not allowed, stream disabled or draft, wrong type; or every message refused, the first for its recipient (restricted, opted out, another country)", body = super::answers::SendRefusal),
         (status = 409, description = "Every message refused, the first for reusing an internal_id for a different message", body = super::answers::SendRefusal),
         (status = 413, description = "Body or batch too large, or every message refused, the first for being too long", body = super::answers::SendRefusal),

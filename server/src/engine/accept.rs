@@ -12,7 +12,7 @@ use app::{
 };
 use axum::http::StatusCode;
 
-use super::{NewMessage, opted_out};
+use super::NewMessage;
 
 /// The longest message text, in characters (10 GSM-7 segments).
 pub const MAX_CONTENT: usize = 1_530;
@@ -206,19 +206,6 @@ pub fn check(
         size: measure(&content),
         content,
         payload: None,
-    })
-}
-
-/// Refuses a recipient who replied STOP to the stream (until they reply START). The queueing
-/// transaction checks again: a STOP that commits in between still wins.
-pub async fn ensure_subscribed(
-    db: &Db,
-    stream_id: &str,
-    recipient: &PhoneNumber,
-) -> Result<Result<(), Rejection>, sqlx::Error> {
-    Ok(match opted_out(db, stream_id, recipient.as_str()).await? {
-        false => Ok(()),
-        true => Err(Rejection::OptedOut(recipient.clone())),
     })
 }
 
