@@ -7,7 +7,7 @@ use app::{
     connections::{ConnectionInput, ConnectionSettings},
     crypto::SecretKey,
     ids::{AccountId, StreamId},
-    streams::{self, StreamInput, StreamKind},
+    streams::{self, StreamInput, StreamKind, settings::WebhookInput, settings_store},
 };
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
@@ -138,7 +138,11 @@ pub enum StreamCommand {
         /// country)
         #[arg(long = "country", value_name = "CODE")]
         countries: Vec<String>,
-        /// Print {"id":…,"token":…} instead of text
+        /// Send the stream's events (message.status, and message.received where it receives
+        /// messages) to this URL, signed; prints the signing secret
+        #[arg(long = "webhook-url", value_name = "URL")]
+        webhook_url: Option<String>,
+        /// Print {"id":…,"token":…} (and "webhook_secret" with --webhook-url) instead of text
         #[arg(long)]
         json: bool,
     },
@@ -222,9 +226,31 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tags,
             max_rate,
             countries,
+            webhook_url,
             json,
         }) => {
             let (db, key, account_id) = owners_account(&config, &email).await?;
+            let egress = app::egress::Egress {
+                allow_private: config.webhooks.allow_private,
+            };
+            // Checked before the stream is created, so a refused URL leaves nothing behind.
+            let webhook =
+                match webhook_url {
+                    Some(url) => {
+                        egress
+                            .check_saved_url(url.trim())
+                            .await
+                            .map_err(|blocked| format!("--webhook-url is refused: {blocked}."))?;
+                        let input = WebhookInput {
+                            url,
+                            ..WebhookInput::default()
+                        };
+                        Some(input.validate().map_err(|field| {
+                            format!("--webhook-url is refused: {}", field.message)
+                        })?)
+                    }
+                    None => None,
+                };
             let input = StreamInput {
                 name,
                 ip_acl_enabled: !allow_ips.is_empty(),
@@ -237,13 +263,36 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             let (stream, token) =
                 streams::store::create(&db, &key, &account_id, kind, &input, false).await?;
+            let webhook_secret = match webhook {
+                Some(webhook) => {
+                    settings_store::save_webhook(&db, &key, &account_id, &stream.id, webhook)
+                        .await?;
+                    let secret = settings_store::webhook_signing_secret(
+                        &db,
+                        &key,
+                        &account_id,
+                        &stream.id,
+                        false,
+                    )
+                    .await?;
+                    Some(secret)
+                }
+                None => None,
+            };
             if json {
-                println!("{}", serde_json::json!({ "id": stream.id, "token": token }));
+                let mut created = serde_json::json!({ "id": stream.id, "token": token });
+                if let Some(secret) = &webhook_secret {
+                    created["webhook_secret"] = secret.as_str().into();
+                }
+                println!("{created}");
             } else {
                 println!(
                     "created stream {} ({})\ntoken: {token}",
                     stream.name, stream.id
                 );
+                if let Some(secret) = webhook_secret {
+                    println!("webhook signing secret: {secret}");
+                }
             }
         }
         Command::Stream(StreamCommand::Countries {

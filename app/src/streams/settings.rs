@@ -429,22 +429,36 @@ pub struct Webhook {
     pub updated_at: i64,
 }
 
-/// The example body Sluice sends for an inbound message (POST JSON; GET as query parameters).
+/// The example body of the event a stream's webhook hears most: an inbound message for streams
+/// that receive them, else a status change (POST JSON; GET as query parameters).
 pub fn webhook_body_preview(kind: super::StreamKind) -> String {
-    let channel = if kind == super::StreamKind::Whatsapp {
-        "whatsapp"
+    let body = if kind.receives_messages() {
+        let channel = if kind == super::StreamKind::Whatsapp {
+            "whatsapp"
+        } else {
+            "sms"
+        };
+        serde_json::json!({
+            "type": "message.received",
+            "message_uuid": "0b6f3c3e-5f0e-4d8e-9a53-1d2f9c8e7a10",
+            "channel": channel,
+            "sender_phone": "+447700900123",
+            "recipient": "Acme",
+            "message_content": "Yes, please book me in.",
+            "received_at": "2026-11-23T09:30:00Z",
+        })
     } else {
-        "sms"
+        serde_json::json!({
+            "type": "message.status",
+            "message_uuid": "0b6f3c3e-5f0e-4d8e-9a53-1d2f9c8e7a10",
+            "internal_id": "order-1042",
+            "recipient_phone": "+447700900123",
+            "status": "delivered",
+            "error": null,
+            "at": "2026-11-23T09:30:00Z",
+            "callback_data": "customer=8812",
+        })
     };
-    let body = serde_json::json!({
-        "type": "message.received",
-        "message_uuid": "0b6f3c3e-5f0e-4d8e-9a53-1d2f9c8e7a10",
-        "channel": channel,
-        "sender_phone": "+447700900123",
-        "recipient": "Acme",
-        "message_content": "Yes, please book me in.",
-        "received_at": "2026-11-23T09:30:00Z",
-    });
     serde_json::to_string_pretty(&body).unwrap_or_default()
 }
 

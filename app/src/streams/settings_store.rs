@@ -32,7 +32,8 @@ impl Setting {
             Self::Otp => kind == StreamKind::SmsOtp,
             Self::Events => kind.has_events(),
             Self::WhatsApp => kind == StreamKind::Whatsapp,
-            Self::Webhook => kind.receives_messages(),
+            // Every stream reports its messages' progress (`message.status`).
+            Self::Webhook => true,
         }
     }
 
@@ -41,7 +42,7 @@ impl Setting {
             Self::Otp => "Only OTP streams have OTP settings.",
             Self::Events => "Only Transactional and OTP streams have events.",
             Self::WhatsApp => "Only WhatsApp streams have WhatsApp settings.",
-            Self::Webhook => "Only Two-way and WhatsApp streams receive messages.",
+            Self::Webhook => "Every stream has a webhook.",
         }
     }
 }
@@ -258,7 +259,8 @@ pub async fn delete_event(
     Ok(())
 }
 
-/// The stream's incoming-messages webhook, if it has one.
+/// The stream's webhook (status callbacks, and incoming messages where it has them), if it has
+/// one.
 pub async fn webhook(
     db: &Db,
     account_id: &AccountId,

@@ -145,6 +145,8 @@ pub struct TrackedMessage {
     pub segments: i64,
     /// Why it failed, when it did.
     pub error: Option<ErrorBody>,
+    /// The `callback_data` the message was sent with.
+    pub callback_data: Option<String>,
     pub history: Vec<HistoryStep>,
 }
 
@@ -165,6 +167,7 @@ impl From<Tracked> for TrackedMessage {
             encoding: message.receipt.encoding,
             segments: message.receipt.segments,
             error,
+            callback_data: message.callback_data,
             history: message.history.iter().map(HistoryStep::from).collect(),
         }
     }

@@ -54,6 +54,10 @@ pub struct OtpAuth {
     template_variables: Map<String, Value>,
     /// The whole text, for streams whose code source is "customer provides the full text".
     message_content: Option<String>,
+    /// Your own data for this message, up to 1,000 characters: echoed in every webhook event
+    /// about it and in `/status/`.
+    #[schema(example = "login=5521")]
+    callback_data: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -152,6 +156,7 @@ pub async fn auth(
         sender: request.sender,
         recipient: request.recipient_phone,
         content: Ok(text),
+        callback_data: request.callback_data,
     };
     let message = check(draft, caller.stream.default_sender.as_deref(), &audience)?;
     // Refused before a code is made; the queueing transaction checks again, so a STOP that

@@ -50,6 +50,10 @@ pub struct SimpleMessage {
     recipient_phone: String,
     #[schema(example = "Your order has shipped.")]
     message_content: String,
+    /// Your own data for this message, up to 1,000 characters: echoed in every webhook event
+    /// about it and in `/status/`.
+    #[schema(example = "customer=8812")]
+    callback_data: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -72,6 +76,10 @@ pub struct EventRecipient {
     #[serde(default)]
     #[schema(value_type = Object)]
     template_variables: Map<String, Value>,
+    /// Your own data for this message, up to 1,000 characters: echoed in every webhook event
+    /// about it and in `/status/`.
+    #[schema(example = "customer=8812")]
+    callback_data: Option<String>,
 }
 
 /// Sends up to 1,000 SMS messages; each gets its own receipt or error.
@@ -105,6 +113,7 @@ pub async fn simple_send(
             sender: m.sender,
             recipient: m.recipient_phone,
             content: Ok(m.message_content),
+            callback_data: m.callback_data,
         })
         .collect();
     send(&state, &engine, &delivery, &caller, drafts, None).await
@@ -162,6 +171,7 @@ pub async fn event_send(
             recipient: r.recipient_phone,
             content: render_template(&event.input.body, &r.template_variables)
                 .map_err(Rejection::MissingVariable),
+            callback_data: r.callback_data,
         })
         .collect();
     send(

@@ -23,7 +23,7 @@ use crate::{
     delivery::Delivery,
     engine::{
         self as messages, Engine, NewMessage, Route,
-        accept::{self, Audience, InternalId, parse_internal_id},
+        accept::{self, Audience, CallbackData, InternalId, Rejection, parse_internal_id},
     },
     http::ClientInfo,
 };
@@ -52,6 +52,10 @@ pub struct TemplateRequest {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     template_variables: Value,
+    /// Your own data for this message, up to 1,000 characters: echoed in every webhook event
+    /// about it and in `/status/`.
+    #[schema(example = "ticket=311")]
+    callback_data: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -66,6 +70,10 @@ pub struct MediaRequest {
     media_url: String,
     caption: Option<String>,
     filename: Option<String>,
+    /// Your own data for this message, up to 1,000 characters: echoed in every webhook event
+    /// about it and in `/status/`.
+    #[schema(example = "ticket=311")]
+    callback_data: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -80,6 +88,10 @@ pub struct ReplyRequest {
     message_content: String,
     /// The `message_uuid` of the inbound message this answers.
     reply_to: Option<String>,
+    /// Your own data for this message, up to 1,000 characters: echoed in every webhook event
+    /// about it and in `/status/`.
+    #[schema(example = "ticket=311")]
+    callback_data: Option<String>,
 }
 
 /// The parts every WhatsApp request shares, checked.
@@ -87,6 +99,15 @@ struct Addressed {
     internal_id: Option<InternalId>,
     recipient: PhoneNumber,
     phone_number_id: String,
+    callback_data: Option<CallbackData>,
+}
+
+/// What every WhatsApp request carries besides its content.
+struct Envelope<'a> {
+    internal_id: Option<String>,
+    recipient_phone: &'a str,
+    sender: Option<&'a str>,
+    callback_data: Option<String>,
 }
 
 async fn whatsapp_caller(
@@ -105,10 +126,14 @@ async fn whatsapp_caller(
 async fn address(
     state: &AppState,
     caller: &Caller,
-    internal_id: Option<String>,
-    phone: &str,
-    sender: Option<&str>,
+    envelope: Envelope<'_>,
 ) -> Result<(Addressed, app::streams::settings::WhatsAppSettings), ApiError> {
+    let Envelope {
+        internal_id,
+        recipient_phone: phone,
+        sender,
+        callback_data,
+    } = envelope;
     let settings =
         settings_store::whatsapp_settings(&state.db, &caller.account_id, &caller.stream.id)
             .await
@@ -133,14 +158,33 @@ async fn address(
         })?,
     };
     let internal_id = parse_internal_id(internal_id)?;
+    let callback_data = CallbackData::optional(callback_data)?;
     Ok((
         Addressed {
             internal_id,
             recipient,
             phone_number_id,
+            callback_data,
         },
         settings,
     ))
+}
+
+/// Refuses a free-form message (text or media) to a customer who has not written to the
+/// stream in the last 24 hours: only templates open a conversation.
+async fn within_service_window(
+    state: &AppState,
+    caller: &Caller,
+    recipient: &PhoneNumber,
+) -> Result<(), ApiError> {
+    let since = now_ms() - SERVICE_WINDOW_MS;
+    let open = messages::wrote_since(&state.db, &caller.stream.id, recipient.as_str(), since)
+        .await
+        .map_err(storage)?;
+    if !open {
+        return Err(Rejection::OutsideServiceWindow(recipient.clone()).into());
+    }
+    Ok(())
 }
 
 /// Queues one WhatsApp message and answers like `/simple_send/`.
@@ -163,6 +207,7 @@ async fn queue(
         size: measure(&content),
         content,
         payload: Some(payload.to_string()),
+        callback_data: to.callback_data,
     };
     let via = delivery
         .channel_for(&state.db, &caller.account_id, &caller.stream)
@@ -212,14 +257,13 @@ pub async fn template(
 ) -> Result<Response, ApiError> {
     let caller = whatsapp_caller(&state, &headers, client, "/whatsapp/template/").await?;
     let request: TemplateRequest = parse_body(body)?;
-    let (to, settings) = address(
-        &state,
-        &caller,
-        request.internal_id,
-        &request.recipient_phone,
-        request.sender.as_deref(),
-    )
-    .await?;
+    let envelope = Envelope {
+        internal_id: request.internal_id,
+        recipient_phone: &request.recipient_phone,
+        sender: request.sender.as_deref(),
+        callback_data: request.callback_data,
+    };
+    let (to, settings) = address(&state, &caller, envelope).await?;
     let name = request.template_name.trim();
     let language = request.language.as_deref().map(str::trim);
     let template = settings
@@ -286,11 +330,13 @@ fn text_of(value: &Value) -> String {
     }
 }
 
-/// Sends an image, video, document or audio file by link.
+/// Sends an image, video, document or audio file by link, within 24 hours of the customer's
+/// last message (a free-form message, as a text reply is).
 #[utoipa::path(post, path = "/whatsapp/media/", tag = "whatsapp", request_body = MediaRequest,
     security(("token" = [])),
     responses(
         (status = 200, description = "Queued", body = super::answers::SendAnswer),
+        (status = 403, description = "Outside the 24-hour window", body = super::answers::ErrorAnswer),
         (status = 409, description = "The internal_id was used for a different message", body = super::answers::ErrorAnswer),
         (status = 422, description = "Invalid media type, link, caption or filename", body = super::answers::ErrorAnswer),
     ))]
@@ -348,14 +394,14 @@ pub async fn media(
             "A caption is at most 1,024 characters.",
         ));
     }
-    let (to, _) = address(
-        &state,
-        &caller,
-        request.internal_id,
-        &request.recipient_phone,
-        request.sender.as_deref(),
-    )
-    .await?;
+    let envelope = Envelope {
+        internal_id: request.internal_id,
+        recipient_phone: &request.recipient_phone,
+        sender: request.sender.as_deref(),
+        callback_data: request.callback_data,
+    };
+    let (to, _) = address(&state, &caller, envelope).await?;
+    within_service_window(&state, &caller, &to.recipient).await?;
     let mut object = json!({ "link": link });
     if let Some(caption) = caption {
         object["caption"] = json!(caption);
@@ -398,31 +444,14 @@ pub async fn reply(
             "message_content is 1 to 4,096 characters.",
         ));
     }
-    let (to, _) = address(
-        &state,
-        &caller,
-        request.internal_id,
-        &request.recipient_phone,
-        request.sender.as_deref(),
-    )
-    .await?;
-    let open = messages::wrote_since(
-        &state.db,
-        &caller.stream.id,
-        to.recipient.as_str(),
-        now_ms() - SERVICE_WINDOW_MS,
-    )
-    .await
-    .map_err(storage)?;
-    if !open {
-        return Err(ApiError::forbidden(
-            "outside_service_window",
-            format!(
-                "{} has not written in the last 24 hours: start with /whatsapp/template/.",
-                to.recipient
-            ),
-        ));
-    }
+    let envelope = Envelope {
+        internal_id: request.internal_id,
+        recipient_phone: &request.recipient_phone,
+        sender: request.sender.as_deref(),
+        callback_data: request.callback_data,
+    };
+    let (to, _) = address(&state, &caller, envelope).await?;
+    within_service_window(&state, &caller, &to.recipient).await?;
     let mut payload = json!({ "type": "text", "text": { "preview_url": false, "body": text } });
     if let Some(reply_to) = request
         .reply_to

@@ -363,7 +363,7 @@ impl Worker {
                 provider_id,
             },
             Sent::Refused(refused) => Outcome {
-                status: MessageStatus::SentFailed,
+                status: refused.status,
                 next_at: None,
                 error: Some((refused.code, refused.message)),
                 attempted: true,

@@ -405,9 +405,11 @@ impl Sessions {
 /// The submit_sm of a message: one, or UDH-concatenated parts sharing `reference`. GSM-7 when
 /// the text fits its alphabet, else UCS-2.
 fn submits(message: &Claimed, reference: u16) -> Result<Vec<SubmitSm>, Refused> {
-    let refused = |what: &str| Refused {
-        code: "invalid_message",
-        message: format!("The message cannot go over SMPP: {what}."),
+    let refused = |what: &str| {
+        Refused::rejected(
+            "invalid_message",
+            format!("The message cannot go over SMPP: {what}."),
+        )
     };
     let sender = message.sender.as_deref().unwrap_or_default();
     let (source_ton, source_npi) = if !sender.is_empty()

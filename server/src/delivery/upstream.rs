@@ -25,6 +25,7 @@ use app::{
     crypto::SecretKey,
     db::Db,
     egress::{self, Egress},
+    messages::MessageStatus,
     streams::settings::WebhookMethod,
     whatsapp::GraphApi,
 };
@@ -41,6 +42,28 @@ const EXCERPT: usize = 200;
 pub struct Refused {
     pub code: &'static str,
     pub message: String,
+    /// `rejected` or `no_routes`.
+    pub status: MessageStatus,
+}
+
+impl Refused {
+    /// Refused for good by the upstream or by Sluice's own rules: the message is `rejected`.
+    pub fn rejected(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            status: MessageStatus::Rejected,
+        }
+    }
+
+    /// Nothing can carry the message (no connection, no WhatsApp access): `no_routes`.
+    pub fn no_route(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            status: MessageStatus::NoRoutes,
+        }
+    }
 }
 
 /// What one send came to.
@@ -61,10 +84,7 @@ impl Sent {
                 message,
             })
         } else {
-            Self::Refused(Refused {
-                code: "provider_rejected",
-                message,
-            })
+            Self::Refused(Refused::rejected("provider_rejected", message))
         }
     }
 }
@@ -117,10 +137,10 @@ impl Upstreams {
         match message.channel {
             Some(Channel::Http | Channel::Smpp) => self.send_upstream(message).await,
             Some(Channel::Whatsapp) => self.send_whatsapp(message).await,
-            Some(Channel::Demo) | None => Sent::Refused(Refused {
-                code: "no_routes",
-                message: "This server has no upstream channel for this message.".into(),
-            }),
+            Some(Channel::Demo) | None => Sent::Refused(Refused::no_route(
+                "no_routes",
+                "This server has no upstream channel for this message.",
+            )),
         }
     }
 
@@ -169,10 +189,10 @@ impl Upstreams {
             None => None,
         };
         let Some(upstream) = upstream else {
-            return Sent::Refused(Refused {
-                code: "no_routes",
-                message: "The connection this message was queued for was deleted.".into(),
-            });
+            return Sent::Refused(Refused::no_route(
+                "no_routes",
+                "The connection this message was queued for was deleted.",
+            ));
         };
         // A message that carries a code is stored masked; its text is sealed beside it.
         let unmasked;
@@ -186,11 +206,10 @@ impl Upstreams {
                     &unmasked
                 }
                 Err(_) => {
-                    return Sent::Refused(Refused {
-                        code: "unreadable_message",
-                        message: "The message's text cannot be opened with this server's key."
-                            .into(),
-                    });
+                    return Sent::Refused(Refused::rejected(
+                        "unreadable_message",
+                        "The message's text cannot be opened with this server's key.",
+                    ));
                 }
             },
             None => message,
@@ -238,19 +257,19 @@ impl Upstreams {
         let request = match self.http.request(method, &url) {
             Ok(request) if !egress::is_framing_header(&settings.auth_header) => request,
             Ok(_) => {
-                return Sent::Refused(Refused {
-                    code: "address_not_allowed",
-                    message: format!(
+                return Sent::Refused(Refused::rejected(
+                    "address_not_allowed",
+                    format!(
                         "{} cannot carry the connection's secret: it frames the request.",
                         settings.auth_header
                     ),
-                });
+                ));
             }
             Err(refused) => {
-                return Sent::Refused(Refused {
-                    code: "address_not_allowed",
-                    message: format!("The SMS provider's URL is refused: {refused}."),
-                });
+                return Sent::Refused(Refused::rejected(
+                    "address_not_allowed",
+                    format!("The SMS provider's URL is refused: {refused}."),
+                ));
             }
         };
         let mut request = match settings.method {
@@ -337,11 +356,10 @@ impl Upstreams {
         let token = match self.access_token(message).await {
             Ok(Some(token)) => token,
             Ok(None) => {
-                return Sent::Refused(Refused {
-                    code: "whatsapp_not_configured",
-                    message: "The stream has no WhatsApp access token: add it in the WhatsApp tab."
-                        .into(),
-                });
+                return Sent::Refused(Refused::no_route(
+                    "whatsapp_not_configured",
+                    "The stream has no WhatsApp access token: add it in the WhatsApp tab.",
+                ));
             }
             Err(transient) => return Sent::Transient(transient),
         };
@@ -350,10 +368,10 @@ impl Upstreams {
             .as_deref()
             .and_then(|p| serde_json::from_str::<Value>(p).ok())
         else {
-            return Sent::Refused(Refused {
-                code: "invalid_payload",
-                message: "The message has no WhatsApp request body.".into(),
-            });
+            return Sent::Refused(Refused::rejected(
+                "invalid_payload",
+                "The message has no WhatsApp request body.",
+            ));
         };
         // A reply names the message it answers by our uuid; Meta knows it by its own id.
         if let Some(uuid) = body.pointer("/context/message_id").and_then(Value::as_str) {

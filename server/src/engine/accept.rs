@@ -18,6 +18,8 @@ use super::NewMessage;
 pub const MAX_CONTENT: usize = 1_530;
 /// The longest `internal_id`, in bytes.
 const MAX_INTERNAL_ID: usize = 100;
+/// The longest `callback_data`, in characters.
+pub const MAX_CALLBACK_DATA: usize = 1_000;
 
 /// Why a message is refused. Each reason has one stable `code` and one HTTP status, whichever
 /// endpoint the message came through.
@@ -51,6 +53,12 @@ pub enum Rejection {
     OptedOut(PhoneNumber),
     #[error("This internal_id was already used for a different message.")]
     IdempotencyConflict,
+    #[error("callback_data is at most {MAX_CALLBACK_DATA} characters.")]
+    InvalidCallbackData,
+    #[error(
+        "{0} has not written in the last 24 hours: start the conversation with /whatsapp/template/."
+    )]
+    OutsideServiceWindow(PhoneNumber),
 }
 
 impl Rejection {
@@ -68,15 +76,18 @@ impl Rejection {
             Self::MissingVariable(_) => "missing_variable",
             Self::OptedOut(_) => "recipient_opted_out",
             Self::IdempotencyConflict => "idempotency_conflict",
+            Self::InvalidCallbackData => "invalid_callback_data",
+            Self::OutsideServiceWindow(_) => "outside_service_window",
         }
     }
 
     /// The HTTP status of an answer that carries only this rejection.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::CountryNotAllowed { .. } | Self::RecipientNotAllowed(_) | Self::OptedOut(_) => {
-                StatusCode::FORBIDDEN
-            }
+            Self::CountryNotAllowed { .. }
+            | Self::RecipientNotAllowed(_)
+            | Self::OptedOut(_)
+            | Self::OutsideServiceWindow(_) => StatusCode::FORBIDDEN,
             Self::ContentTooLong => StatusCode::PAYLOAD_TOO_LARGE,
             Self::IdempotencyConflict => StatusCode::CONFLICT,
             Self::InvalidInternalId
@@ -84,7 +95,8 @@ impl Rejection {
             | Self::InvalidSender(_)
             | Self::SenderRequired
             | Self::ContentRequired
-            | Self::MissingVariable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Self::MissingVariable(_)
+            | Self::InvalidCallbackData => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 }
@@ -96,6 +108,7 @@ pub struct Draft {
     pub recipient: String,
     /// The text, or why it could not be made (an event's template missing a variable).
     pub content: Result<String, Rejection>,
+    pub callback_data: Option<String>,
 }
 
 /// Whom a stream may send to: numbers in its destination countries and, while it is
@@ -163,6 +176,30 @@ pub fn parse_internal_id(internal_id: Option<String>) -> Result<Option<InternalI
     internal_id.as_deref().map(InternalId::parse).transpose()
 }
 
+/// The caller's data for a message, echoed in its webhook events and in `/status/`: up to
+/// 1,000 characters, kept as given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct CallbackData(String);
+
+impl CallbackData {
+    pub fn parse(text: String) -> Result<Self, Rejection> {
+        if text.chars().count() > MAX_CALLBACK_DATA {
+            return Err(Rejection::InvalidCallbackData);
+        }
+        Ok(Self(text))
+    }
+
+    /// The caller's data, when it gave any (an empty string is none).
+    pub fn optional(text: Option<String>) -> Result<Option<Self>, Rejection> {
+        text.filter(|t| !t.is_empty()).map(Self::parse).transpose()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A recipient the stream may send to.
 pub fn recipient(text: &str, audience: &Audience) -> Result<PhoneNumber, Rejection> {
     let recipient = PhoneNumber::parse(text)?;
@@ -178,6 +215,7 @@ pub fn check(
 ) -> Result<NewMessage, Rejection> {
     let internal_id = parse_internal_id(draft.internal_id)?;
     let recipient = recipient(&draft.recipient, audience)?;
+    let callback_data = CallbackData::optional(draft.callback_data)?;
     let sender = match draft
         .sender
         .as_deref()
@@ -206,6 +244,7 @@ pub fn check(
         size: measure(&content),
         content,
         payload: None,
+        callback_data,
     })
 }
 
@@ -226,6 +265,27 @@ mod tests {
     }
 
     #[test]
+    fn callback_data_is_kept_as_given_up_to_its_limit() {
+        let most = "é".repeat(MAX_CALLBACK_DATA);
+        assert_eq!(
+            CallbackData::parse(most.clone()).unwrap().as_str(),
+            most.as_str()
+        );
+        assert_eq!(
+            CallbackData::parse(format!("{most}x")),
+            Err(Rejection::InvalidCallbackData)
+        );
+        assert_eq!(CallbackData::optional(Some(String::new())), Ok(None));
+        assert_eq!(
+            CallbackData::optional(Some(" a ".into()))
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            " a "
+        );
+    }
+
+    #[test]
     fn each_rejection_has_one_code_and_status() {
         let phone = PhoneNumber::parse("+447700900123").unwrap();
         let cases = [
@@ -240,9 +300,19 @@ mod tests {
                 "recipient_not_allowed",
                 403,
             ),
-            (Rejection::OptedOut(phone), "recipient_opted_out", 403),
+            (
+                Rejection::OptedOut(phone.clone()),
+                "recipient_opted_out",
+                403,
+            ),
             (Rejection::ContentTooLong, "content_too_long", 413),
             (Rejection::IdempotencyConflict, "idempotency_conflict", 409),
+            (Rejection::InvalidCallbackData, "invalid_callback_data", 422),
+            (
+                Rejection::OutsideServiceWindow(phone.clone()),
+                "outside_service_window",
+                403,
+            ),
         ];
         for (rejection, code, status) in cases {
             assert_eq!(

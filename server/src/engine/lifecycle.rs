@@ -342,7 +342,8 @@ async fn status_events(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let sql = format!(
-        "select id, account_id, stream_id, internal_id, recipient from messages where id in ({})",
+        "select id, account_id, stream_id, internal_id, recipient, callback_data from messages
+         where id in ({})",
         placeholders(1, ids.len())
     );
     let sql = positional(conn, &sql);
@@ -361,6 +362,7 @@ async fn status_events(
             "status": outcome.status.as_str(),
             "error": outcome.error.as_ref().map(|(code, message)| serde_json::json!({ "code": code, "message": message })),
             "at": app::time::rfc3339(now),
+            "callback_data": moved.get::<Option<String>, _>("callback_data"),
         });
         app::webhooks::store::enqueue(conn, &account_id, &stream_id, "message.status", &event, now)
             .await?;

@@ -17,7 +17,7 @@ use app::{
 
 use super::{
     Channel, Engine, Framing, ROWS_PER_INSERT,
-    accept::{InternalId, Rejection},
+    accept::{CallbackData, InternalId, Rejection},
     new_message_ids, record_all, rolled_back_on_error,
 };
 use crate::lock;
@@ -32,6 +32,7 @@ pub struct NewMessage {
     pub size: TextSize,
     /// The channel's request body when the message is more than text (WhatsApp), as JSON.
     pub payload: Option<String>,
+    pub callback_data: Option<CallbackData>,
 }
 
 /// What the API answers for one queued message.
@@ -330,6 +331,9 @@ pub(crate) async fn queue_one(
     Ok(queued.remove(0))
 }
 
+/// The values [`insert_new`] binds per message.
+const COLUMNS: usize = 17;
+
 /// Inserts the messages whose stream does not have their `internal_id` yet and whose recipient
 /// did not opt out, with their `queued` step, using multi-row inserts; answers the ids inserted.
 async fn insert_new(
@@ -349,7 +353,7 @@ async fn insert_new(
         .enumerate()
     {
         let rows = (0..chunk.len())
-            .map(|n| format!("({})", placeholders(1 + n * 16, 16)))
+            .map(|n| format!("({})", placeholders(1 + n * COLUMNS, COLUMNS)))
             .collect::<Vec<_>>()
             .join(", ");
         let mut sql = String::new();
@@ -361,10 +365,10 @@ async fn insert_new(
         sql.push_str(&format!(
             "insert into messages (id, account_id, stream_id, internal_id, direction, channel,
                  sender, recipient, content, encoding, segments, status, attempts, next_at,
-                 expires_at, created_at, updated_at, payload, connection_id)
+                 expires_at, created_at, updated_at, payload, connection_id, callback_data)
              select column1, column2, column3, column4, 'outbound', column5, column6, column7,
                  column8, column9, column10, 'queued', 0, column11, column12, column13, column14,
-                 column15, column16
+                 column15, column16, column17
              from (values {rows}) v
              where not exists (
                  select 1 from opt_outs o where o.stream_id = v.column3 and o.phone = v.column7)
@@ -376,8 +380,8 @@ async fn insert_new(
             sql.push_str(&format!(
                 "; insert into message_history (message_id, status, at, detail)
                  select id, 'queued', ${}, null from messages where id in ({})",
-                1 + chunk.len() * 16,
-                placeholders(2 + chunk.len() * 16, chunk.len())
+                1 + chunk.len() * COLUMNS,
+                placeholders(2 + chunk.len() * COLUMNS, chunk.len())
             ));
         }
         if framing == Framing::Own && n + 1 == chunks {
@@ -402,7 +406,8 @@ async fn insert_new(
                 .bind(now)
                 .bind(now)
                 .bind(&message.payload)
-                .bind(route.connection_id);
+                .bind(route.connection_id)
+                .bind(&message.callback_data);
         }
         if sqlite {
             query = query.bind(now);

@@ -21,6 +21,7 @@ pub struct Tracked {
     pub recipient: String,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    pub callback_data: Option<String>,
     pub history: Vec<Step>,
 }
 
@@ -39,7 +40,7 @@ pub async fn track(
     for (column, value) in lookups {
         let row = sqlx::query(&format!(
             "select id, internal_id, status, encoding, segments, recipient, error_code,
-                 error_message
+                 error_message, callback_data
              from messages where stream_id = $1 and {column} = $2"
         ))
         .bind(stream_id)
@@ -76,6 +77,7 @@ pub async fn track(
             recipient: row.get("recipient"),
             error_code: row.get("error_code"),
             error_message: row.get("error_message"),
+            callback_data: row.get("callback_data"),
             history,
         });
     }

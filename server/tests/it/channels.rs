@@ -51,6 +51,7 @@ on_both_backends!(
     whatsapp_templates_sync_from_the_business_account,
     connections_belong_to_one_account,
     a_silent_graph_api_is_retried_then_fails_the_message,
+    a_message_nothing_can_carry_ends_in_no_routes,
 );
 
 /// One request a peer received.
@@ -436,7 +437,7 @@ async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Bac
 
     app.send_sms(&token, &[("r-1", "bad"), ("r-2", "slow")])
         .await;
-    let refused = app.status_becomes(&token, "r-1", "sent_failed").await;
+    let refused = app.status_becomes(&token, "r-1", "rejected").await;
     assert_eq!(refused["error"]["code"], "provider_rejected");
     assert!(
         refused["error"]["message"]
@@ -950,4 +951,34 @@ async fn a_silent_graph_api_is_retried_then_fails_the_message(backend: Backend) 
     assert_eq!(failed["error"]["code"], "provider_busy");
     assert_eq!(failed["error"]["message"], "Meta did not answer in time.");
     assert_eq!(seen.lock().unwrap().len(), 2, "max_attempts calls");
+}
+
+async fn a_message_nothing_can_carry_ends_in_no_routes(backend: Backend) {
+    let app = app_with(backend, None).await;
+    let key = app.secret_key();
+    let account = account(&app.db, "ann@acme.io").await;
+    let input = StreamInput {
+        name: "Support".into(),
+        ..StreamInput::default()
+    };
+    let stream = app
+        .create_stream(&account, StreamKind::Whatsapp, &input)
+        .await;
+    // A phone-number id but no access token: Meta cannot be called for this stream.
+    let settings = WhatsAppInput {
+        business_account_id: "1234567890".into(),
+        phone_number_ids: vec!["10987654321".into()],
+        access_token: None,
+        app_secret: None,
+    };
+    settings_store::save_whatsapp_settings(&app.db, &key, &account, &stream.id, settings)
+        .await
+        .unwrap();
+    add_welcome(&app, &account, &stream.id, "Welcome!").await;
+    assert_eq!(
+        send_welcome(&app, &stream.token, "n-1", json!([])).await,
+        StatusCode::OK
+    );
+    let stuck = app.status_becomes(&stream.token, "n-1", "no_routes").await;
+    assert_eq!(stuck["error"]["code"], "whatsapp_not_configured", "{stuck}");
 }

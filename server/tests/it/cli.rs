@@ -1,3 +1,5 @@
+use app::streams::settings_store;
+
 use crate::{
     helpers::{
         Backend, PASSWORD, TestApp, TestDatabase, create_operator, location, sluice, sluice_on,
@@ -128,6 +130,29 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
         "nope",
     ]);
 
+    // A webhook set at creation: the JSON carries its signing secret.
+    let webhook = |url: &str| {
+        sluice_on(
+            &database,
+            &[
+                "stream",
+                "create",
+                "--email",
+                "ops@example.com",
+                "--name",
+                "Receipts",
+                "--type",
+                "sms_transactional",
+                "--webhook-url",
+                url,
+                "--json",
+            ],
+        )
+    };
+    let hooked = webhook("https://hooks.example.com/sluice");
+    // The operator's own network is refused, and no stream is left behind.
+    let private = webhook("http://127.0.0.1:9/hook");
+
     assert!(
         created.status.success(),
         "{}",
@@ -157,6 +182,31 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
     assert!(
         !unknown_owner.status.success() && !bad_type.status.success() && !bad_ip.status.success()
     );
+
+    assert!(
+        hooked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&hooked.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&hooked.stdout).unwrap();
+    let id = app::ids::StreamId::from(printed["id"].as_str().unwrap().to_string());
+    let saved = settings_store::webhook(&app.db, &account_id, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.input.url, "https://hooks.example.com/sluice");
+    let secret =
+        settings_store::webhook_signing_secret(&app.db, &app.secret_key(), &account_id, &id, false)
+            .await
+            .unwrap();
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(printed["webhook_secret"], secret.as_str());
+    assert!(!private.status.success());
+    assert!(String::from_utf8_lossy(&private.stderr).contains("--webhook-url is refused"));
+    let streams = app::streams::store::list(&app.db, &account_id, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(streams.total, 2, "Alerts and Receipts only");
 }
 
 async fn connection_add_configures_an_upstream_for_an_account(backend: Backend) {

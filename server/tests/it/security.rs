@@ -164,7 +164,7 @@ async fn tenant_connections_never_reach_the_operators_network(backend: Backend) 
         let token = real_stream(&app, &account, StreamKind::SmsMarketing, sender).await;
         let (status, body) = app.send_sms(&token, &[("m-1", "hello")]).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let failed = app.status_becomes(&token, "m-1", "sent_failed").await;
+        let failed = app.status_becomes(&token, "m-1", "rejected").await;
         assert_eq!(
             failed["error"]["code"], "address_not_allowed",
             "{url}: {failed}"
@@ -240,7 +240,7 @@ async fn a_provider_answer_is_read_only_up_to_the_cap() {
     app.send_sms(&token, &[("big-1", "hello")]).await;
     // Read to the cap, the refusal is final at once; read to the end, it would wait for the
     // timeout and count as the provider not answering.
-    let failed = app.status_becomes(&token, "big-1", "sent_failed").await;
+    let failed = app.status_becomes(&token, "big-1", "rejected").await;
     assert_eq!(failed["error"]["code"], "provider_rejected", "{failed}");
 }
 

@@ -187,7 +187,7 @@ async fn messages_reach_an_smsc_and_its_receipts_and_replies_come_back(backend: 
         "The SMSC reported the message UNDELIV."
     );
     send(&app, &token, "s-4", "Please refuse me").await;
-    let refused = app.status_becomes(&token, "s-4", "sent_failed").await;
+    let refused = app.status_becomes(&token, "s-4", "rejected").await;
     assert_eq!(refused["error"]["code"], "provider_rejected");
 
     // The SMSC drops the session: the message is sent again on a new one.

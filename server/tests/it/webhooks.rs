@@ -1,6 +1,7 @@
 //! Customer webhooks against a real receiver on port 0: inbound replies forwarded with
 //! Standard Webhooks signatures (checked by an independent implementation), retries until
-//! accepted, `Retry-After`, 410 Gone, the end of the schedule, GET requests and the SSRF guard.
+//! accepted, `Retry-After`, 410 Gone, the end of the schedule, GET requests and the SSRF guard;
+//! status callbacks with the caller's `callback_data` on every stream type.
 
 use std::{
     collections::VecDeque,
@@ -40,6 +41,7 @@ on_both_backends!(
     get_webhooks_carry_the_event_as_query_parameters,
     private_addresses_are_refused_unless_the_operator_allows_them,
     status_events_go_out_without_waiting_for_the_senders_poll,
+    every_stream_type_reports_status_with_its_callback_data,
 );
 
 /// What the receiver got: method, path and query, headers, body.
@@ -442,4 +444,123 @@ async fn status_events_go_out_without_waiting_for_the_senders_poll(backend: Back
         statuses.iter().any(|status| status == "delivered"),
         "status events waited for the poll: {statuses:?}"
     );
+}
+
+async fn every_stream_type_reports_status_with_its_callback_data(backend: Backend) {
+    let app = app_with(backend, true).await;
+    let (addr, received) = receiver(&[]).await;
+    let account = account(&app.db, "ann@acme.io").await;
+    let input = StreamInput {
+        name: "Notices".into(),
+        default_sender: Some("Acme".into()),
+        demo: true,
+        ..StreamInput::default()
+    };
+    let post = |token: &str, path: &str, body: Value| {
+        app.client
+            .post(app.url(path))
+            .header("authorization", token)
+            .json(&body)
+            .send()
+    };
+    let mut sent = Vec::new();
+    for kind in [
+        StreamKind::SmsMarketing,
+        StreamKind::SmsTransactional,
+        StreamKind::SmsOtp,
+    ] {
+        let stream = app.create_stream(&account, kind, &input).await;
+        point_webhook(&app, &account, &stream.id, format!("http://{addr}/{kind}")).await;
+        let data = format!("order={kind}");
+        let response = if kind == StreamKind::SmsOtp {
+            post(
+                &stream.token,
+                "/otp/auth",
+                json!({ "recipient_phone": "+447700900123", "callback_data": data }),
+            )
+            .await
+            .unwrap()
+        } else {
+            post(
+                &stream.token,
+                "/simple_send/",
+                json!({ "messages": [{ "recipient_phone": "+447700900123",
+                    "message_content": "Your order shipped", "callback_data": data }] }),
+            )
+            .await
+            .unwrap()
+        };
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        let answer: Value = response.json().await.unwrap();
+        let message = if kind == StreamKind::SmsOtp {
+            &answer["message"]
+        } else {
+            &answer["messages"][0]
+        };
+        let uuid = message["message_uuid"].as_str().unwrap().to_string();
+
+        // Too long to echo: refused, nothing queued.
+        let refused = post(
+            &stream.token,
+            "/simple_send/",
+            json!({ "messages": [{ "recipient_phone": "+447700900123",
+                "message_content": "Hi", "callback_data": "x".repeat(1_001) }] }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(refused.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+        let refused: Value = refused.json().await.unwrap();
+        assert_eq!(
+            refused["messages"][0]["error"]["code"],
+            "invalid_callback_data"
+        );
+        let secret = settings_store::webhook_signing_secret(
+            &app.db,
+            &app.secret_key(),
+            &account,
+            &stream.id,
+            false,
+        )
+        .await
+        .unwrap();
+        sent.push((kind, stream, uuid, data, secret));
+    }
+    app.settle().await;
+
+    let received = received.lock().unwrap().clone();
+    for (kind, stream, uuid, data, secret) in sent {
+        let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
+        let statuses: Vec<Value> = received
+            .iter()
+            .filter(|(_, path, _, _)| *path == format!("/{kind}"))
+            .map(|(_, _, headers, body)| {
+                verifier
+                    .verify(body, headers)
+                    .expect("a valid Standard Webhooks signature");
+                serde_json::from_slice(body).unwrap()
+            })
+            .collect();
+        let mut names: Vec<&str> = statuses
+            .iter()
+            .map(|event| event["status"].as_str().unwrap())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["delivered", "sent"], "{kind}: {statuses:?}");
+        for event in &statuses {
+            assert_eq!(event["type"], "message.status");
+            assert_eq!(event["message_uuid"], uuid.as_str());
+            assert_eq!(event["callback_data"], data.as_str(), "{kind}");
+        }
+        let tracked: Value = app
+            .client
+            .get(app.url(&format!("/status?message_uuids={uuid}")))
+            .header("authorization", &stream.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(tracked["messages"][0]["callback_data"], data.as_str());
+    }
 }

@@ -220,6 +220,7 @@ async fn a_failed_commit_costs_no_other_request_its_messages(backend: Backend) {
         content: text.into(),
         size: measure(text),
         payload: None,
+        callback_data: None,
     };
     let kept = Route {
         account_id: &account,

@@ -118,6 +118,7 @@ async fn a_stop_that_commits_while_a_code_is_issued_wins(backend: Backend) {
         content: text.into(),
         size: measure(text),
         payload: None,
+        callback_data: None,
     };
     let route = Route {
         account_id: &account,

@@ -1,4 +1,5 @@
-//! WhatsApp requests: Cloud API bodies queued as they are, replies only within the window.
+//! WhatsApp requests: Cloud API bodies queued as they are, free-form messages (replies,
+//! media) only within the window.
 
 use app::{
     db::Db,
@@ -125,16 +126,16 @@ async fn whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window
         })
     );
 
-    let (status, body) = call(&app, "/whatsapp/media/", &token, json!({
+    // Media is free-form too: not before the customer wrote.
+    let document = json!({
         "recipient_phone": "+447700900123", "media_type": "document",
         "media_url": "https://cdn.acme.io/invoice.pdf", "caption": "Your invoice", "filename": "invoice.pdf",
-    }))
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let media = payload_of(&app.db, &body["messages"][0]["message_uuid"]).await;
+        "callback_data": "invoice=77",
+    });
+    let (status, body) = call(&app, "/whatsapp/media/", &token, document.clone()).await;
     assert_eq!(
-        media["document"],
-        json!({ "link": "https://cdn.acme.io/invoice.pdf", "caption": "Your invoice", "filename": "invoice.pdf" })
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "outside_service_window".into())
     );
     let (status, body) = call(&app, "/whatsapp/media/", &token, json!({
         "recipient_phone": "+447700900123", "media_type": "audio", "media_url": "https://cdn.acme.io/a.ogg", "caption": "x",
@@ -172,6 +173,25 @@ async fn whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window
     let payload = payload_of(&app.db, &body["messages"][0]["message_uuid"]).await;
     assert_eq!(payload["text"]["body"], "Hello!");
     assert_eq!(payload["context"]["message_id"], json!(inbound));
+    let (status, body) = call(&app, "/whatsapp/media/", &token, document).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let media_uuid = body["messages"][0]["message_uuid"].clone();
+    let media = payload_of(&app.db, &media_uuid).await;
+    assert_eq!(
+        media["document"],
+        json!({ "link": "https://cdn.acme.io/invoice.pdf", "caption": "Your invoice", "filename": "invoice.pdf" })
+    );
+    let (_, tracked) = call(
+        &app,
+        "/status/",
+        &token,
+        json!({ "message_uuids": [media_uuid] }),
+    )
+    .await;
+    assert_eq!(
+        tracked["messages"][0]["callback_data"], "invoice=77",
+        "{tracked}"
+    );
     let mut wrong = reply;
     wrong["reply_to"] = json!("not-a-message");
     let (status, body) = call(&app, "/whatsapp/reply/", &token, wrong).await;

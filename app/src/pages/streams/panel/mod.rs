@@ -89,11 +89,10 @@ impl Tab {
         Self::ALL
             .into_iter()
             .filter(|tab| match tab {
-                Self::Info | Self::Requests => true,
+                Self::Info | Self::Requests | Self::Webhooks => true,
                 Self::Settings => kind == StreamKind::SmsOtp,
                 Self::Events => kind.has_events(),
                 Self::WhatsApp => kind == StreamKind::Whatsapp,
-                Self::Webhooks => kind.receives_messages(),
             })
             .collect()
     }

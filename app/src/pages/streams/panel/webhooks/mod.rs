@@ -1,5 +1,4 @@
-//! The side panel's Webhooks tab: the incoming-messages webhook's endpoint, headers and
-//! signing secret.
+//! The side panel's Webhooks tab: the webhook's endpoint, headers and signing secret.
 
 mod webhook_editor;
 use self::webhook_editor::WebhookEditor;
@@ -20,7 +19,8 @@ use crate::{
     },
 };
 
-/// The incoming-messages webhook: endpoint, headers, signing secret and the request it gets.
+/// The stream's webhook (its messages' status changes, and incoming messages on Two-way and
+/// WhatsApp streams): endpoint, headers, signing secret and the request it gets.
 #[component]
 pub fn WebhooksTab(id: StreamId, kind: StreamKind, webhook: Option<Webhook>) -> impl IntoView {
     let exists = RwSignal::new(webhook.is_some());

@@ -29,7 +29,7 @@ pub(super) fn WebhookEditor(
                     exists.set(false);
                     secret.set(None);
                     form.url.set(String::new());
-                    toasts.show("Webhook removed: replies are no longer forwarded.");
+                    toasts.show("Webhook removed: events are no longer sent.");
                 }
                 Err(error) => toasts.show(error.message),
             }
@@ -87,7 +87,7 @@ pub(super) fn WebhookEditor(
         <Show when=move || confirming.get()>
             <ConfirmDialog
                 title="Remove the webhook?".to_string()
-                message="Incoming messages stay in the Messages log but are no longer forwarded to you.".to_string()
+                message="Messages and their statuses stay in the Messages log, but no event about them is sent to you any more.".to_string()
                 confirm_label="Remove webhook"
                 on_confirm=remove
                 on_close=Callback::new(move |()| confirming.set(false))

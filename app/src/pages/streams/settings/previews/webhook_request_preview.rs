@@ -1,8 +1,8 @@
-//! What Sluice sends to the stream's webhook when a message comes in.
+//! What Sluice sends to the stream's webhook.
 
 use super::*;
 
-/// What Sluice sends to the stream's webhook when a message comes in.
+/// What Sluice sends to the stream's webhook: a message that came in, or a status change.
 #[component]
 pub fn WebhookRequestPreview(
     kind: StreamKind,
