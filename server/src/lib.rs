@@ -243,13 +243,17 @@ fn leptos_options(addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-/// Housekeeping that keeps tables small: expired sessions and old sign-in failures.
+/// Housekeeping that keeps tables small: expired sessions, old sign-in failures and
+/// Idempotency-Keys past their day.
 async fn maintenance(db: Db) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
         if let Err(error) = app::auth::store::prune(&db).await {
             tracing::warn!(%error, "pruning sessions failed");
+        }
+        if let Err(error) = api::idempotency::prune(&db).await {
+            tracing::warn!(%error, "pruning idempotency keys failed");
         }
     }
 }

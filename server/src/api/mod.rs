@@ -4,6 +4,7 @@
 mod answers;
 mod caller;
 mod error;
+pub mod idempotency;
 mod inbound;
 mod openapi;
 mod otp;
@@ -55,9 +56,14 @@ impl FromRef<ApiState> for Delivery {
     }
 }
 
-/// The API's routes, their state given.
-pub fn router(state: ApiState, limiter: ApiLimiter) -> Router<AppState> {
-    let routes: [(&str, MethodRouter<ApiState>); 10] = [
+/// The API's routes, their state given. Requests time out after `request_timeout`.
+pub fn router(
+    state: ApiState,
+    limiter: ApiLimiter,
+    request_timeout: std::time::Duration,
+) -> Router<AppState> {
+    // The stream's token authenticates these; their POSTs take an Idempotency-Key.
+    let token_routes: [(&str, MethodRouter<ApiState>); 8] = [
         ("/simple_send", post(send::simple_send)),
         ("/event_send", post(send::event_send)),
         ("/otp/auth", post(otp::auth)),
@@ -69,6 +75,9 @@ pub fn router(state: ApiState, limiter: ApiLimiter) -> Router<AppState> {
             "/status",
             axum::routing::get(status::status_get).post(status::status_post),
         ),
+    ];
+    // Providers and Meta call these, authenticated by the stream's inbound key or signature.
+    let callback_routes: [(&str, MethodRouter<ApiState>); 2] = [
         (
             "/inbound/sms/{stream}",
             axum::routing::get(inbound::sms).post(inbound::sms),
@@ -78,13 +87,23 @@ pub fn router(state: ApiState, limiter: ApiLimiter) -> Router<AppState> {
             axum::routing::get(inbound::whatsapp_verify).post(inbound::whatsapp_notify),
         ),
     ];
-    let mut router = Router::new();
-    for (path, route) in routes {
-        router = router
-            .route(path, route.clone())
-            .route(&format!("{path}/"), route);
-    }
-    router
+    let with_slashes = |routes: &[(&str, MethodRouter<ApiState>)]| {
+        routes.iter().fold(Router::new(), |router, (path, route)| {
+            router
+                .route(path, route.clone())
+                .route(&format!("{path}/"), route.clone())
+        })
+    };
+    let token = with_slashes(&token_routes)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::once,
+        ))
+        .layer(axum::Extension(idempotency::KeyLock::after(
+            request_timeout,
+        )));
+    token
+        .merge(with_slashes(&callback_routes))
         .route("/api/openapi.json", axum::routing::get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(rate::limit))

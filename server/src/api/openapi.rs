@@ -5,8 +5,8 @@ use axum::{Json, response::IntoResponse};
 use utoipa::{
     Modify, OpenApi,
     openapi::{
-        ContentBuilder, Ref, RefOr, ResponseBuilder,
-        path::Operation,
+        ContentBuilder, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder, Type,
+        path::{Operation, ParameterBuilder, ParameterIn},
         security::{ApiKey, ApiKeyValue, SecurityScheme},
     },
 };
@@ -54,9 +54,45 @@ impl CommonAnswers {
     }
 }
 
+impl CommonAnswers {
+    /// A POST with a token takes an `Idempotency-Key`, and answers what that brings.
+    fn idempotent(operation: &mut Operation) {
+        let key = ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Sends the request at most once: the same key with the same request answers the first answer again (with `Idempotent-Replayed: true`) for 24 hours, per stream. Only successful answers are kept.",
+            ))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(255))
+                    .pattern(Some("^[!-~]+$")),
+            ))
+            .example(Some(serde_json::json!("5f1c7d4e-2b8a-4c1e-9f3a-0d6b2e8c7a41")))
+            .build();
+        operation.parameters.get_or_insert_with(Vec::new).push(key);
+        Self::add(
+            operation,
+            "409",
+            "A request with this Idempotency-Key is still running; see Retry-After",
+        );
+        Self::add(
+            operation,
+            "422",
+            "This Idempotency-Key was used with a different request",
+        );
+    }
+}
+
 impl Modify for CommonAnswers {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for item in openapi.paths.paths.values_mut() {
+            if let Some(post) = item.post.as_mut().filter(|post| post.security.is_some()) {
+                Self::idempotent(post);
+            }
             for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
                 Self::add(operation, "400", "The body could not be read");
                 Self::add(operation, "413", "The body is larger than the API takes");

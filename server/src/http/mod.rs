@@ -105,6 +105,7 @@ pub fn router(
                 delivery,
             },
             ApiLimiter::new(limits),
+            Duration::from_millis(config.request_timeout_ms.max(1)),
         ))
         .merge(browser)
         .layer(middleware::from_fn(browser::security_headers))

@@ -4,6 +4,7 @@ mod accepting;
 mod described;
 mod events;
 mod gating;
+mod idempotency;
 mod opt_outs;
 mod otp;
 mod pacing;
