@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use axum::{
-    Extension,
     body::{Body, Bytes, to_bytes},
     extract::{Request, State},
     http::{HeaderValue, Method, StatusCode, header::CONTENT_TYPE},
@@ -19,7 +18,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::{
-    ApiState, MAX_BODY,
+    MAX_BODY,
     caller::authenticate,
     error::{ApiError, storage},
 };
@@ -70,14 +69,16 @@ enum Held {
     Reused,
 }
 
-/// Runs a POST that carries `Idempotency-Key` at most once per stream and key.
-pub async fn once(
-    State(state): State<ApiState>,
-    Extension(client): Extension<ClientInfo>,
-    Extension(lock): Extension<KeyLock>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// What the layer needs: the database and how long a running request holds its key.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    pub db: Db,
+    pub lock: KeyLock,
+}
+
+/// Runs a POST that carries `Idempotency-Key` at most once per stream and key. Requests
+/// without one pass straight through.
+pub async fn once(State(keys): State<Keys>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
@@ -88,8 +89,11 @@ pub async fn once(
         Ok(key) => key,
         Err(error) => return error.into_response(),
     };
+    let Some(client) = request.extensions().get::<ClientInfo>().cloned() else {
+        return ApiError::internal().into_response();
+    };
     // The key belongs to the stream: a request that names none is answered as it would be.
-    let caller = match authenticate(&state.app.db, request.headers(), client).await {
+    let caller = match authenticate(&keys.db, request.headers(), client).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
@@ -109,9 +113,9 @@ pub async fn once(
         }
     };
     let fingerprint = fingerprint(parts.uri.path(), &body);
-    let db = &state.app.db;
+    let db = &keys.db;
     let stream_id = &caller.stream.id;
-    match hold(db, stream_id, &key, &fingerprint, lock, now_ms()).await {
+    match hold(db, stream_id, &key, &fingerprint, keys.lock, now_ms()).await {
         Ok(Held::Claimed) => {}
         Ok(Held::Answered { status, body }) => return replay(status, body),
         Ok(Held::Running) => {

@@ -94,14 +94,14 @@ pub fn router(
                 .route(&format!("{path}/"), route.clone())
         })
     };
-    let token = with_slashes(&token_routes)
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::once,
-        ))
-        .layer(axum::Extension(idempotency::KeyLock::after(
-            request_timeout,
-        )));
+    let keys = idempotency::Keys {
+        db: state.app.db.clone(),
+        lock: idempotency::KeyLock::after(request_timeout),
+    };
+    let token = with_slashes(&token_routes).route_layer(axum::middleware::from_fn_with_state(
+        keys,
+        idempotency::once,
+    ));
     token
         .merge(with_slashes(&callback_routes))
         .route("/api/openapi.json", axum::routing::get(openapi::document))
