@@ -100,6 +100,11 @@ typed_id!(
     MessageId,
     ""
 );
+typed_id!(
+    /// An embed key's id (not the key itself, which is stored only hashed): `emb_…`.
+    EmbedKeyId,
+    "emb"
+);
 
 /// New ids of the kinds made here: their prefix and random hex. (Message ids are UUIDv7s,
 /// made by the engine.)
@@ -116,7 +121,7 @@ macro_rules! generated {
     };
 }
 
-generated!(AccountId, StreamId);
+generated!(AccountId, StreamId, EmbedKeyId);
 
 #[cfg(test)]
 mod tests {

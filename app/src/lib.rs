@@ -6,6 +6,7 @@ pub mod auth;
 mod components;
 pub mod connections;
 pub mod egress;
+pub mod embed;
 pub mod error;
 pub mod ids;
 mod layout;
@@ -36,8 +37,8 @@ use leptos_router::{
 use crate::{
     layout::ConsoleLayout,
     pages::{
-        AccountPage, ApiDocsPage, ConnectionsPage, EditStreamPage, MessagesPage, NewStreamPage,
-        NotFound, RealtimePage, SenderIdsPage, SignInPage, SignUpPage, StreamsPage,
+        AccountPage, ApiDocsPage, ConnectionsPage, EditStreamPage, EmbedPage, MessagesPage,
+        NewStreamPage, NotFound, RealtimePage, SenderIdsPage, SignInPage, SignUpPage, StreamsPage,
     },
 };
 
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage />
                 <Route path=path!("/sign-up") view=SignUpPage />
+                <Route path=path!("/embed/:widget") view=EmbedPage ssr=SsrMode::Async />
                 // Async: the whole page, user menu included, arrives without JavaScript.
                 <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
                     <Route path=path!("/") view=|| view! { <Redirect path="/streams" /> } />

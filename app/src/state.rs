@@ -20,6 +20,8 @@ pub struct AppState {
     pub graph: crate::whatsapp::GraphApi,
     /// Which addresses tenants' webhooks, providers and SMSCs may be.
     pub egress: crate::egress::Egress,
+    /// Where other sites reach this server (embed snippets), without a trailing slash.
+    pub public_url: Arc<str>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

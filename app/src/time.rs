@@ -64,6 +64,17 @@ pub fn short_utc(ms: i64) -> String {
     )
 }
 
+/// `15:20:05 UTC`, for times within the hour.
+pub fn clock_utc(ms: i64) -> String {
+    let (_, seconds, _) = parts(ms);
+    format!(
+        "{:02}:{:02}:{:02} UTC",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +84,7 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(1_795_447_205_093), "2026-11-23T15:20:05.093Z");
         assert_eq!(short_utc(1_795_447_205_093), "2026-11-23 15:20 UTC");
+        assert_eq!(clock_utc(1_795_447_205_093), "15:20:05 UTC");
         assert_eq!(short_utc(951_782_400_000), "2000-02-29 00:00 UTC");
         assert_eq!(parse_date("2000-02-29"), Some(951_782_400_000));
         assert_eq!(parse_date("1970-01-01"), Some(0));

@@ -6,7 +6,8 @@ use app::{
     auth::store::{self, SignUp},
     connections::{ConnectionInput, ConnectionSettings},
     crypto::SecretKey,
-    ids::{AccountId, StreamId},
+    embed::{self, EmbedKeyInput, Widget},
+    ids::{AccountId, EmbedKeyId, StreamId},
     streams::{self, StreamInput, StreamKind, settings::WebhookInput, settings_store},
 };
 use clap::{Args, Parser, Subcommand};
@@ -80,6 +81,49 @@ pub enum Command {
     /// Manage upstream connections (HTTP SMS providers, SMPP SMSCs)
     #[command(subcommand)]
     Connection(ConnectionCommand),
+    /// Manage embed keys: a stream's live widgets shown on other sites
+    #[command(subcommand)]
+    Embed(EmbedCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmbedCommand {
+    /// Make an embed key for a stream of OWNER's account and print it with its snippet
+    Create {
+        /// Email of a user of the account the stream belongs to
+        #[arg(long, value_name = "OWNER")]
+        email: String,
+        /// The stream's id
+        #[arg(long)]
+        stream: String,
+        /// A site that may show the widgets, such as https://tools.example.com (repeatable)
+        #[arg(long = "origin", value_name = "URL", required = true)]
+        origins: Vec<String>,
+        /// Let the key's send widget send test messages through the stream
+        #[arg(long)]
+        allow_send: bool,
+        /// Show whole phone numbers in the messages widget (masked otherwise)
+        #[arg(long)]
+        show_numbers: bool,
+        /// What the key is for [default: Embed]
+        #[arg(long, default_value = "Embed")]
+        name: String,
+        /// Days until the key stops working [default: never]
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<u32>,
+        /// Print {"key","url","snippet"} instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an embed key at once, open widgets included
+    Revoke {
+        /// Email of a user of the account the key belongs to
+        #[arg(long, value_name = "OWNER")]
+        email: String,
+        /// The key (ek_…) or its id (emb_…)
+        #[arg(long)]
+        key: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +233,14 @@ async fn owners_account(
         .await?
         .ok_or_else(|| format!("no user with the email {email}"))?;
     Ok((db, key, account_id))
+}
+
+/// A store's refusal as the CLI prints it: a field's own message, else the error.
+fn field_message(error: streams::store::StreamError) -> String {
+    match error {
+        streams::store::StreamError::Invalid(field) => field.message,
+        other => other.to_string(),
+    }
 }
 
 pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
@@ -306,15 +358,69 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let stream = StreamId::from(stream);
             let stored = streams::store::set_countries(&db, &account_id, &stream, &wanted)
                 .await
-                .map_err(|error| match error {
-                    streams::store::StreamError::Invalid(field) => field.message,
-                    other => other.to_string(),
-                })?;
+                .map_err(field_message)?;
             if stored.is_empty() {
                 println!("stream {stream} sends to every country");
             } else {
                 println!("stream {stream} sends only to {}", stored.join(", "));
             }
+        }
+        Command::Embed(EmbedCommand::Create {
+            email,
+            stream,
+            origins,
+            allow_send,
+            show_numbers,
+            name,
+            expires_in_days,
+            json,
+        }) => {
+            let (db, _, account_id) = owners_account(&config, &email).await?;
+            let input = EmbedKeyInput {
+                name,
+                origins,
+                can_send: allow_send,
+                shows_numbers: show_numbers,
+                expires_in_days,
+            };
+            let (info, key) =
+                embed::store::create(&db, &account_id, &StreamId::from(stream), input)
+                    .await
+                    .map_err(field_message)?;
+            let base = crate::public_url(config.http.public_url.as_deref(), config.addr)?;
+            let url = embed::widget_url(&base, Widget::Stats, &key);
+            let snippet = embed::snippet(&base, &key, info.can_send);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "id": info.id, "key": key, "url": url, "snippet": snippet })
+                );
+            } else {
+                println!(
+                    "created embed key {} ({})\nkey: {key}\nurl: {url}\n\n{snippet}",
+                    info.name, info.id
+                );
+            }
+        }
+        Command::Embed(EmbedCommand::Revoke { email, key }) => {
+            let (db, _, account_id) = owners_account(&config, &email).await?;
+            let key = key.trim();
+            let id;
+            let which = if key.starts_with(EmbedKeyId::PREFIX) {
+                id = EmbedKeyId::from(key);
+                embed::store::KeyRef::Id(&id)
+            } else {
+                embed::store::KeyRef::Key(key)
+            };
+            embed::store::revoke(&db, &account_id, which)
+                .await
+                .map_err(|error| match error {
+                    streams::store::StreamError::NotFound => {
+                        format!("no embed key {key} in the account of {email}")
+                    }
+                    other => other.to_string(),
+                })?;
+            println!("revoked embed key {key}");
         }
         Command::Connection(ConnectionCommand::Add {
             email,

@@ -68,6 +68,8 @@ pub enum StartError {
     Secrets(#[from] app::crypto::BindError),
     #[error("an HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("{0}")]
+    PublicUrl(String),
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -129,6 +131,7 @@ impl Application {
             webhook_wake: Arc::clone(&webhook_wake),
             graph,
             egress,
+            public_url: public_url(config.http.public_url.as_deref(), addr)?.into(),
         };
         Ok(Self {
             listener,
@@ -229,6 +232,26 @@ pub async fn open_database(config: &Config) -> Result<(Db, app::crypto::SecretKe
         tracing::info!(bound, "stored secrets sealed anew, each bound to its row");
     }
     Ok((db, key))
+}
+
+/// Where other sites reach this server: the configured URL (scheme, host, port and an
+/// optional path prefix), else plain HTTP on the listen address.
+pub(crate) fn public_url(configured: Option<&str>, addr: SocketAddr) -> Result<String, StartError> {
+    let Some(url) = configured.map(str::trim).filter(|url| !url.is_empty()) else {
+        return Ok(format!("http://{addr}"));
+    };
+    match url::Url::parse(url) {
+        Ok(parsed)
+            if matches!(parsed.scheme(), "http" | "https")
+                && parsed.host_str().is_some()
+                && parsed.query().is_none() =>
+        {
+            Ok(url.trim_end_matches('/').to_string())
+        }
+        _ => Err(StartError::PublicUrl(format!(
+            "http.public_url `{url}` is not an http(s) address such as https://sluice.example.com"
+        ))),
+    }
 }
 
 /// Leptos's settings: the site's files come from `LEPTOS_SITE_ROOT` (cargo-leptos sets it).

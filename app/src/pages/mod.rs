@@ -4,8 +4,9 @@ mod account;
 mod api_docs;
 mod auth_form;
 mod connections;
+mod embed;
 mod empty_state;
-mod messages;
+pub(crate) mod messages;
 mod not_found;
 mod page_header;
 mod pagination;
@@ -19,6 +20,7 @@ pub use self::{
     account::AccountPage,
     api_docs::ApiDocsPage,
     connections::ConnectionsPage,
+    embed::EmbedPage,
     messages::MessagesPage,
     not_found::NotFound,
     realtime::RealtimePage,

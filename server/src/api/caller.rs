@@ -63,16 +63,23 @@ pub async fn authenticate(
             ));
         }
     }
-    match stream.status {
-        StreamStatus::Draft => Err(ApiError::forbidden(
-            "stream_draft",
-            "This stream is a draft: finish it in the console first.",
-        )),
-        StreamStatus::Disabled => Err(ApiError::forbidden(
-            "stream_disabled",
-            "This stream is disabled: enable it in the console to send.",
-        )),
-        StreamStatus::Ready | StreamStatus::Sending => Ok(Caller { account_id, stream }),
+    Caller::of(account_id, stream)
+}
+
+impl Caller {
+    /// The stream as a caller, when it may send: not a draft, not disabled.
+    pub fn of(account_id: AccountId, stream: Stream) -> Result<Self, ApiError> {
+        match stream.status {
+            StreamStatus::Draft => Err(ApiError::forbidden(
+                "stream_draft",
+                "This stream is a draft: finish it in the console first.",
+            )),
+            StreamStatus::Disabled => Err(ApiError::forbidden(
+                "stream_disabled",
+                "This stream is disabled: enable it in the console to send.",
+            )),
+            StreamStatus::Ready | StreamStatus::Sending => Ok(Self { account_id, stream }),
+        }
     }
 }
 

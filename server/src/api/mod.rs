@@ -3,6 +3,7 @@
 
 mod answers;
 mod caller;
+pub mod embed;
 mod error;
 pub mod idempotency;
 mod inbound;
@@ -104,6 +105,10 @@ pub fn router(
     ));
     token
         .merge(with_slashes(&callback_routes))
+        .route(
+            "/api/embed/send",
+            post(embed::send).layer(axum::Extension(embed::EmbedSends::default())),
+        )
         .route("/api/openapi.json", axum::routing::get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(rate::limit))

@@ -201,6 +201,24 @@ async fn send(
     drafts: Vec<Draft>,
     event_sender: Option<String>,
 ) -> Result<Response, ApiError> {
+    let (status, answer) =
+        send_drafts(state, engine, delivery, caller, drafts, event_sender).await?;
+    if answer.status {
+        return Ok(Json(answer).into_response());
+    }
+    Ok((status, Json(SendRefusal::Batch(answer))).into_response())
+}
+
+/// Checks every draft and queues the valid ones together: the answer per message, and the
+/// HTTP status of the whole (200 when any was queued, else the first refusal's).
+pub(crate) async fn send_drafts(
+    state: &AppState,
+    engine: &Engine,
+    delivery: &Delivery,
+    caller: &Caller,
+    drafts: Vec<Draft>,
+    event_sender: Option<String>,
+) -> Result<(StatusCode, SendAnswer), ApiError> {
     if drafts.is_empty() {
         return Err(ApiError::unprocessable(
             "messages_required",
@@ -282,7 +300,7 @@ async fn send(
             messages: answers,
             error: None,
         };
-        return Ok(Json(answer).into_response());
+        return Ok((StatusCode::OK, answer));
     }
     let status = first_error.unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
     let answer = SendAnswer {
@@ -293,7 +311,7 @@ async fn send(
             message: "No message was accepted; see each message's error.".into(),
         }),
     };
-    Ok((status, Json(SendRefusal::Batch(answer))).into_response())
+    Ok((status, answer))
 }
 
 /// Streams of this type may use `/simple_send/`.

@@ -71,10 +71,17 @@ pub async fn security_headers(
             header::CONTENT_SECURITY_POLICY,
             "frame-ancestors 'self'; base-uri 'self'; form-action 'self'; object-src 'none'",
         ),
-        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),
     ];
+    // A page that set its own framing policy (a widget) is framed by it alone; every other
+    // page tells old browsers too that only the site itself may frame it.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+    }
     for (name, value) in fixed {
         headers
             .entry(name)

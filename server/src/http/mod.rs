@@ -3,6 +3,7 @@
 mod auth;
 mod browser;
 mod client;
+mod embed;
 mod health;
 mod realtime;
 mod serve;
@@ -50,6 +51,11 @@ pub struct HttpConfig {
     pub request_timeout_ms: u64,
     /// Live feeds (Realtime pages) one console session may keep open at once.
     pub live_feeds_per_session: usize,
+    /// Open widgets' live feeds one embed key may keep at once.
+    pub live_feeds_per_embed_key: usize,
+    /// Where other sites reach this server, for embed snippets, such as
+    /// `https://sluice.example.com` [default: http:// and the listen address].
+    pub public_url: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -59,6 +65,8 @@ impl Default for HttpConfig {
             header_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
             live_feeds_per_session: 8,
+            live_feeds_per_embed_key: 50,
+            public_url: None,
         }
     }
 }
@@ -98,6 +106,12 @@ pub fn router(
                 config.live_feeds_per_session,
             ))),
         )
+        .route(
+            "/api/embed/events",
+            axum::routing::get(embed::events).layer(Extension(embed::WidgetViewers(
+                realtime::Viewers::new(config.live_feeds_per_embed_key),
+            ))),
+        )
         .merge(crate::api::router(
             ApiState {
                 app: state.clone(),
@@ -108,6 +122,10 @@ pub fn router(
             Duration::from_millis(config.request_timeout_ms.max(1)),
         ))
         .merge(browser)
+        .layer(middleware::from_fn_with_state(
+            state.db.clone(),
+            embed::framing,
+        ))
         .layer(middleware::from_fn(browser::security_headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -34,7 +34,7 @@ const EVERY: Duration = Duration::from_secs(1);
 /// How many snapshots go by between checks that the session still holds.
 const SESSION_CHECK_EVERY: u32 = 5;
 
-/// The live feeds open per session, each session's capped.
+/// The live feeds open per session (or per embed key), each one's capped.
 #[derive(Debug, Clone)]
 pub struct Viewers {
     limit: usize,
@@ -50,7 +50,7 @@ impl Viewers {
     }
 
     /// A seat for one more feed of `session`, unless it holds as many as allowed.
-    fn enter(&self, session: &str) -> Option<Seat> {
+    pub(super) fn enter(&self, session: &str) -> Option<Seat> {
         let mut open = lock(&self.open);
         let count = open.entry(session.to_string()).or_default();
         if *count >= self.limit {
@@ -65,7 +65,7 @@ impl Viewers {
 }
 
 /// One open feed; its place is given back when the feed ends.
-struct Seat {
+pub(super) struct Seat {
     viewers: Viewers,
     session: String,
 }

@@ -17,8 +17,10 @@ use cookie::{Cookie, SameSite};
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/sign-in" | "/sign-up" | "/favicon.svg" | "/favicon.ico" | "/robots.txt"
+        "/sign-in" | "/sign-up" | "/favicon.svg" | "/favicon.ico" | "/robots.txt" | "/embed.js"
     ) || path.starts_with("/pkg/")
+        // Widgets: their key is their credential.
+        || path.starts_with("/embed/")
         || path.starts_with("/api/")
 }
 

@@ -5,6 +5,7 @@ mod auth;
 mod channels;
 mod cli;
 mod durability;
+mod embed;
 mod helpers;
 mod operations;
 mod security;

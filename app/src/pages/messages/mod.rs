@@ -72,7 +72,7 @@ fn url(filter: &MessageFilter, page: u32) -> String {
     }
 }
 
-fn status_badge(status: MessageStatus) -> &'static str {
+pub(crate) fn status_badge(status: MessageStatus) -> &'static str {
     match status {
         MessageStatus::Delivered | MessageStatus::Received => "bg-emerald-50 text-emerald-700",
         MessageStatus::Queued | MessageStatus::Sent => "bg-sky-50 text-sky-700",
