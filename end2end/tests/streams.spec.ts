@@ -90,8 +90,12 @@ async function createStreams(page: Page, count: number, tagOf: (n: number) => st
 
 const row = streamRow;
 
+/** Opens a row's ⋯ menu by the role a customer's suite would use. */
 async function openActions(page: Page, name: string) {
-  await page.getByLabel(`Actions for ${name}`).click();
+  const actions = page.getByRole("button", { name: `Actions for ${name}` });
+  await expect(actions).toHaveAttribute("aria-expanded", "false");
+  await actions.click();
+  await expect(actions).toHaveAttribute("aria-expanded", "true");
 }
 
 test("a stream of each type is created through the wizard and lands on top", async ({ page }) => {

@@ -36,8 +36,9 @@ pub async fn create_embed_key(id: StreamId, input: EmbedKeyInput) -> Result<Crea
     })
 }
 
+/// Answers when the key was revoked.
 #[server(prefix = "/api", endpoint = "embed/keys/revoke", input = server_fn::codec::Json)]
-pub async fn revoke_embed_key(key_id: EmbedKeyId) -> Result<(), AppError> {
+pub async fn revoke_embed_key(key_id: EmbedKeyId) -> Result<i64, AppError> {
     let (state, user) = context()?;
     store::revoke(&state.db, &user.account_id, store::KeyRef::Id(&key_id))
         .await

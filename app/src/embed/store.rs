@@ -128,25 +128,23 @@ pub async fn list(
 }
 
 /// Revokes one of the account's keys at once: pages that load it, and live feeds that check
-/// it each second, close. Revoking twice keeps the first time.
-pub async fn revoke(db: &Db, account_id: &AccountId, key: KeyRef<'_>) -> Result<(), StreamError> {
+/// it each second, close. Revoking twice keeps the first time; answers that time.
+pub async fn revoke(db: &Db, account_id: &AccountId, key: KeyRef<'_>) -> Result<i64, StreamError> {
     let (column, value) = match key {
         KeyRef::Id(id) => ("id", id.to_string()),
         KeyRef::Key(key) => ("key_hash", sha256_hex(key.trim())),
     };
-    let found = sqlx::query(&format!(
+    let revoked_at: Option<i64> = sqlx::query_scalar(&format!(
         "update embed_keys set revoked_at = coalesce(revoked_at, $1)
-         where account_id = $2 and {column} = $3"
+         where account_id = $2 and {column} = $3
+         returning revoked_at"
     ))
     .bind(now_ms())
     .bind(account_id)
     .bind(value)
-    .execute(&mut *db.writer().await?)
+    .fetch_optional(&mut *db.writer().await?)
     .await?;
-    if found.rows_affected() == 0 {
-        return Err(StreamError::NotFound);
-    }
-    Ok(())
+    revoked_at.ok_or(StreamError::NotFound)
 }
 
 /// The origins that may frame `key`'s widgets, whatever became of the key (a revoked key's

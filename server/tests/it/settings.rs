@@ -368,13 +368,16 @@ async fn settings_only_exist_for_the_types_that_have_them(backend: Backend) {
             .map(drop),
     );
     wrong(settings::events(db, &acme, &marketing).await.map(drop));
-    wrong(settings::webhook(db, &acme, &marketing).await.map(drop));
     wrong(
         settings::whatsapp_settings(db, &acme, &marketing)
             .await
             .map(drop),
     );
-    // Every type can be restricted to test recipients.
+    // Every type has a webhook (status callbacks) and can be restricted to test recipients.
+    assert_eq!(
+        settings::webhook(db, &acme, &marketing).await.unwrap(),
+        None
+    );
     assert!(
         settings::test_recipients(db, &acme, &marketing)
             .await

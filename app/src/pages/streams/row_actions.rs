@@ -26,6 +26,7 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let open = RwSignal::new(None::<Open>);
     let menu = NodeRef::<leptos::html::Details>::new();
+    let expanded = RwSignal::new(false);
     let close_menu = move || {
         if let Some(details) = menu.get_untracked() {
             details.set_open(false);
@@ -95,9 +96,19 @@ pub fn RowActions(stream: Stream, refresh: Callback<()>) -> impl IntoView {
     };
 
     view! {
-        <details class="relative inline-block text-left" node_ref=menu on:keydown=menu_keys>
+        <details
+            class="relative inline-block text-left"
+            node_ref=menu
+            on:keydown=menu_keys
+            on:toggle=move |_| expanded.set(menu.get_untracked().is_some_and(|details| details.open()))
+        >
+            // A button to assistive technology and test suites alike (a bare summary is a
+            // disclosure triangle), saying whether its menu is open.
             <summary
                 class="inline-flex cursor-pointer list-none rounded-md px-2 py-1 text-slate-500 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600"
+                role="button"
+                aria-haspopup="menu"
+                aria-expanded=move || expanded.get().to_string()
                 aria-label=format!("Actions for {name}")
             >
                 "⋯"

@@ -6,6 +6,7 @@ mod tab_body;
 
 use self::{panel_tabs::PanelTabs, tab_body::TabBody};
 
+mod embed;
 mod events;
 mod info;
 mod otp;
@@ -20,7 +21,8 @@ use leptos_router::hooks::use_navigate;
 use serde::{Deserialize, Serialize};
 
 use self::{
-    events::EventsTab, info::InfoTab, otp::OtpTab, webhooks::WebhooksTab, whatsapp::WhatsAppTab,
+    embed::EmbedTab, events::EventsTab, info::InfoTab, otp::OtpTab, webhooks::WebhooksTab,
+    whatsapp::WhatsAppTab,
 };
 use super::filter::{panel_url, url};
 use crate::messages::{StreamStats, api::get_stream_stats};
@@ -30,6 +32,7 @@ use crate::{
         Connection,
         api::{InboundAddress, list_connections, stream_inbound},
     },
+    embed::{EmbedKey, api::embed_keys},
     error::AppError,
     ids::StreamId,
     pages::streams::settings::RequestPreviewList,
@@ -49,16 +52,18 @@ pub enum Tab {
     Events,
     WhatsApp,
     Webhooks,
+    Embed,
     Requests,
 }
 
 impl Tab {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::Info,
         Self::Settings,
         Self::Events,
         Self::WhatsApp,
         Self::Webhooks,
+        Self::Embed,
         Self::Requests,
     ];
 
@@ -69,6 +74,7 @@ impl Tab {
             Self::Events => "events",
             Self::WhatsApp => "whatsapp",
             Self::Webhooks => "webhooks",
+            Self::Embed => "embed",
             Self::Requests => "requests",
         }
     }
@@ -80,6 +86,7 @@ impl Tab {
             Self::Events => "Events",
             Self::WhatsApp => "WhatsApp",
             Self::Webhooks => "Webhooks",
+            Self::Embed => "Embed",
             Self::Requests => "Request API",
         }
     }
@@ -89,7 +96,7 @@ impl Tab {
         Self::ALL
             .into_iter()
             .filter(|tab| match tab {
-                Self::Info | Self::Requests | Self::Webhooks => true,
+                Self::Info | Self::Requests | Self::Webhooks | Self::Embed => true,
                 Self::Settings => kind == StreamKind::SmsOtp,
                 Self::Events => kind.has_events(),
                 Self::WhatsApp => kind == StreamKind::Whatsapp,
@@ -120,6 +127,7 @@ enum TabData {
     Events(Vec<StreamEvent>),
     WhatsApp(WhatsAppSettings, InboundAddress),
     Webhooks(Option<Webhook>),
+    Embed(Vec<EmbedKey>),
     Requests,
 }
 
@@ -142,6 +150,7 @@ impl TabData {
                 TabData::WhatsApp(get_whatsapp(id.clone()).await?, stream_inbound(id).await?)
             }
             Tab::Webhooks => TabData::Webhooks(get_webhook(id).await?),
+            Tab::Embed => TabData::Embed(embed_keys(id).await?),
             Tab::Requests => TabData::Requests,
         };
         Ok((stream, data))

@@ -29,6 +29,7 @@ pub(super) fn TabBody(
             Tab::WhatsApp,
         ),
         TabData::Webhooks(webhook) => (view! { <WebhooksTab id kind webhook /> }.into_any(), Tab::Webhooks),
+        TabData::Embed(keys) => (view! { <EmbedTab id keys /> }.into_any(), Tab::Embed),
         TabData::Requests => (
             view! {
                 <div class="space-y-4">
