@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Page } from "@playwright/test";
-import { createStream, expect, newEmail, signUp, test } from "./helpers";
+import { createStream, expect, hydrated, newEmail, signUp, test } from "./helpers";
 
 /** A product team's site on an origin of its own (another port), serving `page.html`. */
 async function teamSite() {
@@ -22,6 +22,7 @@ async function teamSite() {
 /** Makes a key in the stream's Embed tab; answers the snippet shown once. */
 async function createKey(page: Page, streamId: string, origin: string, allowSend: boolean) {
   await page.goto(`/streams?stream=${streamId}&tab=embed`);
+  await hydrated(page);
   const panel = page.getByTestId("side-panel");
   await panel.getByLabel("Name", { exact: true }).fill("Support board");
   await panel.getByLabel("Allowed sites").fill(origin);
@@ -38,7 +39,7 @@ async function sendThroughApi(page: Page, streamId: string, phone: string) {
   const token = await (await page.request.post("/api/streams/token", { data: { id: streamId } })).json();
   const response = await page.request.post("/simple_send/", {
     headers: { Authorization: token },
-    data: { messages: [{ recipient_phone: phone, message_content: "Your order shipped" }] },
+    data: { messages: [{ sender: "AcmeShop", recipient_phone: phone, message_content: "Your order shipped" }] },
   });
   expect(response.ok()).toBeTruthy();
 }
@@ -72,6 +73,7 @@ test("a pasted snippet shows the stream live on another site, and revoking close
 
     // The key may send: the send widget queues a message through the stream's rules.
     const send = team.frameLocator('iframe[title="Send a test message"]');
+    await send.getByLabel("Sender").fill("AcmeShop");
     await send.getByLabel("Phone number").fill("+447700900124");
     await send.getByLabel("Message", { exact: true }).fill("Hello from the board");
     await send.getByRole("button", { name: "Send test message" }).click();
@@ -123,12 +125,14 @@ test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
   test("a widget is a complete snapshot and its send form still sends", async ({ page, browser }) => {
-    const console = await browser.newPage();
+    // The stream and its key are made in a console with JavaScript, as a person would.
+    const owner = await browser.newContext({ javaScriptEnabled: true, baseURL: test.info().project.use.baseURL });
+    const console = await owner.newPage();
     await signUp(console, newEmail("embed-nojs"));
     const streamId = await createStream(console, "sms_marketing", "Plain alerts");
     await sendThroughApi(console, streamId, "+447700900555");
     const { key } = await createKey(console, streamId, "https://tools.acme.io", true);
-    await console.close();
+    await owner.close();
 
     await page.goto(`/embed/stats?key=${key}&theme=dark&accent=0f766e`);
     await expect(page.getByRole("heading", { name: "Plain alerts" })).toBeVisible();
@@ -136,6 +140,7 @@ test.describe("without JavaScript", () => {
     await expect(page.getByRole("img", { name: /Messages per minute over the last hour: 1 sent/ })).toBeVisible();
 
     await page.goto(`/embed/send?key=${key}`);
+    await page.getByLabel("Sender").fill("AcmeShop");
     await page.getByLabel("Phone number").fill("+447700900556");
     await page.getByLabel("Message", { exact: true }).fill("Plain form");
     await page.getByRole("button", { name: "Send test message" }).click();

@@ -263,6 +263,8 @@ pub struct WidgetMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub stream_name: String,
+    /// What the send widget's sender falls back to; none when each message names its own.
+    pub default_sender: Option<String>,
     pub at: i64,
     pub hour: HourCounts,
     /// The last [`CHART_MINUTES`] minutes, oldest first.

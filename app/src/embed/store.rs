@@ -216,12 +216,15 @@ pub async fn snapshot(db: &Db, access: &Access) -> Result<Snapshot, sqlx::Error>
     let now = now_ms();
     let this_minute = now - now.rem_euclid(MINUTE_MS);
     let first = this_minute - (CHART_MINUTES as i64 - 1) * MINUTE_MS;
-    let stream_name: String =
-        sqlx::query_scalar("select name from streams where id = $1 and account_id = $2")
-            .bind(&access.stream_id)
-            .bind(&access.account_id)
-            .fetch_one(db.pool())
-            .await?;
+    let (stream_name, default_sender): (String, Option<String>) = sqlx::query_as(
+        "select s.name, d.value from streams s
+         left join sender_ids d on d.id = s.default_sender_id
+         where s.id = $1 and s.account_id = $2",
+    )
+    .bind(&access.stream_id)
+    .bind(&access.account_id)
+    .fetch_one(db.pool())
+    .await?;
     // Sent by when each message was accepted; outcomes by when they were reached.
     let rows = sqlx::query(
         "select (created_at - $2) / $3 as minute, cast(0 as bigint) as outcome, count(*) as n
@@ -280,6 +283,7 @@ pub async fn snapshot(db: &Db, access: &Access) -> Result<Snapshot, sqlx::Error>
     let messages = recent(db, access).await?;
     Ok(Snapshot {
         stream_name,
+        default_sender,
         at: now,
         hour,
         chart,

@@ -40,6 +40,9 @@ impl Default for EmbedSends {
 #[derive(Debug, Deserialize)]
 pub struct TestSend {
     key: String,
+    /// Empty: the stream's default sender.
+    #[serde(default)]
+    sender: String,
     recipient_phone: String,
     message_content: String,
     /// The widget's look, kept on the way back without JavaScript.
@@ -154,7 +157,7 @@ async fn test_send(
     let caller = Caller::of(access.account_id, stream)?;
     let draft = Draft {
         internal_id: None,
-        sender: None,
+        sender: Some(form.sender.clone()).filter(|s| !s.trim().is_empty()),
         recipient: form.recipient_phone.clone(),
         content: Ok(form.message_content.clone()),
         callback_data: None,

@@ -49,6 +49,7 @@ pub(super) fn SendWidget(
             };
             let body = serde_urlencoded::to_string([
                 ("key", key.get_value().as_str()),
+                ("sender", value("sender").as_str()),
                 ("recipient_phone", value("recipient_phone").as_str()),
                 ("message_content", value("message_content").as_str()),
             ])
@@ -95,6 +96,10 @@ pub(super) fn SendWidget(
                 <form class="mt-2 space-y-2" method="post" action="/api/embed/send" on:submit=submit>
                     <input type="hidden" name="key" value=key.clone() />
                     <input type="hidden" name="back" value=back.clone() />
+                    <label class="block">
+                        "Sender"
+                        <input class=field name="sender" type="text" autocomplete="off" placeholder=move || snapshot.read().default_sender.clone().unwrap_or_default() />
+                    </label>
                     <label class="block">
                         "Phone number"
                         <input class=field name="recipient_phone" type="tel" required placeholder="+447700900123" autocomplete="off" />

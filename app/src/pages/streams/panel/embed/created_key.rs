@@ -22,7 +22,7 @@ pub(super) fn CreatedKeyNotice(created: CreatedKey) -> impl IntoView {
             </div>
             <p class="mt-3 text-xs font-medium text-emerald-900">"Paste this where the widgets should appear:"</p>
             <div class="mt-1 flex items-start gap-2">
-                <pre class="min-w-0 flex-1 overflow-x-auto rounded bg-slate-900 px-3 py-2 text-xs text-slate-100" data-testid="embed-snippet">{snippet.clone()}</pre>
+                <pre class="min-w-0 flex-1 overflow-x-auto rounded bg-slate-900 px-3 py-2 text-xs text-slate-100" tabindex="0" aria-label="Embed snippet" data-testid="embed-snippet">{snippet.clone()}</pre>
                 <CopyButton text=Signal::stored(snippet) label="Copy snippet" />
             </div>
             <p class="mt-3 text-xs text-emerald-900">

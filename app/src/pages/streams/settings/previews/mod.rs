@@ -37,7 +37,7 @@ pub fn RequestPreviewList(kind: StreamKind, sender: Option<String>) -> impl Into
                         </code>
                         <CopyButton text=endpoint label="Copy endpoint" />
                     </div>
-                    <pre class="overflow-x-auto bg-slate-900 px-3 py-2 text-xs text-slate-100">{preview.body}</pre>
+                    <pre class="overflow-x-auto bg-slate-900 px-3 py-2 text-xs text-slate-100" tabindex="0" aria-label=format!("{} request body", preview.title)>{preview.body}</pre>
                 </section>
             }
         })

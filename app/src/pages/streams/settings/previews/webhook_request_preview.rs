@@ -17,7 +17,7 @@ pub fn WebhookRequestPreview(
                 <CopyButton text=Signal::stored(body.clone()) label="Copy webhook body" />
             </header>
             <code class="block truncate px-3 py-2 text-xs text-slate-700">{move || format!("{} {}", method.get(), url.get().trim())}</code>
-            <pre class="overflow-x-auto bg-slate-900 px-3 py-2 text-xs text-slate-100">{body}</pre>
+            <pre class="overflow-x-auto bg-slate-900 px-3 py-2 text-xs text-slate-100" tabindex="0" aria-label="Webhook request body">{body}</pre>
         </section>
     }
 }
