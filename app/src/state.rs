@@ -22,6 +22,8 @@ pub struct AppState {
     pub egress: crate::egress::Egress,
     /// Where other sites reach this server (embed snippets), without a trailing slash.
     pub public_url: Arc<str>,
+    /// Who may create WhatsApp streams (`[features] whatsapp`).
+    pub whatsapp: crate::streams::access::WhatsAppFeature,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,13 +1,39 @@
 import { PASSWORD, newEmail, signOut, signUp, test, expect } from "./helpers";
 
-test("a new user signs up and lands on an empty Streams page", async ({ page }) => {
+test("a new user signs up and lands on two ready demo streams, renamable and deletable", async ({ page }) => {
   const email = newEmail("new");
   await signUp(page, email);
 
   await expect(page).toHaveTitle("Streams API · Sluice");
   await expect(page.getByRole("heading", { level: 1, name: "Streams API" })).toBeVisible();
-  await expect(page.getByTestId("empty-state")).toContainText("No streams yet");
   await expect(page.getByTestId("user-menu")).toContainText(email);
+  const rows = page.getByTestId("stream-row");
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toContainText("Default Marketing");
+  await expect(rows.nth(1)).toContainText("Default Transactional");
+  await expect(rows.nth(0)).toContainText("Ready");
+
+  // Each has its token ready to copy.
+  await page.getByRole("button", { name: "Actions for Default Marketing" }).click();
+  await page.getByRole("menuitem", { name: "Show token" }).click();
+  const popup = page.getByRole("dialog");
+  await expect(popup.getByLabel("API token")).toHaveValue(/^[A-Za-z0-9_-]{43}$/);
+  await popup.getByRole("button", { name: "Done" }).click();
+
+  // They are streams like any other: renamed, then deleted.
+  await page.getByRole("button", { name: "Actions for Default Marketing" }).click();
+  await page.getByRole("menuitem", { name: "Edit stream" }).click();
+  await page.getByLabel("Stream API name").fill("Promotions");
+  await page.getByRole("button", { name: "Save & Next" }).click();
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(rows.filter({ hasText: "Promotions" })).toBeVisible();
+  for (const name of ["Promotions", "Default Transactional"]) {
+    await page.getByRole("button", { name: `Actions for ${name}` }).click();
+    await page.getByRole("menuitem", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Delete stream" }).click();
+    await expect(rows.filter({ hasText: name })).toHaveCount(0);
+  }
+  await expect(page.getByTestId("empty-state")).toContainText("No streams yet");
 });
 
 test("sign-up shows the error under the field and keeps what was typed", async ({ page }) => {

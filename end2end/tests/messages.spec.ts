@@ -123,7 +123,8 @@ test("the Realtime page follows streams live over Server-Sent Events and filters
   await createStream(page, "sms_transactional", "Quiet receipts", ["billing"]);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Realtime" }).click();
   await expect(page.getByTestId("live-indicator")).toHaveText("Live");
-  await expect(page.getByTestId("realtime-row")).toHaveCount(2);
+  // The two made here and the account's two starters.
+  await expect(page.getByTestId("realtime-row")).toHaveCount(4);
 
   const token = await (await page.request.post("/api/streams/token", { data: { id: promo } })).json();
   const sent = await page.request.post("/simple_send/", {

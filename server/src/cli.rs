@@ -8,7 +8,7 @@ use app::{
     crypto::SecretKey,
     embed::{self, EmbedKeyInput, Widget},
     ids::{AccountId, EmbedKeyId, StreamId},
-    streams::{self, StreamInput, StreamKind, settings::WebhookInput, settings_store},
+    streams::{self, StreamInput, StreamKind, access, settings::WebhookInput, settings_store},
 };
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
@@ -84,6 +84,25 @@ pub enum Command {
     /// Manage embed keys: a stream's live widgets shown on other sites
     #[command(subcommand)]
     Embed(EmbedCommand),
+    /// WhatsApp access, when `[features] whatsapp = "request"`
+    #[command(subcommand)]
+    Whatsapp(WhatsappCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WhatsappCommand {
+    /// List the accounts that asked for WhatsApp streams, and which were granted
+    Requests {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let the account of OWNER create WhatsApp streams
+    Grant {
+        /// Email of a user of the account
+        #[arg(long, value_name = "OWNER")]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,9 +280,9 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             password,
             account_name,
         }) => {
-            let (db, _) = crate::open_database(&config).await?;
+            let (db, key) = crate::open_database(&config).await?;
             let form = SignUp::parse(&account_name, &email, &password)?;
-            let user = store::sign_up(&db, form).await?;
+            let user = store::sign_up(&db, form, Some(&key)).await?;
             println!(
                 "created user {} ({}) in account {} ({})",
                 user.email, user.user_id, user.account_name, user.account_id
@@ -282,6 +301,15 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             json,
         }) => {
             let (db, key, account_id) = owners_account(&config, &email).await?;
+            if kind == StreamKind::Whatsapp
+                && access::store::access(&db, config.features.whatsapp, &account_id).await?
+                    != access::WhatsAppAccess::Open
+            {
+                return Err(format!(
+                    "WhatsApp streams are not open to the account of {email}: `sluice whatsapp grant --email {email}` first"
+                )
+                .into());
+            }
             let egress = app::egress::Egress {
                 allow_private: config.webhooks.allow_private,
             };
@@ -401,6 +429,34 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     info.name, info.id
                 );
             }
+        }
+        Command::Whatsapp(WhatsappCommand::Requests { json }) => {
+            let (db, _) = crate::open_database(&config).await?;
+            let requests = access::store::requests(&db).await?;
+            if json {
+                println!("{}", serde_json::to_string(&requests)?);
+            } else if requests.is_empty() {
+                println!("no account asked for WhatsApp streams");
+            } else {
+                for request in requests {
+                    let state = match request.granted_at {
+                        Some(at) => format!("granted {}", app::time::short_utc(at)),
+                        None => "waiting".into(),
+                    };
+                    println!(
+                        "{} ({}, {}): asked {}, {state}",
+                        request.email,
+                        request.account_name,
+                        request.account_id,
+                        app::time::short_utc(request.requested_at)
+                    );
+                }
+            }
+        }
+        Command::Whatsapp(WhatsappCommand::Grant { email }) => {
+            let (db, _, account_id) = owners_account(&config, &email).await?;
+            access::store::grant(&db, &account_id).await?;
+            println!("the account of {email} may create WhatsApp streams");
         }
         Command::Embed(EmbedCommand::Revoke { email, key }) => {
             let (db, _, account_id) = owners_account(&config, &email).await?;

@@ -47,6 +47,17 @@ pub struct Config {
     pub http: HttpConfig,
     /// How fast tokens and client networks may go (`[limits]`).
     pub limits: LimitsConfig,
+    /// Which features accounts may use (`[features]`).
+    pub features: FeaturesConfig,
+}
+
+/// Features the operator opens, keeps behind a request, or closes (`[features]`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeaturesConfig {
+    /// WhatsApp streams: `on` for every account, `request` (accounts ask in the console, the
+    /// operator grants with `sluice whatsapp grant`), or `off`.
+    pub whatsapp: app::streams::access::WhatsAppFeature,
 }
 
 /// Rate limits (`[limits]` in `sluice.toml`).
@@ -109,6 +120,7 @@ impl Default for Config {
             whatsapp: GraphConfig::default(),
             http: HttpConfig::default(),
             limits: LimitsConfig::default(),
+            features: FeaturesConfig::default(),
         }
     }
 }

@@ -132,6 +132,7 @@ impl Application {
             graph,
             egress,
             public_url: public_url(config.http.public_url.as_deref(), addr)?.into(),
+            whatsapp: config.features.whatsapp,
         };
         Ok(Self {
             listener,

@@ -4,7 +4,7 @@ use sqlx::Row;
 
 use super::{AuthError, CurrentUser, Member, password};
 use crate::{
-    crypto::{random_token, sha256_hex},
+    crypto::{SecretKey, random_token, sha256_hex},
     db::{Db, is_unique_violation, new_id, now_ms},
     ids::AccountId,
 };
@@ -137,8 +137,13 @@ fn internal(error: impl std::fmt::Display) -> AuthError {
     AuthError::Internal
 }
 
-/// Creates an account and its owner in one transaction.
-pub async fn sign_up(db: &Db, form: SignUp) -> Result<CurrentUser, AuthError> {
+/// Creates an account and its owner in one transaction, with the starter streams (ready
+/// demo streams and their tokens, sealed with `starters`) when given the key.
+pub async fn sign_up(
+    db: &Db,
+    form: SignUp,
+    starters: Option<&SecretKey>,
+) -> Result<CurrentUser, AuthError> {
     let password_hash = password::hash(form.password.0).await.map_err(internal)?;
     let account_id = AccountId::generate();
     let user_id = new_id("usr");
@@ -171,6 +176,11 @@ pub async fn sign_up(db: &Db, form: SignUp) -> Result<CurrentUser, AuthError> {
             internal(error)
         }
     })?;
+    if let Some(key) = starters {
+        crate::streams::store::create_starters(&mut tx, key, &account_id, now)
+            .await
+            .map_err(internal)?;
+    }
     tx.commit().await.map_err(internal)?;
 
     Ok(CurrentUser {

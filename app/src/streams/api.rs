@@ -50,6 +50,17 @@ pub async fn create_stream(
     draft: bool,
 ) -> Result<CreatedStream, AppError> {
     let (state, user) = ssr::context()?;
+    if kind == StreamKind::Whatsapp {
+        let access = super::access::store::access(&state.db, state.whatsapp, &user.account_id)
+            .await
+            .map_err(ssr::internal)?;
+        if access != super::access::WhatsAppAccess::Open {
+            return Err(AppError::new(
+                "whatsapp_not_available",
+                "WhatsApp streams are not open to this account: request access first.",
+            ));
+        }
+    }
     let (stream, token) = super::store::create(
         &state.db,
         &state.secret_key,

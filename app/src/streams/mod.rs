@@ -1,5 +1,6 @@
 //! Streams: the typed API routes customers create in the console and send through.
 
+pub mod access;
 pub mod api;
 mod fields;
 mod kind;

@@ -155,19 +155,64 @@ pub async fn create(
     draft: bool,
 ) -> Result<(Stream, String), StreamError> {
     let valid = ValidInput::parse(input)?;
-    let id = StreamId::generate();
-    let token = random_token();
-    let now = now_ms();
     let status = if draft {
         StreamStatus::Draft
     } else {
         StreamStatus::Ready
     };
-
     let mut writer = db.writer().await?;
     let mut tx = writer.begin().await?;
+    let (id, token) = insert(&mut tx, key, account_id, kind, &valid, status, now_ms()).await?;
+    tx.commit().await?;
+
+    let stream = get(db, account_id, &id)
+        .await?
+        .ok_or(StreamError::NotFound)?;
+    Ok((stream, token))
+}
+
+/// The streams a new account starts with, ready to send: a demo Marketing and a demo
+/// Transactional stream, each with its token (renamable and deletable like any other).
+pub const STARTERS: [(&str, StreamKind); 2] = [
+    ("Default Marketing", StreamKind::SmsMarketing),
+    ("Default Transactional", StreamKind::SmsTransactional),
+];
+
+/// Makes the [`STARTERS`] of a new account, inside the transaction that opens it; the newest
+/// first in the table is the Marketing one.
+pub async fn create_starters(
+    tx: &mut Transaction<'_, Any>,
+    key: &SecretKey,
+    account_id: &AccountId,
+    now: i64,
+) -> Result<(), StreamError> {
+    for (n, (name, kind)) in STARTERS.into_iter().rev().enumerate() {
+        let input = StreamInput {
+            name: name.into(),
+            demo: true,
+            ..StreamInput::default()
+        };
+        let valid = ValidInput::parse(&input)?;
+        let at = now + i64::try_from(n).unwrap_or(0);
+        insert(tx, key, account_id, kind, &valid, StreamStatus::Ready, at).await?;
+    }
+    Ok(())
+}
+
+/// Inserts a stream with a new token; answers its id and the token.
+async fn insert(
+    tx: &mut Transaction<'_, Any>,
+    key: &SecretKey,
+    account_id: &AccountId,
+    kind: StreamKind,
+    valid: &ValidInput,
+    status: StreamStatus,
+    now: i64,
+) -> Result<(StreamId, String), StreamError> {
+    let id = StreamId::generate();
+    let token = random_token();
     let sender_id = match &valid.default_sender {
-        Some(sender) => Some(ensure_sender_id(&mut tx, account_id, sender).await?),
+        Some(sender) => Some(ensure_sender_id(tx, account_id, sender).await?),
         None => None,
     };
     sqlx::query(
@@ -192,15 +237,10 @@ pub async fn create(
     .bind(valid.max_rate)
     .bind(key.seal(random_token().as_bytes(), inbound_key_place(&id)))
     .bind(&valid.allowed_countries)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    write_tags_and_ips(&mut tx, account_id, &id, &valid).await?;
-    tx.commit().await?;
-
-    let stream = get(db, account_id, &id)
-        .await?
-        .ok_or(StreamError::NotFound)?;
-    Ok((stream, token))
+    write_tags_and_ips(tx, account_id, &id, valid).await?;
+    Ok((id, token))
 }
 
 /// Remembers the wizard step a draft was left at.

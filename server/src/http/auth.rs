@@ -79,7 +79,7 @@ async fn sign_up(
     let network = store::client_network(client.ip);
     let created = match store::SignUp::parse(&form.account_name, &form.email, &form.password) {
         Ok(sign_up) => match store::sign_up_allowed(&state.db, &network, per_hour).await {
-            Ok(()) => store::sign_up(&state.db, sign_up).await,
+            Ok(()) => store::sign_up(&state.db, sign_up, Some(&state.secret_key)).await,
             Err(error) => Err(error),
         },
         Err(error) => Err(error),

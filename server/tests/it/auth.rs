@@ -48,7 +48,11 @@ async fn sign_up_creates_an_account_and_signs_the_owner_in(backend: Backend) {
     let page = app.get("/streams").await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(html.contains("No streams yet"), "{html}");
+    // The account's two starter streams, ready.
+    assert!(
+        html.contains("Default Marketing") && html.contains("Default Transactional"),
+        "{html}"
+    );
 }
 
 async fn sign_up_refuses_an_email_already_taken_in_any_case(backend: Backend) {

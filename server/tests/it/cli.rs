@@ -12,6 +12,7 @@ on_both_backends!(
     stream_create_prints_a_token_that_finds_the_stream,
     connection_add_configures_an_upstream_for_an_account,
     stream_countries_set_where_a_stream_sends,
+    whatsapp_requests_are_listed_and_granted,
 );
 
 async fn user_create_makes_an_owner_who_can_sign_in(backend: Backend) {
@@ -40,6 +41,35 @@ async fn user_create_makes_an_owner_who_can_sign_in(backend: Backend) {
     let app = TestApp::spawn_on(database).await;
     let response = app.sign_in("ops@example.com", PASSWORD).await;
     assert_eq!(location(&response), "/streams");
+
+    // The account starts with two ready demo streams whose tokens send.
+    let account = app::auth::store::account_of(&app.db, "ops@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let starters = app::streams::store::list(&app.db, &account, &Default::default())
+        .await
+        .unwrap()
+        .streams;
+    let names: Vec<&str> = starters.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["Default Marketing", "Default Transactional"]);
+    for stream in &starters {
+        assert!(stream.demo, "{}", stream.name);
+        assert_eq!(stream.status, app::streams::StreamStatus::Ready);
+        let token =
+            app::streams::store::reveal_token(&app.db, &app.secret_key(), &account, &stream.id)
+                .await
+                .unwrap();
+        let sent = app
+            .client
+            .post(app.url("/simple_send/"))
+            .header("authorization", token)
+            .json(&serde_json::json!({ "messages": [{ "sender": "Acme", "recipient_phone": "+447700900123", "message_content": "Hi" }] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), reqwest::StatusCode::OK, "{}", stream.name);
+    }
 }
 
 #[test]
@@ -206,7 +236,10 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
     let streams = app::streams::store::list(&app.db, &account_id, &Default::default())
         .await
         .unwrap();
-    assert_eq!(streams.total, 2, "Alerts and Receipts only");
+    assert_eq!(
+        streams.total, 4,
+        "the two starters, Alerts and Receipts only"
+    );
 }
 
 async fn connection_add_configures_an_upstream_for_an_account(backend: Backend) {
@@ -371,4 +404,48 @@ async fn stream_countries_set_where_a_stream_sends(backend: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(stream.allowed_countries, vec!["+44", "+1"]);
+}
+
+async fn whatsapp_requests_are_listed_and_granted(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    create_operator(&database);
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(args)
+            .args(["--database-url", database.url.as_str(), "--data-dir"])
+            .arg(&database.data_dir)
+            .env("SLUICE_FEATURES__WHATSAPP", "request")
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let create = [
+        "stream",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "Chat",
+        "--type",
+        "whatsapp",
+    ];
+    let (made, _, refused) = run(&create);
+    assert!(!made);
+    assert!(refused.contains("sluice whatsapp grant"), "{refused}");
+    let (_, listed, _) = run(&["whatsapp", "requests"]);
+    assert!(listed.contains("no account asked"), "{listed}");
+
+    let (granted, _, error) = run(&["whatsapp", "grant", "--email", "ops@example.com"]);
+    assert!(granted, "{error}");
+    let (_, listed, _) = run(&["whatsapp", "requests", "--json"]);
+    let requests: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(requests[0]["email"], "ops@example.com");
+    assert!(requests[0]["granted_at"].is_i64());
+    let (made, out, error) = run(&create);
+    assert!(made, "{error}");
+    assert!(out.contains("created stream Chat"), "{out}");
 }

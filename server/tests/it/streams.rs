@@ -9,7 +9,7 @@ use app::{
 };
 
 use crate::{
-    helpers::{Backend, PASSWORD, TestApp},
+    helpers::{Backend, PASSWORD, TestApp, TestDatabase},
     on_both_backends,
 };
 
@@ -21,10 +21,11 @@ on_both_backends!(
     one_account_never_reaches_another_accounts_streams,
     invalid_input_is_refused_and_writes_nothing,
     sender_ids_are_unique_and_deleting_one_makes_streams_customized,
+    whatsapp_streams_follow_the_operators_feature_setting,
 );
 
 pub async fn account(db: &Db, email: &str) -> app::ids::AccountId {
-    sign_up(db, SignUp::parse("", email, PASSWORD).unwrap())
+    sign_up(db, SignUp::parse("", email, PASSWORD).unwrap(), None)
         .await
         .unwrap()
         .account_id
@@ -453,4 +454,67 @@ async fn sender_ids_are_unique_and_deleting_one_makes_streams_customized(backend
         store::delete_sender_id(&app.db, &acme, "Acme").await,
         Err(StreamError::NotFound)
     ));
+}
+
+async fn whatsapp_streams_follow_the_operators_feature_setting(backend: Backend) {
+    use app::streams::access::{self, WhatsAppAccess, WhatsAppFeature};
+    use serde_json::json;
+
+    let app = TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
+        config.features.whatsapp = WhatsAppFeature::Request;
+    })
+    .await;
+    app.sign_up("ann@acme.io").await;
+    let create = json!({
+        "kind": "whatsapp",
+        "input": { "name": "Chat", "description": "", "demo": true, "ip_acl_enabled": false,
+            "allowed_ips": [], "tags": [], "default_sender": null },
+        "draft": false,
+    });
+    let access =
+        |answer: serde_json::Value| serde_json::from_value::<WhatsAppAccess>(answer).unwrap();
+
+    let (_, state) = app
+        .server_fn_json("/api/streams/whatsapp-access", &json!({}))
+        .await;
+    assert_eq!(access(state), WhatsAppAccess::Requestable);
+    let (status, refused) = app.server_fn_json("/api/streams/create", &create).await;
+    assert_ne!(status, reqwest::StatusCode::OK);
+    assert_eq!(refused["code"], "whatsapp_not_available", "{refused}");
+
+    let (_, state) = app
+        .server_fn_json("/api/streams/whatsapp-access/request", &json!({}))
+        .await;
+    assert_eq!(access(state), WhatsAppAccess::Requested);
+    let requests = access::store::requests(&app.db).await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].email, "ann@acme.io");
+    assert_eq!(requests[0].granted_at, None);
+    let (_, still) = app.server_fn_json("/api/streams/create", &create).await;
+    assert_eq!(still["code"], "whatsapp_not_available");
+
+    // Granted: the stream is made, and SMS streams never needed asking.
+    let account = app::auth::store::account_of(&app.db, "ann@acme.io")
+        .await
+        .unwrap()
+        .unwrap();
+    access::store::grant(&app.db, &account).await.unwrap();
+    let (status, created) = app.server_fn_json("/api/streams/create", &create).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{created}");
+    assert_eq!(created["stream"]["kind"], "whatsapp");
+    assert!(
+        access::store::requests(&app.db).await.unwrap()[0]
+            .granted_at
+            .is_some()
+    );
+
+    // Off: nobody may, granted or not.
+    let closed = WhatsAppAccess::of(WhatsAppFeature::Off, true, true);
+    assert_eq!(closed, WhatsAppAccess::Closed);
+    assert_eq!(
+        access::store::access(&app.db, WhatsAppFeature::Off, &account)
+            .await
+            .unwrap(),
+        WhatsAppAccess::Closed
+    );
 }
