@@ -40,58 +40,34 @@ const SERVICE_WINDOW_MS: i64 = 24 * 3_600_000;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TemplateRequest {
-    internal_id: Option<String>,
-    /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
-    /// read the same, and the number is stored in E.164.
-    #[schema(example = "+447700900123")]
-    recipient_phone: String,
-    sender: Option<String>,
+    #[serde(flatten)]
+    to: Envelope,
     template_name: String,
     language: Option<String>,
     /// Positional parameters: an array, or an object keyed "1", "2"…
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     template_variables: Value,
-    /// Your own data for this message, up to 1,000 characters: echoed in every webhook event
-    /// about it and in `/status/`.
-    #[schema(example = "ticket=311")]
-    callback_data: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MediaRequest {
-    internal_id: Option<String>,
-    /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
-    /// read the same, and the number is stored in E.164.
-    #[schema(example = "+447700900123")]
-    recipient_phone: String,
-    sender: Option<String>,
+    #[serde(flatten)]
+    to: Envelope,
     media_type: String,
     media_url: String,
     caption: Option<String>,
     filename: Option<String>,
-    /// Your own data for this message, up to 1,000 characters: echoed in every webhook event
-    /// about it and in `/status/`.
-    #[schema(example = "ticket=311")]
-    callback_data: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReplyRequest {
-    internal_id: Option<String>,
-    /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
-    /// read the same, and the number is stored in E.164.
-    #[schema(example = "+447700900123")]
-    recipient_phone: String,
-    sender: Option<String>,
+    #[serde(flatten)]
+    to: Envelope,
     #[schema(example = "Your table is ready.")]
     message_content: String,
     /// The `message_uuid` of the inbound message this answers.
     reply_to: Option<String>,
-    /// Your own data for this message, up to 1,000 characters: echoed in every webhook event
-    /// about it and in `/status/`.
-    #[schema(example = "ticket=311")]
-    callback_data: Option<String>,
 }
 
 /// The parts every WhatsApp request shares, checked.
@@ -103,10 +79,17 @@ struct Addressed {
 }
 
 /// What every WhatsApp request carries besides its content.
-struct Envelope<'a> {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct Envelope {
     internal_id: Option<String>,
-    recipient_phone: &'a str,
-    sender: Option<&'a str>,
+    /// In international format: `+447700900123`; `447700900123` and `0044 7700 900123` are
+    /// read the same, and the number is stored in E.164.
+    #[schema(example = "+447700900123")]
+    recipient_phone: String,
+    sender: Option<String>,
+    /// Your own data for this message, up to 1,000 characters: echoed in every webhook event
+    /// about it and in `/status/`.
+    #[schema(example = "ticket=311")]
     callback_data: Option<String>,
 }
 
@@ -126,7 +109,7 @@ async fn whatsapp_caller(
 async fn address(
     state: &AppState,
     caller: &Caller,
-    envelope: Envelope<'_>,
+    envelope: Envelope,
 ) -> Result<(Addressed, app::streams::settings::WhatsAppSettings), ApiError> {
     let Envelope {
         internal_id,
@@ -134,6 +117,7 @@ async fn address(
         sender,
         callback_data,
     } = envelope;
+    let sender = sender.as_deref();
     let settings =
         settings_store::whatsapp_settings(&state.db, &caller.account_id, &caller.stream.id)
             .await
@@ -141,7 +125,7 @@ async fn address(
     let audience = Audience::of(&state.db, &caller.account_id, &caller.stream)
         .await
         .map_err(storage)?;
-    let recipient = accept::recipient(phone, &audience)?;
+    let recipient = accept::recipient(&phone, &audience)?;
     let phone_number_id = match sender.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) if settings.phone_number_ids.iter().any(|known| known == id) => id.to_string(),
         Some(id) => {
@@ -257,13 +241,7 @@ pub async fn template(
 ) -> Result<Response, ApiError> {
     let caller = whatsapp_caller(&state, &headers, client, "/whatsapp/template/").await?;
     let request: TemplateRequest = parse_body(body)?;
-    let envelope = Envelope {
-        internal_id: request.internal_id,
-        recipient_phone: &request.recipient_phone,
-        sender: request.sender.as_deref(),
-        callback_data: request.callback_data,
-    };
-    let (to, settings) = address(&state, &caller, envelope).await?;
+    let (to, settings) = address(&state, &caller, request.to).await?;
     let name = request.template_name.trim();
     let language = request.language.as_deref().map(str::trim);
     let template = settings
@@ -394,13 +372,7 @@ pub async fn media(
             "A caption is at most 1,024 characters.",
         ));
     }
-    let envelope = Envelope {
-        internal_id: request.internal_id,
-        recipient_phone: &request.recipient_phone,
-        sender: request.sender.as_deref(),
-        callback_data: request.callback_data,
-    };
-    let (to, _) = address(&state, &caller, envelope).await?;
+    let (to, _) = address(&state, &caller, request.to).await?;
     within_service_window(&state, &caller, &to.recipient).await?;
     let mut object = json!({ "link": link });
     if let Some(caption) = caption {
@@ -444,13 +416,7 @@ pub async fn reply(
             "message_content is 1 to 4,096 characters.",
         ));
     }
-    let envelope = Envelope {
-        internal_id: request.internal_id,
-        recipient_phone: &request.recipient_phone,
-        sender: request.sender.as_deref(),
-        callback_data: request.callback_data,
-    };
-    let (to, _) = address(&state, &caller, envelope).await?;
+    let (to, _) = address(&state, &caller, request.to).await?;
     within_service_window(&state, &caller, &to.recipient).await?;
     let mut payload = json!({ "type": "text", "text": { "preview_url": false, "body": text } });
     if let Some(reply_to) = request

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use app::{
     embed::{
-        EmbedKeyInput,
+        EmbedKey, EmbedKeyInput,
         store::{self as keys, KeyRef},
     },
+    ids::AccountId,
     streams::{StreamInput, StreamKind},
 };
 use reqwest::StatusCode;
@@ -59,6 +60,22 @@ async fn send(app: &TestApp, token: &str, phone: &str) {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// Ann's demo Marketing stream "News" and a key for it.
+async fn news_with_key(
+    app: &TestApp,
+    origins: &[&str],
+    can_send: bool,
+) -> (AccountId, TestStream, (EmbedKey, String)) {
+    let account = account(&app.db, "ann@acme.io").await;
+    let stream = app
+        .create_stream(&account, StreamKind::SmsMarketing, &demo("News"))
+        .await;
+    let key = keys::create(&app.db, &account, &stream.id, input(origins, can_send))
+        .await
+        .unwrap();
+    (account, stream, key)
+}
+
 async fn page(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
     let response = app.get(path).await;
     let status = response.status();
@@ -68,18 +85,8 @@ async fn page(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::Header
 
 async fn keys_are_stored_hashed_listed_and_revoked_at_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = account(&app.db, "ann@acme.io").await;
-    let stream = app
-        .create_stream(&account, StreamKind::SmsMarketing, &demo("News"))
-        .await;
-    let (info, key) = keys::create(
-        &app.db,
-        &account,
-        &stream.id,
-        input(&["https://tools.acme.io/"], false),
-    )
-    .await
-    .unwrap();
+    let (account, stream, (info, key)) =
+        news_with_key(&app, &["https://tools.acme.io/"], false).await;
     assert!(key.starts_with("ek_") && key.len() > 40);
     assert_eq!(info.origins, ["https://tools.acme.io"]);
     assert!(key.starts_with(&info.hint));
@@ -233,18 +240,12 @@ async fn account_stream(app: &TestApp, email: &str) -> TestStream {
 
 async fn widgets_are_framed_only_by_their_keys_origins(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = account(&app.db, "ann@acme.io").await;
-    let stream = app
-        .create_stream(&account, StreamKind::SmsMarketing, &demo("News"))
-        .await;
-    let (_, key) = keys::create(
-        &app.db,
-        &account,
-        &stream.id,
-        input(&["https://tools.acme.io", "http://localhost:8080"], false),
+    let (_, _, (_, key)) = news_with_key(
+        &app,
+        &["https://tools.acme.io", "http://localhost:8080"],
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     let (status, headers, _) = page(&app, &format!("/embed/stats?key={key}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -318,18 +319,8 @@ async fn next_event(
 
 async fn a_live_feed_ends_when_its_key_is_revoked(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = account(&app.db, "ann@acme.io").await;
-    let stream = app
-        .create_stream(&account, StreamKind::SmsMarketing, &demo("News"))
-        .await;
-    let (info, key) = keys::create(
-        &app.db,
-        &account,
-        &stream.id,
-        input(&["https://tools.acme.io"], false),
-    )
-    .await
-    .unwrap();
+    let (account, stream, (info, key)) =
+        news_with_key(&app, &["https://tools.acme.io"], false).await;
     let response = app.get(&format!("/api/embed/events?key={key}")).await;
     assert_eq!(response.status(), StatusCode::OK);
     let mut events = response;
@@ -492,22 +483,26 @@ async fn the_cli_makes_and_revokes_keys(backend: Backend) {
     );
     let stream: Value = serde_json::from_slice(&created.stdout).unwrap();
     let stream_id = stream["id"].as_str().unwrap();
-    let made = sluice_on(
-        &database,
-        &[
-            "embed",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--stream",
-            stream_id,
-            "--origin",
-            "https://tools.acme.io",
-            "--allow-send",
-            "--name",
-            "Ops board",
-            "--json",
-        ],
+    let create = |origin: &str, extra: &[&str]| {
+        let args = [
+            &[
+                "embed",
+                "create",
+                "--email",
+                "ops@example.com",
+                "--stream",
+                stream_id,
+                "--origin",
+                origin,
+            ][..],
+            extra,
+        ]
+        .concat();
+        sluice_on(&database, &args)
+    };
+    let made = create(
+        "https://tools.acme.io",
+        &["--allow-send", "--name", "Ops board", "--json"],
     );
     assert!(
         made.status.success(),
@@ -525,19 +520,7 @@ async fn the_cli_makes_and_revokes_keys(backend: Backend) {
     assert!(snippet.contains("<script src=\"http://127.0.0.1:3000/embed.js\" async></script>"));
     assert!(snippet.contains(&format!(r#"data-sluice-widget="send" data-key="{key}""#)));
 
-    let bad_origin = sluice_on(
-        &database,
-        &[
-            "embed",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--stream",
-            stream_id,
-            "--origin",
-            "https://tools.acme.io/path",
-        ],
-    );
+    let bad_origin = create("https://tools.acme.io/path", &[]);
     assert!(!bad_origin.status.success());
     assert!(String::from_utf8_lossy(&bad_origin.stderr).contains("is not an origin"));
 
