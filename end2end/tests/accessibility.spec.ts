@@ -28,7 +28,9 @@ test("every console page, side-panel tab and dialog has no serious accessibility
   await signUp(page, newEmail("axe"));
   const otp = await createStream(page, "sms_otp", "Logins");
   const chat = await createStream(page, "whatsapp", "Chat");
-  for (const path of ["/streams", "/streams/new", "/realtime", "/messages", "/sender-ids", "/connections", "/api-docs", "/account"]) {
+  const pages = ["/streams", "/streams/new", "/realtime", "/messages", "/sender-ids", "/connections", "/api-docs", "/account"];
+  pages.push("/streams/new?type=sms_otp", "/streams/new?type=whatsapp", `/streams/${otp}/edit`, "/no-such-page");
+  for (const path of pages) {
     await page.goto(path);
     await audit(page, path);
   }
