@@ -1,8 +1,9 @@
 import { newEmail, signUp, test, expect } from "./helpers";
 
+// A new account has its two starter streams; the other sections start empty.
 const sections: { link: string; path: string; heading: string; filled?: string }[] = [
-  { link: "Streams API", path: "/streams", heading: "Streams API" },
-  { link: "Realtime", path: "/realtime", heading: "Realtime" },
+  { link: "Streams API", path: "/streams", heading: "Streams API", filled: "stream-row" },
+  { link: "Realtime", path: "/realtime", heading: "Realtime", filled: "realtime-row" },
   { link: "Messages", path: "/messages", heading: "Messages" },
   { link: "Sender IDs", path: "/sender-ids", heading: "Sender IDs" },
   { link: "API docs", path: "/api-docs", heading: "API docs", filled: "api-operation" },
@@ -55,8 +56,9 @@ test("an unknown address shows the 404 page", async ({ page }) => {
   await expect(page).toHaveURL(/\/streams$/);
 });
 
-test("the page does not scroll sideways", async ({ page }) => {
+test("the page does not scroll sideways, its table included", async ({ page }) => {
   await signUp(page, newEmail("width"));
+  await expect(page.getByTestId("stream-row")).toHaveCount(2);
   const overflow = await page.evaluate(
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );

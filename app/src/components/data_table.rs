@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 
 /// The console's tables: a scrolling frame, column headers, and the rows as children.
-/// A header starting with `~` is read to screen readers only (an actions column).
+/// A header starting with `~` is read to screen readers only (an actions column). The frame is
+/// positioned, so what is positioned inside it (screen-reader-only text, menus) scrolls and
+/// clips with the table instead of widening the page.
 #[component]
 pub fn DataTable(
     testid: &'static str,
@@ -9,7 +11,7 @@ pub fn DataTable(
     children: Children,
 ) -> impl IntoView {
     view! {
-        <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white">
+        <div class="relative overflow-x-auto rounded-xl border border-slate-200 bg-white">
             <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid=testid>
                 <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
                     <tr>
