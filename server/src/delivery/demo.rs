@@ -1,12 +1,51 @@
 //! The demo channel: nothing leaves the machine. A queued message is "sent" at once and
 //! reported delivered (or, for `demo_failure_ratio` of them, undelivered) after `demo_delay_ms`.
 //! `demo_transient_ratio` of send attempts fail transiently, to exercise retries.
+//!
+//! Five numbers of Ofcom's drama range decide their messages' fate, the same every time, so a
+//! test suite can make a delivery fail on purpose (see [`Script`]).
 
 use rand::Rng;
 
 use super::DeliveryConfig;
 use crate::engine::{self, Channel, Claimed, Inbound, Outcome};
-use app::{db::Db, messages::MessageStatus};
+use app::{db::Db, messages::MessageStatus, phone::PhoneNumber};
+
+/// What a scripted recipient does with every message, whatever the random settings say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    /// `+447700900001`: reported undelivered.
+    Undelivered,
+    /// `+447700900002`: refused by the provider (`provider_rejected`): `rejected`.
+    Rejected,
+    /// `+447700900003`: delivered 10 seconds after it was sent.
+    Slow,
+    /// `+447700900004`: one transient failure, then delivered.
+    BusyOnce,
+    /// `+447700900005`: never reported; it stays `sent` until it expires.
+    Silent,
+}
+
+/// How long [`Script::Slow`] takes to be delivered.
+pub const SLOW_MS: i64 = 10_000;
+
+impl Script {
+    pub const ALL: [(&'static str, Self); 5] = [
+        ("+447700900001", Self::Undelivered),
+        ("+447700900002", Self::Rejected),
+        ("+447700900003", Self::Slow),
+        ("+447700900004", Self::BusyOnce),
+        ("+447700900005", Self::Silent),
+    ];
+
+    /// The script of `recipient`, if it has one.
+    pub fn of(recipient: &PhoneNumber) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|(number, _)| *number == recipient.as_str())
+            .map(|(_, script)| script)
+    }
+}
 
 /// A failure worth another attempt later.
 #[derive(Debug, Clone)]
@@ -16,25 +55,74 @@ pub struct Transient {
 }
 
 /// Hands a queued message to the demo "provider", which accepts it (and reports after
-/// `demo_delay_ms`) or, for `demo_transient_ratio` of attempts, is busy.
-pub fn send(config: &DeliveryConfig, now: i64) -> Result<Outcome, Transient> {
-    if rand::thread_rng().gen_bool(config.demo_transient_ratio.clamp(0.0, 1.0)) {
-        return Err(Transient {
-            code: "provider_busy",
-            message: "The demo provider was busy and asked to try again later (simulated).".into(),
-        });
-    }
+/// `demo_delay_ms`) or, for `demo_transient_ratio` of attempts, is busy. Scripted recipients
+/// do what their [`Script`] says.
+pub fn send(config: &DeliveryConfig, message: &Claimed, now: i64) -> Result<Outcome, Transient> {
+    let busy = || Transient {
+        code: "provider_busy",
+        message: "The demo provider was busy and asked to try again later (simulated).".into(),
+    };
+    let report_at = match Script::of(&message.recipient) {
+        Some(Script::Rejected) => {
+            return Ok(Outcome {
+                status: MessageStatus::Rejected,
+                next_at: None,
+                error: Some((
+                    "provider_rejected",
+                    "The demo provider refused the message (scripted for +447700900002).".into(),
+                )),
+                attempted: true,
+                provider_id: None,
+            });
+        }
+        Some(Script::BusyOnce) if message.attempts == 0 => return Err(busy()),
+        Some(Script::Slow) => now + SLOW_MS,
+        // Looked at again only to expire.
+        Some(Script::Silent) => message.expires_at,
+        Some(Script::Undelivered | Script::BusyOnce) => now + delay(config),
+        None if rand::thread_rng().gen_bool(config.demo_transient_ratio.clamp(0.0, 1.0)) => {
+            return Err(busy());
+        }
+        None => now + delay(config),
+    };
     Ok(Outcome {
         status: MessageStatus::Sent,
-        next_at: Some(now + i64::try_from(config.demo_delay_ms).unwrap_or(0)),
+        next_at: Some(report_at),
         error: None,
         attempted: true,
         provider_id: None,
     })
 }
 
-/// The delivery report of a sent message.
-pub fn report(config: &DeliveryConfig) -> Outcome {
+fn delay(config: &DeliveryConfig) -> i64 {
+    i64::try_from(config.demo_delay_ms).unwrap_or(0)
+}
+
+/// The delivery report of a sent message; a silent recipient's message expires instead.
+pub fn report(config: &DeliveryConfig, message: &Claimed) -> Outcome {
+    match Script::of(&message.recipient) {
+        Some(Script::Undelivered) => {
+            return Outcome::report(
+                MessageStatus::Undelivered,
+                Some("The demo handset is switched off (scripted for +447700900001).".into()),
+            );
+        }
+        // Due only at its expiry: it never heard back.
+        Some(Script::Silent) => {
+            return Outcome {
+                status: MessageStatus::Expired,
+                next_at: None,
+                error: Some((
+                    "expired",
+                    "No delivery report came within the validity period (scripted for +447700900005).".into(),
+                )),
+                attempted: false,
+                provider_id: None,
+            };
+        }
+        Some(_) => return Outcome::report(MessageStatus::Delivered, None),
+        None => {}
+    }
     if rand::thread_rng().gen_bool(config.demo_failure_ratio.clamp(0.0, 1.0)) {
         return Outcome::report(
             MessageStatus::Undelivered,
@@ -58,6 +146,9 @@ pub async fn maybe_reply(
     config: &DeliveryConfig,
     message: &Claimed,
 ) -> Result<(), sqlx::Error> {
+    if Script::of(&message.recipient).is_some() {
+        return Ok(());
+    }
     let reply = {
         let mut rng = rand::thread_rng();
         if !rng.gen_bool(config.demo_reply_ratio.clamp(0.0, 1.0)) {

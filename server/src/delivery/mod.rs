@@ -314,7 +314,7 @@ impl Worker {
         now: i64,
     ) -> Step {
         if message.status != MessageStatus::Queued {
-            return Step::Decided(demo::report(&self.config));
+            return Step::Decided(demo::report(&self.config, message));
         }
         if now >= message.expires_at {
             return Step::Decided(Outcome {
@@ -347,7 +347,8 @@ impl Worker {
             return Step::Send;
         }
         Step::Decided(
-            demo::send(&self.config, now).unwrap_or_else(|error| self.retry(message, error, now)),
+            demo::send(&self.config, message, now)
+                .unwrap_or_else(|error| self.retry(message, error, now)),
         )
     }
 

@@ -7,6 +7,7 @@ mod gating;
 mod idempotency;
 mod opt_outs;
 mod otp;
+mod outcomes;
 mod pacing;
 mod whatsapp;
 
