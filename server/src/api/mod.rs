@@ -3,6 +3,7 @@
 
 mod answers;
 mod caller;
+mod demo;
 pub mod embed;
 mod error;
 pub mod idempotency;
@@ -64,7 +65,7 @@ pub fn router(
     request_timeout: std::time::Duration,
 ) -> Router<AppState> {
     // The stream's token authenticates these; their POSTs take an Idempotency-Key.
-    let token_routes: [(&str, MethodRouter<ApiState>); 8] = [
+    let token_routes: [(&str, MethodRouter<ApiState>); 9] = [
         ("/simple_send", post(send::simple_send)),
         ("/event_send", post(send::event_send)),
         ("/otp/auth", post(otp::auth)),
@@ -72,6 +73,7 @@ pub fn router(
         ("/whatsapp/template", post(whatsapp::template)),
         ("/whatsapp/media", post(whatsapp::media)),
         ("/whatsapp/reply", post(whatsapp::reply)),
+        ("/demo/inbound", post(demo::inbound)),
         (
             "/status",
             axum::routing::get(status::status_get).post(status::status_post),

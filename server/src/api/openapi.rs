@@ -130,6 +130,7 @@ impl Modify for CommonAnswers {
         super::whatsapp::template,
         super::whatsapp::media,
         super::whatsapp::reply,
+        super::demo::inbound,
         super::inbound::sms,
         super::inbound::whatsapp_verify,
         super::inbound::whatsapp_notify,

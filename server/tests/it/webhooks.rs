@@ -42,6 +42,7 @@ on_both_backends!(
     private_addresses_are_refused_unless_the_operator_allows_them,
     status_events_go_out_without_waiting_for_the_senders_poll,
     every_stream_type_reports_status_with_its_callback_data,
+    an_injected_reply_reaches_the_webhook_and_stop_refuses_the_next_send,
 );
 
 /// What the receiver got: method, path and query, headers, body.
@@ -569,4 +570,105 @@ async fn every_stream_type_reports_status_with_its_callback_data(backend: Backen
             .unwrap();
         assert_eq!(tracked["messages"][0]["callback_data"], data.as_str());
     }
+}
+
+async fn an_injected_reply_reaches_the_webhook_and_stop_refuses_the_next_send(backend: Backend) {
+    let app = app_with(backend, true).await;
+    let (addr, received) = receiver(&[]).await;
+    let account = account(&app.db, "ann@acme.io").await;
+    let demo = |name: &str| StreamInput {
+        name: name.into(),
+        default_sender: Some("Acme".into()),
+        demo: true,
+        ..StreamInput::default()
+    };
+    let chat = app
+        .create_stream(&account, StreamKind::SmsTwoWay, &demo("Bookings"))
+        .await;
+    point_webhook(&app, &account, &chat.id, format!("http://{addr}/in")).await;
+    let secret = settings_store::webhook_signing_secret(
+        &app.db,
+        &app.secret_key(),
+        &account,
+        &chat.id,
+        false,
+    )
+    .await
+    .unwrap();
+    let inject = |token: &str, from: &str, text: &str| {
+        app.client
+            .post(app.url("/demo/inbound"))
+            .header("authorization", token)
+            .json(&json!({ "from": from, "text": text }))
+            .send()
+    };
+
+    // "The customer" answers: stored and forwarded like a reply from a phone.
+    let answered = inject(&chat.token, "447700900123", "Yes, please book me in.")
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), reqwest::StatusCode::OK);
+    let answer: Value = answered.json().await.unwrap();
+    let uuid = answer["message_uuid"].as_str().unwrap().to_string();
+    app.settle().await;
+    let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
+    let events: Vec<Value> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, _, headers, body)| {
+            verifier.verify(body, headers).expect("a valid signature");
+            serde_json::from_slice(body).unwrap()
+        })
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["type"], "message.received");
+    assert_eq!(events[0]["message_uuid"], uuid.as_str());
+    assert_eq!(events[0]["sender_phone"], "+447700900123");
+    assert_eq!(events[0]["recipient"], "Acme");
+    assert_eq!(events[0]["message_content"], "Yes, please book me in.");
+
+    // STOP on a Marketing demo stream refuses the next send to that number; START lifts it.
+    let news = app
+        .create_stream(&account, StreamKind::SmsMarketing, &demo("News"))
+        .await;
+    let send = || {
+        app.client
+            .post(app.url("/simple_send/"))
+            .header("authorization", &news.token)
+            .json(&json!({ "messages": [{ "recipient_phone": "+447700900124", "message_content": "Sale!" }] }))
+            .send()
+    };
+    assert_eq!(send().await.unwrap().status(), reqwest::StatusCode::OK);
+    let stop = inject(&news.token, "+447700900124", "STOP").await.unwrap();
+    assert_eq!(stop.status(), reqwest::StatusCode::OK);
+    let refused = send().await.unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(
+        refused["messages"][0]["error"]["code"],
+        "recipient_opted_out"
+    );
+    inject(&news.token, "+447700900124", "start").await.unwrap();
+    assert_eq!(send().await.unwrap().status(), reqwest::StatusCode::OK);
+
+    // Bad input, and real streams, are refused.
+    let bad = inject(&news.token, "12", "Hi").await.unwrap();
+    assert_eq!(bad.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let empty = inject(&news.token, "+447700900124", "  ").await.unwrap();
+    assert_eq!(empty.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let real = app
+        .create_stream(
+            &account,
+            StreamKind::SmsTwoWay,
+            &StreamInput {
+                demo: false,
+                ..demo("Real")
+            },
+        )
+        .await;
+    let refused = inject(&real.token, "+447700900123", "Hi").await.unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"]["code"], "not_a_demo_stream");
 }

@@ -107,6 +107,7 @@ async fn the_openapi_document_describes_every_endpoint(backend: Backend) {
         "/whatsapp/template/",
         "/whatsapp/media/",
         "/whatsapp/reply/",
+        "/demo/inbound",
     ] {
         assert!(paths.contains_key(path), "{path} is not documented");
     }
@@ -118,9 +119,14 @@ async fn the_openapi_document_describes_every_endpoint(backend: Backend) {
         "sender",
         "recipient_phone",
         "message_content",
+        "callback_data",
     ] {
         assert!(message[field].is_object(), "SimpleMessage lacks {field}");
     }
+    // Every POST that takes a token takes an Idempotency-Key.
+    let key = &paths["/simple_send/"]["post"]["parameters"][0];
+    assert_eq!(key["name"], "Idempotency-Key");
+    assert_eq!(key["in"], "header");
     assert_eq!(
         document["components"]["securitySchemes"]["token"]["name"],
         "Authorization"
