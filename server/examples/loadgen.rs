@@ -77,7 +77,7 @@ fn body(mode: &str, client: usize, sequence: u64, batch: usize) -> Option<Value>
         json!({
             "internal_id": format!("c{client}-s{sequence}-m{n}"),
             "sender": "Bench",
-            "recipient_phone": format!("+4477009{:05}", (sequence as usize * 31 + n) % 100_000),
+            "recipient_phone": format!("+4477009{:05}", 100 + (sequence as usize * 31 + n) % 99_900),
             "message_content": "Your order has shipped and will arrive tomorrow.",
         })
     };

@@ -65,7 +65,7 @@ pub fn router(
     request_timeout: std::time::Duration,
 ) -> Router<AppState> {
     // The stream's token authenticates these; their POSTs take an Idempotency-Key.
-    let token_routes: [(&str, MethodRouter<ApiState>); 9] = [
+    let token_routes: [(&str, MethodRouter<ApiState>); 10] = [
         ("/simple_send", post(send::simple_send)),
         ("/event_send", post(send::event_send)),
         ("/otp/auth", post(otp::auth)),
@@ -74,6 +74,7 @@ pub fn router(
         ("/whatsapp/media", post(whatsapp::media)),
         ("/whatsapp/reply", post(whatsapp::reply)),
         ("/demo/inbound", post(demo::inbound)),
+        ("/demo/messages", axum::routing::get(demo::messages)),
         (
             "/status",
             axum::routing::get(status::status_get).post(status::status_post),

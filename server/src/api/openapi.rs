@@ -131,6 +131,7 @@ impl Modify for CommonAnswers {
         super::whatsapp::media,
         super::whatsapp::reply,
         super::demo::inbound,
+        super::demo::messages,
         super::inbound::sms,
         super::inbound::whatsapp_verify,
         super::inbound::whatsapp_notify,

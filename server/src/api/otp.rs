@@ -19,7 +19,7 @@ use super::{
 use crate::{
     delivery::Delivery,
     engine::{
-        Route,
+        Engine, Route,
         accept::{Audience, Draft, Rejection, check},
         opted_out,
         otp::{self, Issued, Limit, NewOtp, OtpRef, Scope},
@@ -137,6 +137,7 @@ fn code_and_text(settings: &OtpSettings, request: &OtpAuth) -> Result<(String, S
     ))]
 pub async fn auth(
     State(state): State<AppState>,
+    State(engine): State<Engine>,
     State(delivery): State<Delivery>,
     Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
@@ -206,7 +207,10 @@ pub async fn auth(
     .await
     .map_err(storage)?
     {
-        Issued::Sent(issued) => issued,
+        Issued::Sent(issued) => {
+            engine.queued().notify_waiters();
+            issued
+        }
         Issued::OptedOut => return Err(Rejection::OptedOut(message.recipient.clone()).into()),
         Issued::Limited {
             scope,

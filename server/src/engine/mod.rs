@@ -9,6 +9,7 @@
 pub mod accept;
 mod channel;
 mod inbound;
+pub mod inbox;
 mod lease;
 mod lifecycle;
 pub mod otp;
@@ -38,13 +39,14 @@ pub use self::{
 };
 
 /// The engine's handle: the database, and what this process keeps in memory beside it —
-/// messages waiting for a group commit and the leases of SQLite's outbox rows. One per process;
-/// clones share it.
+/// messages waiting for a group commit, the leases of SQLite's outbox rows, and the bell that
+/// rings when messages are queued. One per process; clones share it.
 #[derive(Debug, Clone)]
 pub struct Engine {
     db: Db,
     outbox: Arc<Outbox>,
     leases: Arc<Leases>,
+    queued: Arc<tokio::sync::Notify>,
 }
 
 impl Engine {
@@ -53,7 +55,14 @@ impl Engine {
             db,
             outbox: Arc::default(),
             leases: Arc::default(),
+            queued: Arc::default(),
         }
+    }
+
+    /// Rings every waiter once messages were queued (committed), by a group commit or an OTP
+    /// code; a test inbox's long-poll waits on it. Ringing with no waiter costs nothing.
+    pub fn queued(&self) -> &tokio::sync::Notify {
+        &self.queued
     }
 
     pub fn db(&self) -> &Db {

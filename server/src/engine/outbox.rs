@@ -213,6 +213,7 @@ async fn commit_group(engine: &Engine, jobs: Vec<Job>) {
                 touch_streams(engine, std::slice::from_ref(&job), now).await;
                 let _ = job.done.send(answer);
             }
+            engine.queued().notify_waiters();
             return;
         }
         Err(error) => {
@@ -227,6 +228,7 @@ async fn commit_group(engine: &Engine, jobs: Vec<Job>) {
     for (job, answer) in jobs.into_iter().zip(answers) {
         let _ = job.done.send(Ok(answer));
     }
+    engine.queued().notify_waiters();
 }
 
 async fn commit_jobs(db: &Db, jobs: &[Job], now: i64) -> Result<Vec<Vec<Queued>>, sqlx::Error> {

@@ -179,7 +179,7 @@ fn batch(round: usize) -> Value {
             json!({
                 "internal_id": format!("r{round}-m{n}"),
                 "sender": "Acme",
-                "recipient_phone": format!("+4477009{:05}", round * 20 + n),
+                "recipient_phone": format!("+4477009{:05}", round * 20 + n + 100),
                 "message_content": format!("Message {n} of round {round}"),
             })
         })

@@ -5,6 +5,7 @@ mod described;
 mod events;
 mod gating;
 mod idempotency;
+mod inbox;
 mod opt_outs;
 mod otp;
 mod outcomes;
