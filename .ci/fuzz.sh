@@ -24,9 +24,10 @@ for kind in "${kinds[@]}"; do
     --demo --json "${common[@]}" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 done
 port=$(free_port)
-# The fuzzer is one client sending as fast as it can: its limits are lifted.
+# The fuzzer is one client sending as fast as it can: its limits are lifted, and a test
+# inbox's wait is held at most a second (it asks for up to 30).
 SLUICE_LIMITS__API_PER_SECOND=1000000 SLUICE_LIMITS__API_BURST=1000000 \
-  SLUICE_LIMITS__UNKNOWN_TOKENS_PER_MINUTE=1000000 \
+  SLUICE_LIMITS__UNKNOWN_TOKENS_PER_MINUTE=1000000 SLUICE_LIMITS__INBOX_WAIT_SECS=1 \
   "$sluice" --addr "127.0.0.1:$port" "${common[@]}" &
 pid=$!
 wait_for "http://127.0.0.1:$port/healthz"

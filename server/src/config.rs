@@ -74,6 +74,9 @@ pub struct LimitsConfig {
     /// API requests one client network may have refused for an unknown token or key (401) per
     /// minute before it is paused (tokens that worked recently still go through).
     pub unknown_tokens_per_minute: u32,
+    /// The longest a demo stream's test inbox holds a request that waits for a message, in
+    /// seconds (at most 30); a longer `wait` is shortened to it.
+    pub inbox_wait_secs: u64,
 }
 
 impl Default for LimitsConfig {
@@ -83,6 +86,7 @@ impl Default for LimitsConfig {
             api_burst: 400,
             sign_ups_per_hour: 10,
             unknown_tokens_per_minute: 30,
+            inbox_wait_secs: 30,
         }
     }
 }

@@ -46,8 +46,13 @@ pub struct InjectedAnswer {
     pub message_uuid: String,
 }
 
-/// The longest a look waits for a message, in seconds.
+/// The longest a look may ask to wait for a message, in seconds.
 const MAX_WAIT: u64 = 30;
+
+/// The longest this server holds a look (`[limits] inbox_wait_secs`); longer waits are
+/// shortened to it.
+#[derive(Debug, Clone, Copy)]
+pub struct InboxWait(pub Duration);
 
 /// What a look at the test inbox asks for.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -59,8 +64,8 @@ pub struct InboxQuery {
     /// Only messages queued at or after this time (RFC 3339).
     #[param(example = "2026-11-29T09:30:00Z")]
     since: Option<String>,
-    /// Seconds (up to 30) to wait for a message when none matches yet; the answer comes as soon
-    /// as one is queued.
+    /// Seconds (up to 30, and at most the server's `[limits] inbox_wait_secs`) to wait for a
+    /// message when none matches yet; the answer comes as soon as one is queued.
     #[param(maximum = 30, minimum = 0)]
     wait: Option<u64>,
 }
@@ -179,6 +184,7 @@ pub async fn messages(
     State(state): State<AppState>,
     State(engine): State<Engine>,
     Extension(client): Extension<ClientInfo>,
+    Extension(InboxWait(longest)): Extension<InboxWait>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<InboxAnswer>, ApiError> {
@@ -221,7 +227,7 @@ pub async fn messages(
             })
             .transpose()?,
     };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait).min(longest);
     loop {
         // Listening before looking: a message queued in between still wakes this look.
         let queued = engine.queued().notified();

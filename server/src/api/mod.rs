@@ -58,11 +58,13 @@ impl FromRef<ApiState> for Delivery {
     }
 }
 
-/// The API's routes, their state given. Requests time out after `request_timeout`.
+/// The API's routes, their state given. Requests time out after `request_timeout`; a test
+/// inbox's wait lasts at most `inbox_wait`.
 pub fn router(
     state: ApiState,
     limiter: ApiLimiter,
     request_timeout: std::time::Duration,
+    inbox_wait: std::time::Duration,
 ) -> Router<AppState> {
     // The stream's token authenticates these; their POSTs take an Idempotency-Key.
     let token_routes: [(&str, MethodRouter<ApiState>); 10] = [
@@ -74,7 +76,10 @@ pub fn router(
         ("/whatsapp/media", post(whatsapp::media)),
         ("/whatsapp/reply", post(whatsapp::reply)),
         ("/demo/inbound", post(demo::inbound)),
-        ("/demo/messages", axum::routing::get(demo::messages)),
+        (
+            "/demo/messages",
+            axum::routing::get(demo::messages).layer(axum::Extension(demo::InboxWait(inbox_wait))),
+        ),
         (
             "/status",
             axum::routing::get(status::status_get).post(status::status_post),

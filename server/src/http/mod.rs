@@ -120,6 +120,7 @@ pub fn router(
             },
             ApiLimiter::new(limits),
             Duration::from_millis(config.request_timeout_ms.max(1)),
+            Duration::from_secs(limits.inbox_wait_secs.min(30)),
         ))
         .merge(browser)
         .layer(middleware::from_fn_with_state(

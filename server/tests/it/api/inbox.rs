@@ -10,13 +10,14 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::{
-    helpers::{Backend, TestApp, TestStream},
+    helpers::{Backend, TestApp, TestDatabase, TestStream},
     on_both_backends,
 };
 
 on_both_backends!(
     the_inbox_shows_a_demo_streams_messages_and_their_codes,
     a_waiting_look_answers_as_soon_as_a_message_is_queued,
+    a_wait_is_held_at_most_as_long_as_the_operator_allows,
 );
 
 fn demo(name: &str) -> StreamInput {
@@ -225,4 +226,19 @@ async fn a_waiting_look_answers_as_soon_as_a_message_is_queued(backend: Backend)
         answered.duration_since(started) < Duration::from_secs(10),
         "the look waited for its whole wait"
     );
+}
+
+async fn a_wait_is_held_at_most_as_long_as_the_operator_allows(backend: Backend) {
+    let app = TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
+        config.limits.inbox_wait_secs = 1;
+    })
+    .await;
+    let TestStream { token, .. } = stream_with(&app, StreamKind::SmsMarketing, demo("News")).await;
+    let started = Instant::now();
+    let (status, body) = look(&app, &token, "?wait=30").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["messages"], json!([]));
+    let held = started.elapsed();
+    assert!(held >= Duration::from_millis(900), "{held:?}");
+    assert!(held < Duration::from_secs(10), "{held:?}");
 }
