@@ -27,7 +27,7 @@ test("the API docs page renders every endpoint of the OpenAPI document", async (
   await signUp(page, newEmail("docs"));
   await page.goto("/api-docs");
   const operations = page.getByTestId("api-operation");
-  await expect(operations).toHaveCount(13);
+  await expect(operations).toHaveCount(14);
   const send = operations.filter({ hasText: "/simple_send/" });
   await expect(send).toContainText("messages[].recipient_phone");
   await expect(send).toContainText("413");
