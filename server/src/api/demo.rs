@@ -22,7 +22,7 @@ use super::{
 use crate::{
     engine::{
         self, Channel, Engine, Inbound,
-        accept::MAX_CONTENT,
+        accept::{MAX_CONTENT, Rejection},
         inbox::{InboxFilter, Received, inbox},
     },
     http::ClientInfo,
@@ -141,8 +141,7 @@ pub async fn inbound(
 ) -> Result<Json<InjectedAnswer>, ApiError> {
     let caller = demo_caller(&state, &headers, client).await?;
     let request: InjectedReply = parse_body(body)?;
-    let from = PhoneNumber::parse(&request.from)
-        .map_err(|error| ApiError::unprocessable("invalid_phone", error.to_string()))?;
+    let from = PhoneNumber::parse(&request.from).map_err(Rejection::from)?;
     let text = request.text.trim();
     if text.is_empty() || text.chars().count() > MAX_CONTENT {
         return Err(ApiError::unprocessable(
@@ -210,7 +209,7 @@ pub async fn messages(
             .filter(|r| !r.trim().is_empty())
             .map(PhoneNumber::parse)
             .transpose()
-            .map_err(|error| ApiError::unprocessable("invalid_phone", error.to_string()))?,
+            .map_err(Rejection::from)?,
         since: query
             .since
             .as_deref()
@@ -242,15 +241,7 @@ pub async fn messages(
                 messages: found.into_iter().map(InboxMessage::from).collect(),
             }));
         }
-        if tokio::time::timeout_at(deadline, queued).await.is_err() {
-            // The wait ran out: one last look.
-            let found = inbox(&state.db, &state.secret_key, &caller.stream.id, &filter)
-                .await
-                .map_err(storage)?;
-            return Ok(Json(InboxAnswer {
-                status: true,
-                messages: found.into_iter().map(InboxMessage::from).collect(),
-            }));
-        }
+        // Woken or out of time, look again: the last look answers even when empty.
+        let _ = tokio::time::timeout_at(deadline, queued).await;
     }
 }

@@ -92,11 +92,12 @@ pub async fn send(
         };
         return (status, Json(body)).into_response();
     }
-    let result = match outcome {
+    let (name, value) = match outcome {
         Ok(uuid) => ("sent", uuid),
         Err(error) => ("error", error.message),
     };
-    let mut query = vec![("key", form.key.as_str()), result_pair(&result)];
+    let mut query = vec![("key", form.key.as_str()), (name, value.as_str())];
+    // The widget's look comes back with it; nothing else the form carried does.
     let back: Vec<(String, String)> = serde_urlencoded::from_str(&form.back).unwrap_or_default();
     for (name, value) in &back {
         if matches!(name.as_str(), "theme" | "accent" | "compact") {
@@ -105,10 +106,6 @@ pub async fn send(
     }
     let query = serde_urlencoded::to_string(query).unwrap_or_default();
     Redirect::to(&format!("/embed/send?{query}")).into_response()
-}
-
-fn result_pair<'a>(result: &'a (&'static str, String)) -> (&'static str, &'a str) {
-    (result.0, result.1.as_str())
 }
 
 /// Queues the form's message for the key's stream; answers its uuid.
