@@ -60,6 +60,18 @@ async fn send(app: &TestApp, token: &str, phone: &str) {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// A key for the account's stream.
+async fn make_key(
+    app: &TestApp,
+    account: &AccountId,
+    stream_id: &app::ids::StreamId,
+    input: EmbedKeyInput,
+) -> (EmbedKey, String) {
+    keys::create(&app.db, account, stream_id, input)
+        .await
+        .unwrap()
+}
+
 /// Ann's demo Marketing stream "News" and a key for it.
 async fn news_with_key(
     app: &TestApp,
@@ -70,9 +82,7 @@ async fn news_with_key(
     let stream = app
         .create_stream(&account, StreamKind::SmsMarketing, &demo("News"))
         .await;
-    let key = keys::create(&app.db, &account, &stream.id, input(origins, can_send))
-        .await
-        .unwrap();
+    let key = make_key(app, &account, &stream.id, input(origins, can_send)).await;
     (account, stream, key)
 }
 
@@ -99,14 +109,13 @@ async fn keys_are_stored_hashed_listed_and_revoked_at_once(backend: Backend) {
     assert_ne!(stored[0], key);
     assert!(!stored[0].contains(&key[3..]));
 
-    let (_, second) = keys::create(
-        &app.db,
+    let (_, second) = make_key(
+        &app,
         &account,
         &stream.id,
         input(&["https://a.acme.io"], true),
     )
-    .await
-    .unwrap();
+    .await;
     let listed = keys::list(&app.db, &account, &stream.id).await.unwrap();
     assert_eq!(listed.len(), 2);
     assert!(listed.iter().all(|k| k.revoked_at.is_none()));
@@ -185,14 +194,13 @@ async fn a_key_shows_its_stream_only(backend: Backend) {
     send(&app, &other.token, "+447700900333").await;
     app.settle().await;
 
-    let (_, key) = keys::create(
-        &app.db,
+    let (_, key) = make_key(
+        &app,
         &account,
         &news.id,
         input(&["https://tools.acme.io"], false),
     )
-    .await
-    .unwrap();
+    .await;
     let (status, _, html) = page(&app, &format!("/embed/messages?key={key}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("News"), "{html}");
@@ -394,22 +402,20 @@ async fn the_send_widget_sends_through_the_streams_rules_only_with_send(backend:
             },
         )
         .await;
-    let (_, reader) = keys::create(
-        &app.db,
+    let (_, reader) = make_key(
+        &app,
         &account,
         &stream.id,
         input(&["https://t.acme.io"], false),
     )
-    .await
-    .unwrap();
-    let (_, sender) = keys::create(
-        &app.db,
+    .await;
+    let (_, sender) = make_key(
+        &app,
         &account,
         &stream.id,
         input(&["https://t.acme.io"], true),
     )
-    .await
-    .unwrap();
+    .await;
 
     let refused = post_send(&app, &reader, "+447700900123", true).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
