@@ -188,6 +188,9 @@ pub enum StreamCommand {
         /// Simulate delivery on the demo channel instead of sending for real
         #[arg(long)]
         demo: bool,
+        /// With --demo: deliver every message and never reply at random (scripted numbers aside)
+        #[arg(long, requires = "demo")]
+        predictable: bool,
         /// Allow API calls only from this address or CIDR (repeatable; enables the IP ACL)
         #[arg(long = "allow-ip", value_name = "CIDR")]
         allow_ips: Vec<String>,
@@ -293,6 +296,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             name,
             kind,
             demo,
+            predictable,
             allow_ips,
             tags,
             max_rate,
@@ -337,6 +341,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 allowed_ips: allow_ips,
                 tags,
                 demo,
+                demo_predictable: predictable,
                 max_rate,
                 allowed_countries: countries,
                 ..StreamInput::default()

@@ -2,6 +2,7 @@
 
 pub mod api;
 mod encoding;
+pub mod inbox;
 #[cfg(feature = "ssr")]
 pub mod queries;
 

@@ -35,6 +35,10 @@ pub struct Stream {
     pub status: StreamStatus,
     pub restricted: bool,
     pub demo: bool,
+    /// On a demo stream: every message is delivered and nobody replies (scripted numbers
+    /// aside); `false`: some fail and some get replies, at the `[delivery]` demo ratios.
+    #[serde(default)]
+    pub demo_predictable: bool,
     pub ip_acl_enabled: bool,
     pub allowed_ips: Vec<String>,
     pub tags: Vec<String>,
@@ -60,6 +64,9 @@ pub struct StreamInput {
     pub name: String,
     pub description: String,
     pub demo: bool,
+    /// See [`Stream::demo_predictable`].
+    #[serde(default)]
+    pub demo_predictable: bool,
     pub ip_acl_enabled: bool,
     pub allowed_ips: Vec<String>,
     pub tags: Vec<String>,

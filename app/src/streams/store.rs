@@ -35,6 +35,7 @@ struct ValidInput {
     name: StreamName,
     description: String,
     demo: bool,
+    demo_predictable: bool,
     ip_acl_enabled: bool,
     allowed_ips: Vec<String>,
     tags: Vec<String>,
@@ -118,6 +119,7 @@ impl ValidInput {
             name,
             description,
             demo: input.demo,
+            demo_predictable: input.demo_predictable,
             ip_acl_enabled: input.ip_acl_enabled,
             allowed_ips,
             tags,
@@ -218,9 +220,10 @@ async fn insert(
     sqlx::query(
         "insert into streams (id, account_id, name, description, kind, status, wizard_step,
              restricted, demo, ip_acl_enabled, default_sender_id, token_sealed, token_hash,
-             created_at, updated_at, max_rate, inbound_key_sealed, allowed_countries)
+             created_at, updated_at, max_rate, inbound_key_sealed, allowed_countries,
+             demo_predictable)
          values ($1, $2, $3, $4, $5, $6, 'details', 0, $7, $8, $9, $10, $11, $12, $12, $13, $14,
-             $15)",
+             $15, $16)",
     )
     .bind(&id)
     .bind(account_id)
@@ -237,6 +240,7 @@ async fn insert(
     .bind(valid.max_rate)
     .bind(key.seal(random_token().as_bytes(), inbound_key_place(&id)))
     .bind(&valid.allowed_countries)
+    .bind(flag(valid.demo_predictable))
     .execute(&mut **tx)
     .await?;
     write_tags_and_ips(tx, account_id, &id, valid).await?;
@@ -307,7 +311,8 @@ pub async fn update(
     };
     let updated = sqlx::query(
         "update streams set name = $1, description = $2, demo = $3, ip_acl_enabled = $4,
-             default_sender_id = $5, updated_at = $6, max_rate = $9, allowed_countries = $10
+             default_sender_id = $5, updated_at = $6, max_rate = $9, allowed_countries = $10,
+             demo_predictable = $11
          where id = $7 and account_id = $8",
     )
     .bind(valid.name.as_str())
@@ -320,6 +325,7 @@ pub async fn update(
     .bind(account_id)
     .bind(valid.max_rate)
     .bind(&valid.allowed_countries)
+    .bind(flag(valid.demo_predictable))
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
@@ -411,7 +417,7 @@ const EFFECTIVE_STATUS: &str = "case when s.status = 'ready' and exists (
 fn stream_columns() -> String {
     format!(
         "s.id, s.name, s.description, s.kind, {EFFECTIVE_STATUS} as status, s.wizard_step,
-         s.restricted, s.demo, s.ip_acl_enabled, d.value as default_sender, s.max_rate,
+         s.restricted, s.demo, s.demo_predictable, s.ip_acl_enabled, d.value as default_sender, s.max_rate,
          s.connection_id, s.allowed_countries, s.created_at, s.updated_at, s.last_activity_at"
     )
 }
@@ -508,6 +514,7 @@ fn stream_from_row(row: &AnyRow) -> Stream {
             .unwrap_or(StreamStatus::Draft),
         restricted: row.get::<i64, _>("restricted") != 0,
         demo: row.get::<i64, _>("demo") != 0,
+        demo_predictable: row.get::<i64, _>("demo_predictable") != 0,
         ip_acl_enabled: row.get::<i64, _>("ip_acl_enabled") != 0,
         allowed_ips: Vec::new(),
         tags: Vec::new(),
@@ -817,6 +824,8 @@ pub struct DeliveryFacts {
     pub kind: StreamKind,
     /// Its throughput limit, in messages per second.
     pub max_rate: Option<u32>,
+    /// Its demo messages are all delivered and get no random replies.
+    pub demo_predictable: bool,
 }
 
 /// The [`DeliveryFacts`] of `stream_ids`, in one query for a whole claimed batch.
@@ -831,7 +840,7 @@ pub async fn delivery_facts(
         return Ok(HashMap::new());
     }
     let sql = format!(
-        "select id, kind, max_rate from streams where id in ({})",
+        "select id, kind, max_rate, demo_predictable from streams where id in ({})",
         placeholders(1, ids.len())
     );
     let mut query = sqlx::query(&sql);
@@ -848,6 +857,7 @@ pub async fn delivery_facts(
                 max_rate: row
                     .get::<Option<i64>, _>("max_rate")
                     .and_then(|rate| u32::try_from(rate).ok()),
+                demo_predictable: row.get::<i64, _>("demo_predictable") != 0,
             };
             Some((row.get("id"), facts))
         })

@@ -23,11 +23,14 @@ use crate::{
     engine::{
         self, Channel, Engine, Inbound,
         accept::{MAX_CONTENT, Rejection},
-        inbox::{InboxFilter, Received, inbox},
     },
     http::ClientInfo,
 };
-use app::{phone::PhoneNumber, state::AppState};
+use app::{
+    messages::inbox::{InboxFilter, Received, inbox},
+    phone::PhoneNumber,
+    state::AppState,
+};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct InjectedReply {

@@ -3,7 +3,8 @@
 //! `demo_transient_ratio` of send attempts fail transiently, to exercise retries.
 //!
 //! Five numbers of Ofcom's drama range decide their messages' fate, the same every time, so a
-//! test suite can make a delivery fail on purpose (see [`Script`]).
+//! test suite can make a delivery fail on purpose (see [`Script`]); a stream set to predictable
+//! outcomes leaves nothing else to chance (see [`Odds`]).
 
 use rand::Rng;
 
@@ -47,6 +48,32 @@ impl Script {
     }
 }
 
+/// The chances of the demo channel's random events for one stream's messages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Odds {
+    failure: f64,
+    transient: f64,
+    reply: f64,
+}
+
+impl Odds {
+    /// The configured ratios, or none at all for a stream set to predictable outcomes.
+    pub fn of(config: &DeliveryConfig, predictable: bool) -> Self {
+        if predictable {
+            return Self {
+                failure: 0.0,
+                transient: 0.0,
+                reply: 0.0,
+            };
+        }
+        Self {
+            failure: config.demo_failure_ratio.clamp(0.0, 1.0),
+            transient: config.demo_transient_ratio.clamp(0.0, 1.0),
+            reply: config.demo_reply_ratio.clamp(0.0, 1.0),
+        }
+    }
+}
+
 /// A failure worth another attempt later.
 #[derive(Debug, Clone)]
 pub struct Transient {
@@ -55,9 +82,14 @@ pub struct Transient {
 }
 
 /// Hands a queued message to the demo "provider", which accepts it (and reports after
-/// `demo_delay_ms`) or, for `demo_transient_ratio` of attempts, is busy. Scripted recipients
-/// do what their [`Script`] says.
-pub fn send(config: &DeliveryConfig, message: &Claimed, now: i64) -> Result<Outcome, Transient> {
+/// `demo_delay_ms`) or, at the odds of a transient failure, is busy. Scripted recipients do
+/// what their [`Script`] says.
+pub fn send(
+    config: &DeliveryConfig,
+    odds: Odds,
+    message: &Claimed,
+    now: i64,
+) -> Result<Outcome, Transient> {
     let busy = || Transient {
         code: "provider_busy",
         message: "The demo provider was busy and asked to try again later (simulated).".into(),
@@ -80,7 +112,7 @@ pub fn send(config: &DeliveryConfig, message: &Claimed, now: i64) -> Result<Outc
         // Looked at again only to expire.
         Some(Script::Silent) => message.expires_at,
         Some(Script::Undelivered | Script::BusyOnce) => now + delay(config),
-        None if rand::thread_rng().gen_bool(config.demo_transient_ratio.clamp(0.0, 1.0)) => {
+        None if rand::thread_rng().gen_bool(odds.transient) => {
             return Err(busy());
         }
         None => now + delay(config),
@@ -99,7 +131,7 @@ fn delay(config: &DeliveryConfig) -> i64 {
 }
 
 /// The delivery report of a sent message; a silent recipient's message expires instead.
-pub fn report(config: &DeliveryConfig, message: &Claimed) -> Outcome {
+pub fn report(odds: Odds, message: &Claimed) -> Outcome {
     match Script::of(&message.recipient) {
         Some(Script::Undelivered) => {
             return Outcome::report(
@@ -123,7 +155,7 @@ pub fn report(config: &DeliveryConfig, message: &Claimed) -> Outcome {
         Some(_) => return Outcome::report(MessageStatus::Delivered, None),
         None => {}
     }
-    if rand::thread_rng().gen_bool(config.demo_failure_ratio.clamp(0.0, 1.0)) {
+    if rand::thread_rng().gen_bool(odds.failure) {
         return Outcome::report(
             MessageStatus::Undelivered,
             Some("The demo handset did not acknowledge the message (simulated).".into()),
@@ -141,17 +173,13 @@ const REPLIES: [&str; 3] = [
 
 /// The recipient of a delivered demo message of a Two-way or WhatsApp stream sometimes answers;
 /// the reply is stored as an inbound message.
-pub async fn maybe_reply(
-    db: &Db,
-    config: &DeliveryConfig,
-    message: &Claimed,
-) -> Result<(), sqlx::Error> {
+pub async fn maybe_reply(db: &Db, odds: Odds, message: &Claimed) -> Result<(), sqlx::Error> {
     if Script::of(&message.recipient).is_some() {
         return Ok(());
     }
     let reply = {
         let mut rng = rand::thread_rng();
-        if !rng.gen_bool(config.demo_reply_ratio.clamp(0.0, 1.0)) {
+        if !rng.gen_bool(odds.reply) {
             return Ok(());
         }
         REPLIES[rng.gen_range(0..REPLIES.len())]

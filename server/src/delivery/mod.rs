@@ -293,15 +293,14 @@ impl Worker {
             self.webhooks.notify_one();
         }
         for ((message, (_, outcome)), moved) in claimed.iter().zip(&outcomes).zip(advanced.moved) {
-            let replies = streams
-                .get(message.stream_id.as_str())
-                .is_some_and(|facts| facts.kind.receives_messages());
+            let facts = streams.get(message.stream_id.as_str());
+            let replies = facts.is_some_and(|facts| facts.kind.receives_messages());
             if moved
                 && replies
                 && outcome.status == MessageStatus::Delivered
                 && message.channel == Some(Channel::Demo)
             {
-                demo::maybe_reply(self.engine.db(), &self.config, message).await?;
+                demo::maybe_reply(self.engine.db(), self.odds(facts), message).await?;
             }
         }
         Ok(())
@@ -313,8 +312,9 @@ impl Worker {
         streams: &HashMap<String, DeliveryFacts>,
         now: i64,
     ) -> Step {
+        let facts = streams.get(message.stream_id.as_str());
         if message.status != MessageStatus::Queued {
-            return Step::Decided(demo::report(&self.config, message));
+            return Step::Decided(demo::report(self.odds(facts), message));
         }
         if now >= message.expires_at {
             return Step::Decided(Outcome {
@@ -329,9 +329,7 @@ impl Worker {
             });
         }
         // Only sending is paced; reports of sent messages need no limits.
-        if let Some(rate) = streams
-            .get(message.stream_id.as_str())
-            .and_then(|facts| facts.max_rate)
+        if let Some(rate) = facts.and_then(|facts| facts.max_rate)
             && let Some(at) = self.pacer.slot(&message.stream_id, &message.id, rate, now)
         {
             // Over the stream's throughput limit: it waits for its slot, still queued.
@@ -347,8 +345,17 @@ impl Worker {
             return Step::Send;
         }
         Step::Decided(
-            demo::send(&self.config, message, now)
+            demo::send(&self.config, self.odds(facts), message, now)
                 .unwrap_or_else(|error| self.retry(message, error, now)),
+        )
+    }
+
+    /// The demo channel's chances for a message of a stream (a deleted stream's: the
+    /// configured ones).
+    fn odds(&self, facts: Option<&DeliveryFacts>) -> demo::Odds {
+        demo::Odds::of(
+            &self.config,
+            facts.is_some_and(|facts| facts.demo_predictable),
         )
     }
 

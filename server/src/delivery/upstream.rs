@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{demo::Transient, smpp::Sessions};
 use crate::{
-    engine::{self as messages, Channel, Claimed, Engine, otp},
+    engine::{self as messages, Channel, Claimed, Engine},
     lock,
     webhooks::guard,
 };
@@ -25,7 +25,7 @@ use app::{
     crypto::SecretKey,
     db::Db,
     egress::{self, Egress},
-    messages::MessageStatus,
+    messages::{MessageStatus, inbox::text_place},
     streams::settings::WebhookMethod,
     whatsapp::GraphApi,
 };
@@ -197,7 +197,7 @@ impl Upstreams {
         // A message that carries a code is stored masked; its text is sealed beside it.
         let unmasked;
         let message = match message.payload.as_deref() {
-            Some(sealed) => match self.key.open_text(sealed, otp::text_place(&message.id)) {
+            Some(sealed) => match self.key.open_text(sealed, text_place(&message.id)) {
                 Ok(content) => {
                     unmasked = Claimed {
                         content,

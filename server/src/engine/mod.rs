@@ -9,7 +9,6 @@
 pub mod accept;
 mod channel;
 mod inbound;
-pub mod inbox;
 mod lease;
 mod lifecycle;
 pub mod otp;

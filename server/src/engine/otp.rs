@@ -4,8 +4,9 @@
 use sqlx::Row;
 
 use app::{
-    crypto::{Place, SecretKey, constant_time_eq, sha256_hex},
+    crypto::{SecretKey, constant_time_eq, sha256_hex},
     db::{Backend, Db, new_id, now_ms},
+    messages::inbox::text_place,
 };
 
 use super::{NewMessage, Queued, Receipt, Route, queue_one, touch_stream};
@@ -67,11 +68,6 @@ pub enum Issued {
         limit: i64,
         wait_ms: i64,
     },
-}
-
-/// Where the text of a message that carries a code is sealed.
-pub fn text_place(message_id: &str) -> Place<'_> {
-    Place::new("messages", "payload", message_id)
 }
 
 /// `text` with every occurrence of `code` masked, as the message is stored: the console and

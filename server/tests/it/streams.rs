@@ -46,6 +46,7 @@ async fn a_created_stream_lists_with_normalised_ips_tags_and_sender(backend: Bac
         name: "  Login codes ".into(),
         description: "OTP for the web app".into(),
         demo: true,
+        demo_predictable: true,
         ip_acl_enabled: true,
         allowed_ips: vec![
             "10.1.2.3/8".into(),
@@ -70,7 +71,8 @@ async fn a_created_stream_lists_with_normalised_ips_tags_and_sender(backend: Bac
     assert_eq!(created.name, "Login codes");
     assert_eq!(created.kind, StreamKind::SmsOtp);
     assert_eq!(created.status, StreamStatus::Ready);
-    assert!(created.demo && created.ip_acl_enabled && !created.restricted);
+    assert!(created.demo && created.demo_predictable);
+    assert!(created.ip_acl_enabled && !created.restricted);
     assert_eq!(created.allowed_ips, vec!["10.0.0.0/8", "203.0.113.7/32"]);
     assert_eq!(created.tags, vec!["auth", "web"]);
     assert_eq!(created.default_sender.as_deref(), Some("AcmeShop"));

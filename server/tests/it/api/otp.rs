@@ -1,5 +1,6 @@
 //! One-time passwords: generated or given codes, checked once, within their limits.
 
+use app::messages::inbox::text_place;
 use app::streams::{
     StreamKind,
     settings::{OtpCodeSource, OtpSettings},
@@ -7,7 +8,6 @@ use app::streams::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sluice::engine::otp;
 
 use super::*;
 use crate::{
@@ -43,10 +43,7 @@ async fn otp_codes_are_sent_checked_once_and_limited(backend: Backend) {
             .await
             .unwrap();
     assert_eq!(content, "Your verification code is *****");
-    let text = app
-        .secret_key()
-        .open(&payload, otp::text_place(uuid))
-        .unwrap();
+    let text = app.secret_key().open(&payload, text_place(uuid)).unwrap();
     let code = String::from_utf8(text)
         .unwrap()
         .trim_start_matches("Your verification code is ")

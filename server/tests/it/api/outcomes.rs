@@ -12,7 +12,10 @@ use crate::{
     on_both_backends,
 };
 
-on_both_backends!(scripted_numbers_reach_their_status_every_time,);
+on_both_backends!(
+    scripted_numbers_reach_their_status_every_time,
+    predictable_streams_deliver_everything_and_never_reply,
+);
 
 /// The stream's message `internal_id` once it is `status`, within `within`.
 async fn reaches(
@@ -131,5 +134,85 @@ async fn scripted_numbers_reach_their_status_every_time(backend: Backend) {
             .fetch_one(app.db.pool())
             .await
             .unwrap();
+    assert_eq!(replies, 0);
+}
+
+async fn predictable_streams_deliver_everything_and_never_reply(backend: Backend) {
+    let app = TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
+        // Every demo message would fail, be retried and get a reply, on a stream left to chance.
+        config.delivery.demo_failure_ratio = 1.0;
+        config.delivery.demo_transient_ratio = 1.0;
+        config.delivery.demo_reply_ratio = 1.0;
+        config.delivery.retry_base_ms = 50;
+        config.delivery.retry_max_ms = 100;
+        config.delivery.max_attempts = 2;
+    })
+    .await;
+    let stream = |name: &str, predictable: bool| app::streams::StreamInput {
+        demo: true,
+        demo_predictable: predictable,
+        ..sms(name)
+    };
+    let predictable = stream_with(&app, StreamKind::SmsTwoWay, stream("Steady", true)).await;
+    let random = app
+        .create_stream(
+            &predictable.account,
+            StreamKind::SmsTwoWay,
+            &stream("Chance", false),
+        )
+        .await;
+    let messages = |prefix: &str| -> Vec<Value> {
+        (0..5)
+            .map(|n| {
+                json!({ "internal_id": format!("{prefix}-{n}"),
+                    "recipient_phone": format!("+4477009001{n:02}"), "message_content": "Hi" })
+            })
+            .collect()
+    };
+    for (token, prefix) in [(&predictable.token, "p"), (&random.token, "r")] {
+        let (status, body) = call(
+            &app,
+            "/simple_send/",
+            token,
+            json!({ "messages": messages(prefix) }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    for n in 0..5 {
+        let id = format!("p-{n}");
+        let delivered = reaches(
+            &app,
+            &predictable.token,
+            &id,
+            "delivered",
+            Duration::from_secs(10),
+        )
+        .await;
+        let steps: Vec<&str> = delivered["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|step| step["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(steps, ["queued", "sent", "delivered"], "{delivered}");
+    }
+    // The same odds on the other stream: its messages fail.
+    reaches(
+        &app,
+        &random.token,
+        "r-0",
+        "sent_failed",
+        Duration::from_secs(10),
+    )
+    .await;
+
+    let replies: i64 = sqlx::query_scalar(
+        "select count(*) from messages where direction = 'inbound' and stream_id = $1",
+    )
+    .bind(&predictable.id)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
     assert_eq!(replies, 0);
 }

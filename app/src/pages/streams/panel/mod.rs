@@ -8,6 +8,7 @@ use self::{panel_tabs::PanelTabs, tab_body::TabBody};
 
 mod embed;
 mod events;
+mod inbox;
 mod info;
 mod otp;
 mod routing;
@@ -21,11 +22,15 @@ use leptos_router::hooks::use_navigate;
 use serde::{Deserialize, Serialize};
 
 use self::{
-    embed::EmbedTab, events::EventsTab, info::InfoTab, otp::OtpTab, webhooks::WebhooksTab,
-    whatsapp::WhatsAppTab,
+    embed::EmbedTab, events::EventsTab, inbox::InboxTab, info::InfoTab, otp::OtpTab,
+    webhooks::WebhooksTab, whatsapp::WhatsAppTab,
 };
 use super::filter::{panel_url, url};
-use crate::messages::{StreamStats, api::get_stream_stats};
+use crate::messages::{
+    StreamStats,
+    api::{demo_inbox, get_stream_stats},
+    inbox::Received,
+};
 use crate::{
     components::SidePanel,
     connections::{
@@ -53,17 +58,19 @@ pub enum Tab {
     WhatsApp,
     Webhooks,
     Embed,
+    Inbox,
     Requests,
 }
 
 impl Tab {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::Info,
         Self::Settings,
         Self::Events,
         Self::WhatsApp,
         Self::Webhooks,
         Self::Embed,
+        Self::Inbox,
         Self::Requests,
     ];
 
@@ -75,6 +82,7 @@ impl Tab {
             Self::WhatsApp => "whatsapp",
             Self::Webhooks => "webhooks",
             Self::Embed => "embed",
+            Self::Inbox => "inbox",
             Self::Requests => "requests",
         }
     }
@@ -87,12 +95,14 @@ impl Tab {
             Self::WhatsApp => "WhatsApp",
             Self::Webhooks => "Webhooks",
             Self::Embed => "Embed",
+            Self::Inbox => "Inbox",
             Self::Requests => "Request API",
         }
     }
 
-    /// The tabs a stream of `kind` has, in order.
-    pub fn for_kind(kind: StreamKind) -> Vec<Self> {
+    /// The tabs `stream` has, in order: by its type, and an Inbox when it is a demo stream.
+    pub fn for_stream(stream: &Stream) -> Vec<Self> {
+        let kind = stream.kind;
         Self::ALL
             .into_iter()
             .filter(|tab| match tab {
@@ -100,13 +110,14 @@ impl Tab {
                 Self::Settings => kind == StreamKind::SmsOtp,
                 Self::Events => kind.has_events(),
                 Self::WhatsApp => kind == StreamKind::Whatsapp,
+                Self::Inbox => stream.demo,
             })
             .collect()
     }
 
-    /// The tab named `key` if `kind` has it, else Info.
-    fn pick(kind: StreamKind, key: Option<&str>) -> Self {
-        Self::for_kind(kind)
+    /// The tab named `key` if `stream` has it, else Info.
+    fn pick(stream: &Stream, key: Option<&str>) -> Self {
+        Self::for_stream(stream)
             .into_iter()
             .find(|tab| Some(tab.key()) == key)
             .unwrap_or(Self::Info)
@@ -128,13 +139,14 @@ enum TabData {
     WhatsApp(WhatsAppSettings, InboundAddress),
     Webhooks(Option<Webhook>),
     Embed(Vec<EmbedKey>),
+    Inbox(Vec<Received>),
     Requests,
 }
 
 impl TabData {
     async fn load(id: StreamId, key: Option<String>) -> Result<(Stream, TabData), AppError> {
         let stream = get_stream(id.clone()).await?;
-        let data = match Tab::pick(stream.kind, key.as_deref()) {
+        let data = match Tab::pick(&stream, key.as_deref()) {
             Tab::Info => TabData::Info {
                 tags: list_tags().await?,
                 sender_ids: list_sender_ids().await?,
@@ -151,6 +163,7 @@ impl TabData {
             }
             Tab::Webhooks => TabData::Webhooks(get_webhook(id).await?),
             Tab::Embed => TabData::Embed(embed_keys(id).await?),
+            Tab::Inbox => TabData::Inbox(demo_inbox(id, String::new(), None).await?),
             Tab::Requests => TabData::Requests,
         };
         Ok((stream, data))

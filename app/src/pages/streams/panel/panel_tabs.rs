@@ -9,9 +9,11 @@ pub(super) fn PanelTabs(
     tab: Signal<Option<String>>,
     filter: StreamFilter,
 ) -> impl IntoView {
-    let kind = stream.kind;
-    let current = Memo::new(move |_| Tab::pick(kind, tab.get().as_deref()));
-    let links = Tab::for_kind(kind)
+    let current = {
+        let stream = stream.clone();
+        Memo::new(move |_| Tab::pick(&stream, tab.get().as_deref()))
+    };
+    let links = Tab::for_stream(&stream)
         .into_iter()
         .map(|tab| {
             view! {

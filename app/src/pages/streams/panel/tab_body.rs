@@ -30,6 +30,7 @@ pub(super) fn TabBody(
         ),
         TabData::Webhooks(webhook) => (view! { <WebhooksTab id kind webhook /> }.into_any(), Tab::Webhooks),
         TabData::Embed(keys) => (view! { <EmbedTab id keys /> }.into_any(), Tab::Embed),
+        TabData::Inbox(messages) => (view! { <InboxTab id messages /> }.into_any(), Tab::Inbox),
         TabData::Requests => (
             view! {
                 <div class="space-y-4">

@@ -101,6 +101,21 @@ pub fn DetailsStep(
                     </span>
                 </span>
             </label>
+            <Show when=move || state.demo.get()>
+                <label class="ml-6 flex items-start gap-2 rounded-lg border border-slate-200 p-4 text-sm">
+                    <input
+                        type="checkbox"
+                        bind:checked=state.demo_predictable
+                        class="mt-0.5 h-4 w-4"
+                    />
+                    <span>
+                        <span class="font-medium text-slate-700">"Predictable outcomes"</span>
+                        <span class="block text-xs text-slate-500">
+                            "Every message is delivered and nobody replies at random, for test suites. The scripted numbers +447700900001 to +447700900005 keep their outcomes."
+                        </span>
+                    </span>
+                </label>
+            </Show>
         </div>
     }
 }

@@ -55,6 +55,7 @@ pub struct WizardState {
     pub name: RwSignal<String>,
     pub description: RwSignal<String>,
     pub demo: RwSignal<bool>,
+    pub demo_predictable: RwSignal<bool>,
     pub ip_acl_enabled: RwSignal<bool>,
     pub allowed_ips: RwSignal<Vec<String>>,
     pub tags: RwSignal<Vec<String>>,
@@ -92,6 +93,7 @@ impl WizardState {
             name: field(|s| s.name.clone()),
             description: field(|s| s.description.clone()),
             demo: RwSignal::new(existing.as_ref().is_some_and(|s| s.demo)),
+            demo_predictable: RwSignal::new(existing.as_ref().is_some_and(|s| s.demo_predictable)),
             ip_acl_enabled: RwSignal::new(existing.as_ref().is_some_and(|s| s.ip_acl_enabled)),
             allowed_ips: RwSignal::new(
                 existing
@@ -134,6 +136,7 @@ impl WizardState {
             name: self.name.get_untracked(),
             description: self.description.get_untracked(),
             demo: self.demo.get_untracked(),
+            demo_predictable: self.demo_predictable.get_untracked(),
             ip_acl_enabled: self.ip_acl_enabled.get_untracked(),
             allowed_ips: if self.ip_acl_enabled.get_untracked() {
                 self.allowed_ips.get_untracked()

@@ -76,6 +76,18 @@ pub fn SummaryStep(state: WizardState) -> impl IntoView {
                 {row("Tags", or_none(&input.tags))}
                 {row("Default sender", sender.clone().unwrap_or_else(|| "Customized".into()))}
                 {row("Demo Sending", if input.demo { "On".into() } else { "Off".into() })}
+                {input
+                    .demo
+                    .then(|| {
+                        row(
+                            "Demo Outcomes",
+                            if input.demo_predictable {
+                                "Predictable".into()
+                            } else {
+                                "Random".into()
+                            },
+                        )
+                    })}
                 {otp}
                 {whatsapp}
                 {webhook_row}

@@ -1,16 +1,28 @@
 //! A demo stream's messages as the phone that receives them sees them: the whole text (an OTP
-//! message's is sealed beside its masked copy) and the code it carries, newest first.
+//! message's is sealed beside its masked copy) and the code it carries, newest first. The test
+//! inbox API and the console's Inbox tab both read them here.
 
-use sqlx::Row;
+use serde::{Deserialize, Serialize};
 
-use app::{crypto::SecretKey, db::Db, ids::StreamId, phone::PhoneNumber};
+#[cfg(feature = "ssr")]
+use crate::{
+    crypto::{Place, SecretKey},
+    db::Db,
+    ids::StreamId,
+    phone::PhoneNumber,
+};
 
-use super::otp::text_place;
+/// Where the text of a message that carries a code is sealed, beside its masked copy.
+#[cfg(feature = "ssr")]
+pub fn text_place(message_id: &str) -> Place<'_> {
+    Place::new("messages", "payload", message_id)
+}
 
 /// The most messages one look returns.
 pub const MAX_MESSAGES: i64 = 100;
 
 /// Which of the stream's outbound messages to read.
+#[cfg(feature = "ssr")]
 #[derive(Debug, Clone, Default)]
 pub struct InboxFilter {
     pub recipient: Option<PhoneNumber>,
@@ -19,7 +31,7 @@ pub struct InboxFilter {
 }
 
 /// One message as its recipient's phone shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Received {
     pub message_uuid: String,
     pub internal_id: Option<String>,
@@ -33,12 +45,15 @@ pub struct Received {
 }
 
 /// The stream's outbound messages that `filter` lets through, newest first.
+#[cfg(feature = "ssr")]
 pub async fn inbox(
     db: &Db,
     key: &SecretKey,
     stream_id: &StreamId,
     filter: &InboxFilter,
 ) -> Result<Vec<Received>, sqlx::Error> {
+    use sqlx::Row;
+
     let rows = sqlx::query(
         "select id, internal_id, recipient, sender, content, payload, status, created_at
          from messages
@@ -79,7 +94,8 @@ pub async fn inbox(
 
 /// The code `text` carries: what its stored copy masks (an OTP stream's message), else, in a
 /// text that speaks of a code, OTP or PIN, its first run of 4 to 8 digits.
-pub fn code_of(stored: &str, text: &str) -> Option<String> {
+#[cfg(feature = "ssr")]
+fn code_of(stored: &str, text: &str) -> Option<String> {
     if stored != text {
         let masked: String = stored
             .chars()
@@ -104,7 +120,7 @@ pub fn code_of(stored: &str, text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 
