@@ -28,6 +28,13 @@ test("every console page, side-panel tab and dialog has no serious accessibility
   await signUp(page, newEmail("axe"));
   const otp = await createStream(page, "sms_otp", "Logins");
   const chat = await createStream(page, "whatsapp", "Chat");
+  // A code in the OTP stream's Inbox, highlighted, with its copy button.
+  const token = await (await page.request.post("/api/streams/token", { data: { id: otp } })).json();
+  const sent = await page.request.post("/otp/auth", {
+    headers: { Authorization: token },
+    data: { recipient_phone: "+447700900123", sender: "AcmeApp" },
+  });
+  expect(sent.ok()).toBeTruthy();
   const pages = ["/streams", "/streams/new", "/realtime", "/messages", "/sender-ids", "/connections", "/api-docs", "/account"];
   pages.push("/streams/new?type=sms_otp", "/streams/new?type=whatsapp", `/streams/${otp}/edit`, "/no-such-page");
   for (const path of pages) {
@@ -35,7 +42,7 @@ test("every console page, side-panel tab and dialog has no serious accessibility
     await audit(page, path);
   }
   for (const [id, tabs] of [
-    [otp, ["info", "settings", "events", "webhooks", "embed", "requests"]],
+    [otp, ["info", "settings", "events", "webhooks", "embed", "inbox", "requests"]],
     [chat, ["whatsapp"]],
   ] as const) {
     for (const tab of tabs) {

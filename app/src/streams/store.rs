@@ -119,7 +119,8 @@ impl ValidInput {
             name,
             description,
             demo: input.demo,
-            demo_predictable: input.demo_predictable,
+            // Only a demo stream has outcomes to choose.
+            demo_predictable: input.demo && input.demo_predictable,
             ip_acl_enabled: input.ip_acl_enabled,
             allowed_ips,
             tags,

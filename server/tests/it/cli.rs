@@ -117,6 +117,7 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
         "--type",
         "sms_two_way",
         "--demo",
+        "--predictable",
         "--allow-ip",
         "10.1.2.3/8",
         "--allow-ip",
@@ -146,6 +147,18 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
         "X",
         "--type",
         "fax",
+    ]);
+    // Predictable outcomes belong to demo streams only.
+    let predictable_real = run(&[
+        "stream",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "X",
+        "--type",
+        "sms_otp",
+        "--predictable",
     ]);
     let bad_ip = run(&[
         "stream",
@@ -202,15 +215,19 @@ async fn stream_create_prints_a_token_that_finds_the_stream(backend: Backend) {
         .unwrap();
     assert_eq!(stream.id, printed["id"].as_str().unwrap());
     assert_eq!(stream.kind, app::streams::StreamKind::SmsTwoWay);
-    assert!(stream.demo && stream.ip_acl_enabled);
+    assert!(stream.demo && stream.demo_predictable && stream.ip_acl_enabled);
     assert_eq!(stream.allowed_ips, vec!["10.0.0.0/8", "::1/128"]);
     assert_eq!(stream.tags, vec!["ops"]);
     assert_eq!(stream.max_rate, Some(40));
     assert!(String::from_utf8_lossy(&unknown_owner.stderr).contains("no user with the email"));
     assert!(String::from_utf8_lossy(&bad_type.stderr).contains("is not a stream type"));
     assert!(String::from_utf8_lossy(&bad_ip.stderr).contains("is not an IPv4 or IPv6 address"));
+    assert!(String::from_utf8_lossy(&predictable_real.stderr).contains("--demo"));
     assert!(
-        !unknown_owner.status.success() && !bad_type.status.success() && !bad_ip.status.success()
+        !unknown_owner.status.success()
+            && !bad_type.status.success()
+            && !bad_ip.status.success()
+            && !predictable_real.status.success()
     );
 
     assert!(

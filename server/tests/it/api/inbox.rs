@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::{
-    helpers::{Backend, TestApp, TestDatabase, TestStream},
+    helpers::{Backend, PASSWORD, TestApp, TestDatabase, TestStream},
     on_both_backends,
 };
 
@@ -18,6 +18,7 @@ on_both_backends!(
     the_inbox_shows_a_demo_streams_messages_and_their_codes,
     a_waiting_look_answers_as_soon_as_a_message_is_queued,
     a_wait_is_held_at_most_as_long_as_the_operator_allows,
+    the_consoles_inbox_reads_only_the_accounts_demo_streams,
 );
 
 fn demo(name: &str) -> StreamInput {
@@ -241,4 +242,69 @@ async fn a_wait_is_held_at_most_as_long_as_the_operator_allows(backend: Backend)
     let held = started.elapsed();
     assert!(held >= Duration::from_millis(900), "{held:?}");
     assert!(held < Duration::from_secs(10), "{held:?}");
+}
+
+async fn the_consoles_inbox_reads_only_the_accounts_demo_streams(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let otp = stream_with(&app, StreamKind::SmsOtp, demo("Logins")).await;
+    let real = app
+        .create_stream(&otp.account, StreamKind::SmsMarketing, &sms("Real"))
+        .await;
+    let elsewhere = crate::streams::account(&app.db, "bob@globex.io").await;
+    let theirs = app
+        .create_stream(&elsewhere, StreamKind::SmsOtp, &demo("Theirs"))
+        .await;
+    for (token, phone) in [(&otp.token, "+447700900123"), (&otp.token, "+447700900124")] {
+        let (status, body) = call(
+            &app,
+            "/otp/auth",
+            token,
+            json!({ "recipient_phone": phone }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    call(
+        &app,
+        "/otp/auth",
+        &theirs.token,
+        json!({ "recipient_phone": "+447700900123" }),
+    )
+    .await;
+    app.sign_in("ann@acme.io", PASSWORD).await;
+    let inbox = |id: &app::ids::StreamId, recipient: &str, since: Option<u32>| json!({ "id": id, "recipient": recipient, "since_minutes": since });
+
+    let (status, all) = app
+        .server_fn_json("/api/messages/inbox", &inbox(&otp.id, "", None))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0]["recipient"], "+447700900124");
+    let code = all[0]["code"].as_str().unwrap();
+    assert!(all[0]["content"].as_str().unwrap().contains(code));
+    let (_, one) = app
+        .server_fn_json(
+            "/api/messages/inbox",
+            &inbox(&otp.id, "+44 7700 900123", Some(5)),
+        )
+        .await;
+    assert_eq!(one.as_array().unwrap().len(), 1, "{one}");
+    assert_eq!(one[0]["recipient"], "+447700900123");
+
+    // Another account's stream is as missing as a deleted one; a real stream has no inbox.
+    for (id, code) in [
+        (&theirs.id, "stream_not_found"),
+        (&real.id, "not_a_demo_stream"),
+    ] {
+        let (status, refused) = app
+            .server_fn_json("/api/messages/inbox", &inbox(id, "", None))
+            .await;
+        assert!(!status.is_success(), "{refused}");
+        assert_eq!(refused["code"], code, "{refused}");
+    }
+    let (_, bad) = app
+        .server_fn_json("/api/messages/inbox", &inbox(&otp.id, "call me", None))
+        .await;
+    assert_eq!(bad["code"], "invalid_phone", "{bad}");
 }
