@@ -11,7 +11,7 @@ test("the side panel opens on a name, deep-links its tabs and moves with the arr
   await page.getByRole("link", { name: "Login codes" }).click();
   await expect(page).toHaveURL(new RegExp(`/streams\\?tag=auth&stream=${id}&tab=info$`));
   const panel = page.getByRole("dialog", { name: "Login codes" });
-  await expect(panel.getByRole("tab")).toHaveText(["Info", "Settings", "Events", "Webhooks", "Embed", "Request API"]);
+  await expect(panel.getByRole("tab")).toHaveText(["Info", "Settings", "Events", "Webhooks", "Embed", "Inbox", "Request API"]);
   await expect(panel.getByRole("tab", { name: "Info" })).toHaveAttribute("aria-selected", "true");
 
   await panel.getByRole("tab", { name: "Info" }).focus();
@@ -152,7 +152,7 @@ test("the WhatsApp tab saves settings and manages templates", async ({ page }) =
   const id = await createStream(page, "whatsapp", "Support chat");
   await page.goto(`/streams?stream=${id}&tab=whatsapp`);
   const panel = page.getByTestId("side-panel");
-  await expect(panel.getByRole("tab")).toHaveText(["Info", "WhatsApp", "Webhooks", "Embed", "Request API"]);
+  await expect(panel.getByRole("tab")).toHaveText(["Info", "WhatsApp", "Webhooks", "Embed", "Inbox", "Request API"]);
 
   await panel.getByLabel("WhatsApp Business Account ID").fill("acme");
   await panel.getByRole("button", { name: "Save WhatsApp settings" }).click();

@@ -97,8 +97,9 @@ test.afterAll(async () => {
   await app?.close();
 });
 
-// The recipe's `page.goto("/sign-in")` opens the product, not Sluice.
-test.use({ baseURL: async ({}, use) => use(app.url) });
+// The recipe's `page.goto("/sign-in")` opens the product, not Sluice. (Playwright also sets
+// this up around `beforeAll`, before the product runs: Sluice's address there.)
+test.use({ baseURL: async ({}, use, testInfo) => use(app?.url ?? testInfo.project.use.baseURL) });
 
 test("the README shows this file's recipe, unchanged", () => {
   const region = (text: string) => {

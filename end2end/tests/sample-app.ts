@@ -43,8 +43,14 @@ function delivery(status: string): { line: string; waiting: boolean } {
       return { line: "Sending your code…", waiting: true };
     case "delivered":
       return { line: "Code delivered.", waiting: false };
-    default:
+    case "undelivered":
+    case "rejected":
+    case "sent_failed":
+    case "no_routes":
+    case "expired":
       return { line: "We could not reach your phone. Check the number and try again.", waiting: false };
+    default:
+      return { line: `Could not check the delivery (${status}).`, waiting: false };
   }
 }
 

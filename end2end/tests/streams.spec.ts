@@ -112,11 +112,15 @@ test("a stream of each type is created through the wizard and lands on top", asy
     await page.getByRole("button", { name: "Add", exact: true }).click();
     await page.getByLabel("Tags", { exact: true }).fill(type.value);
     await page.getByRole("button", { name: "Add tag" }).click();
+    await expect(page.getByLabel("Predictable outcomes")).toHaveCount(0);
     await page.getByLabel("Demo Sending").check();
+    // Only a demo stream has outcomes to choose.
+    await page.getByLabel("Predictable outcomes").check();
     await page.getByRole("button", { name: "Save & Next" }).click();
     await type.steps?.(page);
 
     await expect(page.getByTestId("summary")).toContainText(`${type.label} stream`);
+    await expect(page.getByTestId("summary")).toContainText("Demo OutcomesPredictable");
     await expect(page.getByTestId("summary")).toContainText("203.0.113.7/32");
     await expect(page.getByText(type.request, { exact: false }).first()).toBeVisible();
     await page.getByRole("button", { name: "Create Stream" }).click();
