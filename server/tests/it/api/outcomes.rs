@@ -50,14 +50,20 @@ async fn reaches(
     }
 }
 
+/// A demo channel on which every message left to chance fails, is retried quickly and gets
+/// a reply.
+fn against_the_odds(config: &mut sluice::config::Config) {
+    config.delivery.demo_failure_ratio = 1.0;
+    config.delivery.demo_transient_ratio = 1.0;
+    config.delivery.demo_reply_ratio = 1.0;
+    config.delivery.retry_base_ms = 50;
+    config.delivery.retry_max_ms = 100;
+}
+
 async fn scripted_numbers_reach_their_status_every_time(backend: Backend) {
     let app = TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
         // Every other number would fail: the scripted ones do not care.
-        config.delivery.demo_failure_ratio = 1.0;
-        config.delivery.demo_transient_ratio = 1.0;
-        config.delivery.demo_reply_ratio = 1.0;
-        config.delivery.retry_base_ms = 50;
-        config.delivery.retry_max_ms = 100;
+        against_the_odds(config);
         config.delivery.validity_secs = 3;
     })
     .await;
@@ -139,12 +145,7 @@ async fn scripted_numbers_reach_their_status_every_time(backend: Backend) {
 
 async fn predictable_streams_deliver_everything_and_never_reply(backend: Backend) {
     let app = TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
-        // Every demo message would fail, be retried and get a reply, on a stream left to chance.
-        config.delivery.demo_failure_ratio = 1.0;
-        config.delivery.demo_transient_ratio = 1.0;
-        config.delivery.demo_reply_ratio = 1.0;
-        config.delivery.retry_base_ms = 50;
-        config.delivery.retry_max_ms = 100;
+        against_the_odds(config);
         config.delivery.max_attempts = 2;
     })
     .await;
