@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: throughput and latency of the Streams API against a release build, on SQLite
-# and Postgres, next to a plain axum "hello" endpoint measured in the same run. Writes
+# (each commit in the write-ahead log, `normal`, and flushed to the disk, `full`) and Postgres,
+# next to a plain axum "hello" endpoint measured in the same run. Writes
 # BENCHMARKS.md. Not part of `make test`: numbers need a quiet machine, not a pass/fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +21,12 @@ trap cleanup EXIT
 eval "$(bash .ci/postgres.sh)"
 results="$work/results.jsonl"
 
-for backend in sqlite postgres; do
+for backend in sqlite sqlite-full postgres; do
   data="$work/$backend"; mkdir -p "$data"
-  if [[ $backend == sqlite ]]; then
+  synchronous=normal
+  if [[ $backend == sqlite* ]]; then
     url="sqlite://$data/sluice.db"
+    [[ $backend == sqlite-full ]] && synchronous=full
   else
     name="sluice_bench_$$"
     psql "$SLUICE_TEST_POSTGRES_URL" -qc "drop database if exists $name" -c "create database $name"
@@ -37,7 +40,7 @@ for backend in sqlite postgres; do
   # One token is the whole load here: its rate limit is lifted, as an operator would for a
   # known high-volume sender.
   SLUICE_LIMITS__API_PER_SECOND=10000000 SLUICE_LIMITS__API_BURST=10000000 \
-    "$sluice" --addr "127.0.0.1:$port" "${common[@]}" & pids+=($!)
+    SLUICE_SQLITE_SYNCHRONOUS=$synchronous "$sluice" --addr "127.0.0.1:$port" "${common[@]}" & pids+=($!)
   wait_for "http://127.0.0.1:$port/healthz"
   for run in "single 32 1" "batch 4 1000"; do
     read -r mode concurrency batch <<<"$run"

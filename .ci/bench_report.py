@@ -18,7 +18,8 @@ print(f"Measured by `make bench` on {datetime.date.today().isoformat()}: {os.cpu
 print(f"{platform.system()} {platform.release()}. Release build; the load generator runs on the same")
 print(f"machine and shares its cores. {seconds} s per run. Every Sluice request is authenticated,")
 print("validated, committed to the outbox before the answer, and delivered by the demo channel's")
-print("workers while the load runs.\n")
+print("workers while the load runs. `sqlite-full` is SQLite with `sqlite_synchronous = \"full\"`")
+print("(an fsync per commit); `sqlite` is the default, `normal`.\n")
 print("| backend | request | clients | requests/s | messages/s | p50 ms | p99 ms | failures | vs hello |")
 print("|---|---|---|---|---|---|---|---|---|")
 clients = {"single": 32, "batch": 4, "hello": 32}

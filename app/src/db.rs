@@ -21,6 +21,29 @@ use crate::streams::store::TokenCache;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// How long a SQLite commit waits for the disk (`sqlite_synchronous`). Either way a crash
+/// never corrupts the database; they differ in what a power cut can take.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// A commit is in the write-ahead log before it is answered: a killed process loses
+    /// nothing, a power cut or an operating system crash may lose the last moments' commits.
+    #[default]
+    Normal,
+    /// A commit is on the disk before it is answered (an fsync each): nothing acknowledged is
+    /// lost even to a power cut.
+    Full,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Normal => "pragma synchronous = normal;",
+            Self::Full => "pragma synchronous = full;",
+        }
+    }
+}
+
 /// Which database server a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -123,8 +146,15 @@ impl DerefMut for Writer {
 }
 
 impl Db {
-    /// Connects to `url`; a SQLite file (and its folder) is created when missing.
+    /// Connects to `url` with SQLite's default durability; a SQLite file (and its folder) is
+    /// created when missing.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_with(url, Synchronous::default()).await
+    }
+
+    /// Connects to `url`, a SQLite database committing as `synchronous` says (Postgres keeps
+    /// its server's own setting).
+    pub async fn connect_with(url: &str, synchronous: Synchronous) -> Result<Self, DbError> {
         install_default_drivers();
         let backend: Backend = url.parse()?;
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
@@ -136,19 +166,20 @@ impl Db {
                 let pool = options
                     .max_connections(8)
                     .test_before_acquire(false)
-                    .after_connect(|conn, _meta| {
+                    .after_connect(move |conn, _meta| {
                         Box::pin(async move {
                             conn.execute(
                                 // Pages are read through a memory map rather than a read()
                                 // per page, from a 16 MB cache per connection. Commits never
                                 // checkpoint: `checkpoints` does, beside the writer.
                                 "pragma foreign_keys = on; pragma busy_timeout = 5000; \
-                                 pragma journal_mode = wal; pragma synchronous = normal; \
+                                 pragma journal_mode = wal; \
                                  pragma mmap_size = 268435456; pragma cache_size = -16000; \
                                  pragma wal_autocheckpoint = 0; \
                                  pragma journal_size_limit = 268435456;",
                             )
                             .await?;
+                            conn.execute(synchronous.pragma()).await?;
                             Ok(())
                         })
                     })
@@ -400,6 +431,26 @@ mod tests {
             Backend::Postgres
         );
         assert!("mysql://h/db".parse::<Backend>().is_err());
+    }
+
+    #[tokio::test]
+    async fn every_sqlite_connection_commits_as_configured() {
+        let folder = std::env::temp_dir().join(format!("sluice-sync-{}", std::process::id()));
+        for (setting, expected) in [(Synchronous::Normal, 1), (Synchronous::Full, 2)] {
+            let url = format!("sqlite://{}/{expected}.db", folder.display());
+            let db = Db::connect_with(&url, setting).await.unwrap();
+            let read: i64 = sqlx::query_scalar("pragma synchronous")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+            let mut writer = db.writer().await.unwrap();
+            let written: i64 = sqlx::query_scalar("pragma synchronous")
+                .fetch_one(&mut *writer)
+                .await
+                .unwrap();
+            assert_eq!((read, written), (expected, expected), "{setting:?}");
+        }
+        let _ = std::fs::remove_dir_all(folder);
     }
 
     #[test]

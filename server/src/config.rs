@@ -27,6 +27,9 @@ pub struct Config {
     pub addr: SocketAddr,
     /// `sqlite://…` or `postgres://…`; defaults to `sqlite://<data_dir>/sluice.db`.
     pub database_url: String,
+    /// SQLite only: `normal` (a killed process loses nothing; a power cut may lose the last
+    /// moments' commits) or `full` (an fsync per commit: a power cut loses nothing answered).
+    pub sqlite_synchronous: app::db::Synchronous,
     /// Folder for the generated secret key (and the default SQLite file).
     pub data_dir: PathBuf,
     /// 64 hex characters; when unset, read from (or generated into) `<data_dir>/secret.key`.
@@ -114,6 +117,7 @@ impl Default for Config {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             database_url: String::new(),
+            sqlite_synchronous: app::db::Synchronous::default(),
             data_dir: PathBuf::from("data"),
             secret_key: None,
             trusted_proxies: Vec::new(),
@@ -284,6 +288,7 @@ mod tests {
             let config = Config::load(&Overrides::default()).unwrap();
             assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
             assert_eq!(config.database_url, "sqlite://data/sluice.db");
+            assert_eq!(config.sqlite_synchronous, app::db::Synchronous::Normal);
             assert_eq!(config.log_format, LogFormat::Pretty);
             assert!(config.trusted_proxies.is_empty());
             Ok(())
@@ -305,6 +310,7 @@ mod tests {
             jail.set_env("SLUICE_LOG_LEVEL", "warn");
             jail.set_env("SLUICE_DATABASE_URL", "postgres://env/db");
             jail.set_env("SLUICE_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1");
+            jail.set_env("SLUICE_SQLITE_SYNCHRONOUS", "full");
             let overrides = Overrides {
                 database_url: Some("postgres://flag/db".into()),
                 ..Overrides::default()
@@ -314,6 +320,7 @@ mod tests {
             assert_eq!(config.log_format, LogFormat::Json);
             assert_eq!(config.log_level, "warn");
             assert_eq!(config.database_url, "postgres://flag/db");
+            assert_eq!(config.sqlite_synchronous, app::db::Synchronous::Full);
             assert_eq!(
                 config.trusted_proxies,
                 vec![
@@ -336,6 +343,12 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.set_env("SLUICE_ADDR", "nowhere");
             assert!(Config::load(&Overrides::default()).is_err());
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("SLUICE_SQLITE_SYNCHRONOUS", "off");
+            let error = Config::load(&Overrides::default()).unwrap_err();
+            assert!(error.to_string().contains("off"), "{error}");
             Ok(())
         });
     }

@@ -225,7 +225,7 @@ impl Application {
 pub async fn open_database(config: &Config) -> Result<(Db, app::crypto::SecretKey), StartError> {
     config.secure_data_dir();
     let key = config.secret_key()?;
-    let db = Db::connect(&config.database_url).await?;
+    let db = Db::connect_with(&config.database_url, config.sqlite_synchronous).await?;
     db.migrate().await?;
     app::streams::store::keep_derived_inbound_keys(&db, &key).await?;
     let bound = app::crypto::bind_sealed_values(&db, &key).await?;
