@@ -11,7 +11,7 @@ export LEPTOS_OUTPUT_NAME := sluice
 
 ## Serve the console and API at http://127.0.0.1:3000 on data/sluice.db (SQLite).
 run: tools
-	cargo leptos build --release
+	LEPTOS_HASH_FILES=true cargo leptos build --release --precompress
 	LEPTOS_SITE_ROOT=target/site SLUICE_HTTP__SECURE_COOKIE=$${SLUICE_HTTP__SECURE_COOKIE:-false} ./target/release/sluice
 
 ## Lint, build once (dev), then the Rust tests on SQLite and Postgres, the API fuzzed against

@@ -256,14 +256,23 @@ pub(crate) fn public_url(configured: Option<&str>, addr: SocketAddr) -> Result<S
 }
 
 /// Leptos's settings: the site's files come from `LEPTOS_SITE_ROOT` (cargo-leptos sets it).
+/// A release build names them by their content's hash, listed in `hash.txt` beside the
+/// binary; without that file (a dev build) they keep their plain names.
 fn leptos_options(addr: SocketAddr) -> LeptosOptions {
     let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
     let site_pkg_dir = std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into());
+    let hash_file = "hash.txt";
+    let hashed = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(hash_file).is_file()))
+        .unwrap_or(false);
     LeptosOptions::builder()
         .output_name("sluice")
         .site_root(site_root)
         .site_pkg_dir(site_pkg_dir)
         .site_addr(addr)
+        .hash_file(hash_file)
+        .hash_files(hashed)
         .build()
 }
 

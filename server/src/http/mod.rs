@@ -22,8 +22,11 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use serde::{Deserialize, Serialize};
 use tower::ServiceBuilder;
 use tower_http::{
+    compression::CompressionLayer,
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
@@ -75,6 +78,27 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The largest body a console form or server function may send.
 const CONSOLE_MAX_BODY: usize = 1024 * 1024;
 
+/// How long browsers keep the site's build output: a year when its names carry their content's
+/// hash (a new build has new names), else they ask again each time (a dev build).
+fn site_cache_control(hashed: bool) -> axum::http::HeaderValue {
+    axum::http::HeaderValue::from_static(match hashed {
+        true => "public, max-age=31536000, immutable",
+        false => "no-cache",
+    })
+}
+
+/// The site's build output (`/pkg`: wasm, JavaScript, CSS), each file served as its brotli or
+/// gzip copy made at build time when the browser accepts one.
+fn site_files(options: &leptos::config::LeptosOptions) -> Router {
+    let folder = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    Router::new()
+        .fallback_service(ServeDir::new(folder).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            site_cache_control(options.hash_files),
+        ))
+}
+
 /// Every route of the server, with its middleware.
 pub fn router(
     state: AppState,
@@ -90,7 +114,10 @@ pub fn router(
             move || shell(options.clone())
         })
         .fallback(file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn(session::require_console_session));
+        .layer(middleware::from_fn(session::require_console_session))
+        // Pages and server functions' answers, compressed when the browser takes it (the
+        // Streams API's answers are small and its callers seldom ask).
+        .layer(CompressionLayer::new().br(true).gzip(true));
     // What browsers post to: the sign-in forms and the console's server functions.
     let browser = auth::router()
         .layer(Extension(auth::SignUpLimit(limits.sign_ups_per_hour)))
@@ -99,6 +126,10 @@ pub fn router(
         .layer(RequestBodyLimitLayer::new(CONSOLE_MAX_BODY));
 
     Router::new()
+        .nest_service(
+            &format!("/{}", state.leptos_options.site_pkg_dir),
+            site_files(&state.leptos_options),
+        )
         .route("/healthz", axum::routing::get(health::healthz))
         .route(
             "/api/realtime/events",
@@ -168,7 +199,63 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use axum::http::HeaderMap;
+    use axum::{
+        body::Body,
+        http::{HeaderMap, Request, StatusCode, header},
+    };
+    use leptos::config::LeptosOptions;
+    use tower::ServiceExt;
+
+    use super::site_files;
+
+    /// Serves a built site's `pkg` folder holding `app.wasm` and its brotli and gzip copies.
+    async fn answer(hashed: bool, accept: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let root = std::env::temp_dir().join(format!("sluice-site-{}-{hashed}-{accept}", std::process::id()));
+        let pkg = root.join("pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("app.wasm"), b"plain").unwrap();
+        std::fs::write(pkg.join("app.wasm.br"), b"brotli").unwrap();
+        std::fs::write(pkg.join("app.wasm.gz"), b"gzip").unwrap();
+        let options = LeptosOptions::builder()
+            .output_name("app")
+            .site_root(root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .hash_files(hashed)
+            .build();
+        let request = Request::get("/app.wasm")
+            .header(header::ACCEPT_ENCODING, accept)
+            .body(Body::empty())
+            .unwrap();
+        let response = site_files(&options).oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, 1024).await.unwrap().to_vec();
+        let _ = std::fs::remove_dir_all(root);
+        (parts.status, parts.headers, body)
+    }
+
+    #[tokio::test]
+    async fn the_site_is_served_as_the_copy_the_browser_takes() {
+        let (status, headers, body) = answer(true, "gzip, deflate, br").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, b"brotli");
+        assert_eq!(headers[header::CONTENT_ENCODING], "br");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+        assert_eq!(
+            headers[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        let (_, headers, body) = answer(true, "gzip").await;
+        assert_eq!((body.as_slice(), &headers[header::CONTENT_ENCODING]), (&b"gzip"[..], &"gzip".parse::<header::HeaderValue>().unwrap()));
+        let (_, headers, body) = answer(true, "identity").await;
+        assert_eq!(body, b"plain");
+        assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    }
+
+    #[tokio::test]
+    async fn unhashed_files_are_asked_for_again_each_time() {
+        let (_, headers, _) = answer(false, "br").await;
+        assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    }
 
     /// Request headers from (name, value) pairs.
     pub fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
