@@ -271,7 +271,7 @@ fn leptos_options(addr: SocketAddr) -> LeptosOptions {
         .site_root(site_root)
         .site_pkg_dir(site_pkg_dir)
         .site_addr(addr)
-        .hash_file(hash_file)
+        .hash_file(std::sync::Arc::from(hash_file))
         .hash_files(hashed)
         .build()
 }

@@ -90,9 +90,14 @@ fn site_cache_control(hashed: bool) -> axum::http::HeaderValue {
 /// The site's build output (`/pkg`: wasm, JavaScript, CSS), each file served as its brotli or
 /// gzip copy made at build time when the browser accepts one.
 fn site_files(options: &leptos::config::LeptosOptions) -> Router {
-    let folder = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let folder =
+        std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     Router::new()
-        .fallback_service(ServeDir::new(folder).precompressed_br().precompressed_gzip())
+        .fallback_service(
+            ServeDir::new(folder)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             axum::http::header::CACHE_CONTROL,
             site_cache_control(options.hash_files),
@@ -210,7 +215,10 @@ pub(crate) mod tests {
 
     /// Serves a built site's `pkg` folder holding `app.wasm` and its brotli and gzip copies.
     async fn answer(hashed: bool, accept: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
-        let root = std::env::temp_dir().join(format!("sluice-site-{}-{hashed}-{accept}", std::process::id()));
+        let root = std::env::temp_dir().join(format!(
+            "sluice-site-{}-{hashed}-{accept}",
+            std::process::id()
+        ));
         let pkg = root.join("pkg");
         std::fs::create_dir_all(&pkg).unwrap();
         std::fs::write(pkg.join("app.wasm"), b"plain").unwrap();
@@ -245,7 +253,13 @@ pub(crate) mod tests {
             "public, max-age=31536000, immutable"
         );
         let (_, headers, body) = answer(true, "gzip").await;
-        assert_eq!((body.as_slice(), &headers[header::CONTENT_ENCODING]), (&b"gzip"[..], &"gzip".parse::<header::HeaderValue>().unwrap()));
+        assert_eq!(
+            (body.as_slice(), &headers[header::CONTENT_ENCODING]),
+            (
+                &b"gzip"[..],
+                &"gzip".parse::<header::HeaderValue>().unwrap()
+            )
+        );
         let (_, headers, body) = answer(true, "identity").await;
         assert_eq!(body, b"plain");
         assert!(headers.get(header::CONTENT_ENCODING).is_none());
