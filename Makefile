@@ -43,7 +43,7 @@ test-e2e:
 	cd end2end && SLUICE_E2E_PORT=$$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') npx playwright test
 
 ## Throughput and latency of the API (release build, SQLite and Postgres) into BENCHMARKS.md.
-bench: tools
+bench: test-tools
 	bash .ci/bench.sh
 
 fmt:

@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 export LEPTOS_OUTPUT_NAME=sluice
 seconds=${BENCH_SECONDS:-10}
 
-cargo build --release -p server --bin sluice --example loadgen
+# The release site as `make run` builds it: files named by their hash, precompressed.
+LEPTOS_HASH_FILES=true cargo leptos build --release --precompress
+cargo build --release -p server --example loadgen
 sluice=target/release/sluice
 loadgen=target/release/examples/loadgen
 work=$(mktemp -d)
@@ -53,6 +55,17 @@ for backend in sqlite sqlite-full postgres; do
   if [[ $backend == postgres ]]; then psql "$SLUICE_TEST_POSTGRES_URL" -qc "drop database if exists $name"; fi
 done
 
+# The console in Chromium, CPU slowed 4x on a throttled network (end2end/bench).
+echo "==> browser"
+data="$work/browser"; mkdir -p "$data"
+port=$(free_port)
+LEPTOS_SITE_ROOT=target/site SLUICE_HTTP__SECURE_COOKIE=false \
+  "$sluice" --addr "127.0.0.1:$port" --data-dir "$data" --log-level warn & pids+=($!)
+wait_for "http://127.0.0.1:$port/healthz"
+(cd end2end && SLUICE_BENCH_URL="http://127.0.0.1:$port" SLUICE_BENCH_OUT="$work/browser.jsonl" \
+  npx playwright test -c bench.config.ts)
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
 port=$(free_port)
 "$loadgen" hello --addr "127.0.0.1:$port" & pids+=($!)
 wait_for "http://127.0.0.1:$port/hello"
@@ -60,6 +73,6 @@ echo "==> baseline hello"
 "$loadgen" run --mode hello --url "http://127.0.0.1:$port/hello" --concurrency 32 --seconds "$seconds" \
   | python3 -c "import json, sys; r = json.load(sys.stdin); r['backend'] = 'axum'; print(json.dumps(r))" >>"$results"
 
-python3 .ci/bench_report.py "$results" "$seconds" BENCHMARKS.md > "$work/BENCHMARKS.md"
+python3 .ci/bench_report.py "$results" "$seconds" BENCHMARKS.md "$work/browser.jsonl" target/site/pkg > "$work/BENCHMARKS.md"
 mv "$work/BENCHMARKS.md" BENCHMARKS.md
 cat BENCHMARKS.md

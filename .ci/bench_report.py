@@ -1,5 +1,7 @@
 """Turns `make bench` results (JSON lines) into BENCHMARKS.md, keeping the history section
-(`## History` to the end) of the BENCHMARKS.md given as the third argument."""
+(`## History` to the end) of the BENCHMARKS.md given as the third argument. The fourth and
+fifth, when given: the browser run's results (JSON lines) and the site's `pkg` folder, whose
+files and their precompressed copies are weighed."""
 import datetime
 import json
 import os
@@ -32,6 +34,30 @@ for r in rows:
     )
 print("\nTargets (issue 4): ≥ 5,000 single-message requests/s with p99 < 25 ms and ≥ 25,000")
 print("messages/s in batches on SQLite, 2 cores.")
+
+if len(sys.argv) > 5:
+    browser = [json.loads(line) for line in open(sys.argv[4])] if os.path.exists(sys.argv[4]) else []
+    pkg = sys.argv[5]
+    print("\n## The console in a browser\n")
+    print("Chromium, cold cache, CPU slowed 4×, network at 150 ms round trips and 1.6 Mbit/s down")
+    print("(`end2end/bench`); each page loaded in full after the one before, so only the first")
+    print("pays for the cold cache. Transferred: bytes on the wire, compressed where the server")
+    print("compressed them. Interactive: from navigation until the page is hydrated.\n")
+    print("| page | transferred KB | LCP ms | total blocking time ms | interactive ms |")
+    print("|---|---|---|---|---|")
+    for r in browser:
+        print(f"| {r['page']} | {r['bytes'] / 1000:,.1f} | {r['lcp_ms']:,} | {r['tbt_ms']:,} | {r['tti_ms']:,} |")
+    print("\nTargets (issue 17): LCP ≤ 1,000 ms and total blocking time ≤ 100 ms under that")
+    print("throttling; the first page ≤ 250 KB of brotli-compressed wasm and JavaScript.\n")
+    print("| file | bytes | brotli | gzip |")
+    print("|---|---|---|---|")
+    size = lambda path: os.path.getsize(path) if os.path.exists(path) else None
+    show = lambda n: "—" if n is None else f"{n:,}"
+    for name in sorted(os.listdir(pkg)):
+        if name.endswith((".br", ".gz")):
+            continue
+        path = os.path.join(pkg, name)
+        print(f"| `{name}` | {show(size(path))} | {show(size(path + '.br'))} | {show(size(path + '.gz'))} |")
 
 previous = open(sys.argv[3]).read() if len(sys.argv) > 3 and os.path.exists(sys.argv[3]) else ""
 if "## History" in previous:

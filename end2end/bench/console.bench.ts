@@ -1,0 +1,107 @@
+// `make bench`'s browser run: the console as a person on a slow laptop and network meets it.
+// Chromium with a cold cache, its CPU slowed 4× and its network throttled through the DevTools
+// protocol, loads sign-in → Streams → a stream's side panel → Realtime, each page in full, and
+// records what it transferred, its largest contentful paint, its total blocking time and when
+// it became interactive (hydrated). Results go to $SLUICE_BENCH_OUT as JSON lines.
+import { appendFileSync } from "node:fs";
+import { test, type CDPSession, type Page } from "@playwright/test";
+
+const PASSWORD = "correct horse battery";
+/** A fast 3G-like link: 150 ms round trips, 1.6 Mbit/s down, 750 kbit/s up. */
+const NETWORK = { offline: false, latency: 150, downloadThroughput: 200_000, uploadThroughput: 93_750 };
+const CPU_SLOWDOWN = 4;
+
+/** Collects, in the page, the largest contentful paint and the long tasks. */
+const observe = () => {
+  const w = window as unknown as { __lcp: number; __long: { start: number; duration: number }[] };
+  w.__lcp = 0;
+  w.__long = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) w.__lcp = Math.max(w.__lcp, entry.startTime);
+  }).observe({ type: "largest-contentful-paint", buffered: true });
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) w.__long.push({ start: entry.startTime, duration: entry.duration });
+  }).observe({ type: "longtask", buffered: true });
+};
+
+async function throttled(page: Page): Promise<{ cdp: CDPSession; bytes: () => number }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: false });
+  await cdp.send("Network.emulateNetworkConditions", NETWORK);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: CPU_SLOWDOWN });
+  let transferred = 0;
+  cdp.on("Network.loadingFinished", (event) => {
+    transferred += event.encodedDataLength;
+  });
+  return {
+    cdp,
+    bytes: () => {
+      const value = transferred;
+      transferred = 0;
+      return value;
+    },
+  };
+}
+
+/** Loads `path` in full and measures it until it is hydrated and quiet. */
+async function measure(page: Page, bytes: () => number, name: string, path: string, ready: () => Promise<void>) {
+  bytes();
+  const started = Date.now();
+  await page.goto(path);
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached", timeout: 60_000 });
+  const interactive = Date.now() - started;
+  await ready();
+  // Long tasks after hydration (a first poll, a feed) count toward blocking time too.
+  await page.waitForTimeout(1_000);
+  const { lcp, long } = await page.evaluate(() => {
+    const w = window as unknown as { __lcp: number; __long: { start: number; duration: number }[] };
+    return { lcp: w.__lcp, long: w.__long };
+  });
+  const tbt = long.reduce((sum, task) => sum + Math.max(0, task.duration - 50), 0);
+  const result = { page: name, bytes: bytes(), lcp_ms: Math.round(lcp), tbt_ms: Math.round(tbt), tti_ms: interactive };
+  appendFileSync(process.env.SLUICE_BENCH_OUT ?? "/dev/stdout", JSON.stringify(result) + "\n");
+}
+
+test("the console under a slow CPU and network", async ({ browser, baseURL }) => {
+  test.setTimeout(300_000);
+  // The account and a stream are made beforehand, unthrottled: only the pages are measured.
+  const setup = await browser.newPage({ baseURL });
+  const email = `bench-${Date.now()}@example.com`;
+  await setup.goto("/sign-up");
+  await setup.getByLabel("Company or team").fill("Bench Ltd");
+  await setup.getByLabel("Email").fill(email);
+  await setup.getByLabel("Password").fill(PASSWORD);
+  await setup.getByRole("button", { name: "Create account" }).click();
+  await setup.waitForURL(/\/streams$/);
+  const created = await setup.request.post("/api/streams/create", {
+    data: {
+      kind: "sms_otp",
+      input: { name: "Logins", description: "", demo: true, ip_acl_enabled: false, allowed_ips: [], tags: [], default_sender: "Bench" },
+      draft: false,
+    },
+  });
+  const streamId = (await created.json()).stream.id;
+  const cookies = await setup.context().cookies();
+  await setup.close();
+
+  // Cold: a new context has an empty cache.
+  const context = await browser.newContext({ baseURL });
+  await context.addInitScript(observe);
+  const page = await context.newPage();
+  const { bytes } = await throttled(page);
+  await measure(page, bytes, "sign-in", "/sign-in", async () => {
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+  });
+  await context.addCookies(cookies);
+  await measure(page, bytes, "streams", "/streams", async () => {
+    await page.getByTestId("stream-row").first().waitFor();
+  });
+  await measure(page, bytes, "side panel", `/streams?stream=${streamId}&tab=info`, async () => {
+    await page.getByTestId("side-panel").waitFor();
+  });
+  await measure(page, bytes, "realtime", "/realtime", async () => {
+    await page.getByRole("heading", { level: 1 }).waitFor();
+  });
+  await context.close();
+});
