@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { chromium } from "./chromium";
 
 // `make bench`'s browser run (./bench): against a release build that .ci/bench.sh serves at
 // SLUICE_BENCH_URL. Not part of `make test`.
@@ -10,17 +11,6 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: process.env.SLUICE_BENCH_URL,
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    },
+    launchOptions: chromium,
   },
 });
