@@ -23,6 +23,17 @@ trap cleanup EXIT
 eval "$(bash .ci/postgres.sh)"
 results="$work/results.jsonl"
 
+# Adds to the results the load generator's line read from stdin, with its backend, what was
+# requested (when not a Sluice send) and the peak resident memory of the server's processes.
+record() {
+  local backend=$1 request=$2; shift 2
+  local rss=0 pid
+  for pid in "$@"; do rss=$((rss + $(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status"))); done
+  python3 -c "import json, sys; r = json.load(sys.stdin); r.update(backend='$backend', rss_mib=$rss / 1024)
+if '$request': r['request'] = '$request'
+print(json.dumps(r))" >>"$results"
+}
+
 for backend in sqlite sqlite-full postgres; do
   data="$work/$backend"; mkdir -p "$data"
   synchronous=normal
@@ -49,11 +60,55 @@ for backend in sqlite sqlite-full postgres; do
     echo "==> $backend $mode"
     "$loadgen" run --mode "$mode" --url "http://127.0.0.1:$port/simple_send/" --token="$token" \
       --concurrency "$concurrency" --batch "$batch" --seconds "$seconds" \
-      | python3 -c "import json, sys; r = json.load(sys.stdin); r['backend'] = '$backend'; print(json.dumps(r))" >>"$results"
+      | record "$backend" "" "${pids[-1]}"
   done
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
   if [[ $backend == postgres ]]; then psql "$SLUICE_TEST_POSTGRES_URL" -qc "drop database if exists $name"; fi
 done
+
+# Kannel 1.4.5, Debian's, under the same single-message load: `sendsms` over HTTP into
+# bearerbox, which hands messages to `fakesmsc` as its SMSC and keeps them in memory.
+if [[ ! -x /usr/sbin/bearerbox || ! -x /usr/lib/kannel/test/fakesmsc ]]; then
+  echo "==> installing Kannel (Debian's kannel and kannel-extras)"
+  [[ $(id -u) -eq 0 ]] || { echo "need root to install Kannel"; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kannel kannel-extras >/dev/null
+fi
+echo "==> kannel single"
+read -r admin boxes smsc sendsms <<<"$(free_port) $(free_port) $(free_port) $(free_port)"
+cat >"$work/kannel.conf" <<CONF
+group = core
+admin-port = $admin
+admin-password = bench
+smsbox-port = $boxes
+box-allow-ip = 127.0.0.1
+
+group = smsc
+smsc = fake
+smsc-id = fake
+port = $smsc
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+sendsms-port = $sendsms
+
+group = sendsms-user
+username = bench
+password = bench
+CONF
+/usr/sbin/bearerbox -v 4 "$work/kannel.conf" >/dev/null 2>&1 & pids+=($!); bearerbox=$!
+sleep 1
+/usr/sbin/smsbox -v 4 "$work/kannel.conf" >/dev/null 2>&1 & pids+=($!); smsbox=$!
+# fakesmsc reads messages to send from stdin; a pipe held open, silent, keeps it receiving.
+mkfifo "$work/fakesmsc.in"
+/usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r "$smsc" <"$work/fakesmsc.in" >/dev/null 2>&1 & pids+=($!)
+exec 9>"$work/fakesmsc.in"
+sendsms_url="http://127.0.0.1:$sendsms/cgi-bin/sendsms?username=bench&password=bench&from=Bench&to=447700900123&text=Your+order+has+shipped+and+will+arrive+tomorrow."
+for _ in $(seq 100); do curl -fs "$sendsms_url" >/dev/null && break; sleep 0.1; done
+"$loadgen" run --mode hello --url "$sendsms_url" --concurrency 32 --seconds "$seconds" \
+  | record kannel "GET /cgi-bin/sendsms" "$bearerbox" "$smsbox"
+exec 9>&-
+kill "${pids[-1]}" "$bearerbox" "$smsbox" 2>/dev/null || true
 
 # The console in Chromium, CPU slowed 4x on a throttled network (end2end/bench).
 echo "==> browser"
