@@ -39,6 +39,9 @@ enum Command {
         batch: usize,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Requests per second across all clients; 0 sends each as soon as the last answered.
+        #[arg(long, default_value_t = 0)]
+        rate: u32,
     },
 }
 
@@ -57,6 +60,7 @@ async fn main() {
             concurrency,
             batch,
             seconds,
+            rate,
         } => {
             let report = run(
                 &mode,
@@ -65,6 +69,7 @@ async fn main() {
                 concurrency,
                 batch,
                 Duration::from_secs(seconds),
+                rate,
             )
             .await;
             println!("{report}");
@@ -95,6 +100,7 @@ async fn run(
     concurrency: usize,
     batch: usize,
     duration: Duration,
+    rate: u32,
 ) -> Value {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
@@ -108,11 +114,22 @@ async fn run(
     let mut tasks = Vec::new();
     for client in 0..concurrency {
         let (http, url, token, mode) = (http.clone(), url.clone(), token.clone(), mode.to_string());
+        // Paced, each client sends one request per `concurrency / rate` seconds.
+        let mut pace = (rate > 0).then(|| {
+            let mut ticks = tokio::time::interval(Duration::from_secs_f64(
+                concurrency as f64 / f64::from(rate),
+            ));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks
+        });
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut failures = 0u64;
             let mut sequence = 0u64;
             while Instant::now() < deadline {
+                if let Some(ticks) = pace.as_mut() {
+                    ticks.tick().await;
+                }
                 let request = match body(&mode, client, sequence, batch) {
                     Some(body) => http
                         .post(url.as_str())
