@@ -25,16 +25,24 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# Build tools are compiled for a quick install, not for speed: no LTO, many codegen units,
+# light optimisation (cargo-leptos's own release profile asks for fat LTO and one unit). Their
+# run time is the same within a second: wasm-opt and cargo do the work (BENCHMARKS.md).
+quick_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install "$@"
+}
+
 if ! cargo leptos --version >/dev/null 2>&1; then
-  say "installing cargo-leptos 0.3.10 (about 20 minutes on 2 cores)"
-  cargo install cargo-leptos@0.3.10 --locked --features no_downloads
+  say "installing cargo-leptos 0.3.10 (about 11 minutes on 2 cores)"
+  quick_install cargo-leptos@0.3.10 --locked --features no_downloads
 fi
 
 # The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]]; then
   say "installing wasm-bindgen-cli $bindgen_version"
-  cargo install wasm-bindgen-cli --version "=$bindgen_version" --force
+  quick_install wasm-bindgen-cli --version "=$bindgen_version" --force
 fi
 
 # `npm install`, not `npm ci`: npm 11 leaves optional platform packages (Tailwind's oxide
