@@ -10,7 +10,7 @@ import sys
 
 rows = [json.loads(line) for line in open(sys.argv[1])]
 seconds = sys.argv[2]
-hello = next(r for r in rows if r["mode"] == "hello")
+hello = next(r for r in rows if r["backend"] == "axum")
 cpu = next(
     (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
     platform.processor(),
