@@ -197,7 +197,7 @@ pub async fn auth(
     ];
     // A STOP that committed since the check above wins here, in the queueing transaction.
     let issued = match otp::issue(
-        &state.db,
+        &engine,
         &state.secret_key,
         route,
         &message,
@@ -207,10 +207,7 @@ pub async fn auth(
     .await
     .map_err(storage)?
     {
-        Issued::Sent(issued) => {
-            engine.queued().notify_waiters();
-            issued
-        }
+        Issued::Sent(issued) => issued,
         Issued::OptedOut => return Err(Rejection::OptedOut(message.recipient.clone()).into()),
         Issued::Limited {
             scope,

@@ -9,7 +9,7 @@ use app::{
     messages::inbox::text_place,
 };
 
-use super::{NewMessage, Queued, Receipt, Route, queue_one, touch_stream};
+use super::{Engine, NewMessage, Queued, Receipt, Route, queue_one, touch_stream};
 
 /// A code about to be sent.
 #[derive(Debug, Clone)]
@@ -86,13 +86,14 @@ pub fn masked(text: &str, code: &str) -> String {
 /// commits after the caller checked wins. The message is stored with the code masked, its
 /// text sealed for the channel.
 pub async fn issue(
-    db: &Db,
+    engine: &Engine,
     key: &SecretKey,
     route: Route<'_>,
     message: &NewMessage,
     otp: &NewOtp,
     limits: &[Limit],
 ) -> Result<Issued, sqlx::Error> {
+    let db = engine.db();
     let now = now_ms();
     let mut writer = db.writer().await?;
     let mut tx = writer.begin().await?;
@@ -173,6 +174,7 @@ pub async fn issue(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    engine.queued().notify_waiters();
     touch_stream(&mut writer, route.stream_id, now).await?;
     drop(writer);
     Ok(Issued::Sent(IssuedOtp {

@@ -290,6 +290,18 @@ impl TestApp {
         }
     }
 
+    /// The message `internal_id` as the stream's `/status/` shows it.
+    pub async fn tracked(&self, token: &str, internal_id: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .get(self.url(&format!("/status?internal_ids={internal_id}")))
+            .header("authorization", token)
+            .send()
+            .await
+            .unwrap();
+        response.json::<serde_json::Value>().await.unwrap()["messages"][0].clone()
+    }
+
     /// Polls `/status/` until the message has `status`, for at most ten seconds; answers it.
     pub async fn status_becomes(
         &self,
@@ -299,14 +311,7 @@ impl TestApp {
     ) -> serde_json::Value {
         let mut last = serde_json::Value::Null;
         for _ in 0..200 {
-            let response = self
-                .client
-                .get(self.url(&format!("/status?internal_ids={internal_id}")))
-                .header("authorization", token)
-                .send()
-                .await
-                .unwrap();
-            last = response.json::<serde_json::Value>().await.unwrap()["messages"][0].clone();
+            last = self.tracked(token, internal_id).await;
             if last["status"] == status {
                 return last;
             }

@@ -133,7 +133,7 @@ async fn a_stop_that_commits_while_a_code_is_issued_wins(backend: Backend) {
         ttl_ms: 60_000,
     };
 
-    let issued = otp::issue(&app.db, &app.secret_key(), route, &message, &code, &[])
+    let issued = otp::issue(&app.engine, &app.secret_key(), route, &message, &code, &[])
         .await
         .unwrap();
 

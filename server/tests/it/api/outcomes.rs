@@ -28,17 +28,7 @@ async fn reaches(
     let deadline = Instant::now() + within;
     loop {
         app.settle().await;
-        let tracked: Value = app
-            .client
-            .get(app.url(&format!("/status?internal_ids={internal_id}")))
-            .header("authorization", token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let message = tracked["messages"][0].clone();
+        let message = app.tracked(token, internal_id).await;
         if message["status"] == status {
             return message;
         }
