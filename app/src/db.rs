@@ -91,9 +91,13 @@ pub enum DbError {
     Migrate(#[from] MigrateError),
 }
 
-/// A pool of connections to the configured database.
+/// A pool of connections to the configured database. Cloned by every request that reaches it:
+/// one shared allocation, so a clone is one reference count.
 #[derive(Debug, Clone)]
-pub struct Db {
+pub struct Db(Arc<Connections>);
+
+#[derive(Debug)]
+struct Connections {
     pool: AnyPool,
     backend: Backend,
     /// SQLite takes one writer at a time: hot writers share this connection, queueing here
@@ -103,7 +107,7 @@ pub struct Db {
     /// The SQLite file, when the database is one.
     path: Option<PathBuf>,
     /// Streams recently found by their token.
-    tokens: Arc<TokenCache>,
+    tokens: TokenCache,
 }
 
 /// A hot writer's connection, held until dropped: on SQLite the one shared writer, on Postgres
@@ -191,35 +195,35 @@ impl Db {
             }
             Backend::Postgres => (options.max_connections(16).connect(url).await?, None, None),
         };
-        Ok(Self {
+        Ok(Self(Arc::new(Connections {
             pool,
             backend,
             writer,
             path,
-            tokens: Arc::default(),
-        })
+            tokens: TokenCache::default(),
+        })))
     }
 
     /// Applies the backend's pending migrations.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        let migrator = match self.backend {
+        let migrator = match self.0.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.pool).await?;
+        migrator.run(&self.0.pool).await?;
         Ok(())
     }
 
     /// Answers whether the database takes queries right now.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        self.pool.execute("select 1").await.map(drop)
+        self.0.pool.execute("select 1").await.map(drop)
     }
 
     /// Waits for the connection hot writers use; keep it for the whole transaction.
     pub async fn writer(&self) -> Result<Writer, sqlx::Error> {
-        Ok(match &self.writer {
+        Ok(match &self.0.writer {
             Some(writer) => Writer::Sqlite(writer.clone().lock_owned().await),
-            None => Writer::Postgres(self.pool.acquire().await?),
+            None => Writer::Postgres(self.0.pool.acquire().await?),
         })
     }
 
@@ -227,7 +231,7 @@ impl Db {
     /// answered file stays open; fails when another process already does. Postgres needs no
     /// such lock (`None`).
     pub fn lock_for_workers(&self) -> Result<Option<File>, DbError> {
-        let Some(path) = &self.path else {
+        let Some(path) = &self.0.path else {
             return Ok(None);
         };
         let mut lock_path = path.clone().into_os_string();
@@ -253,19 +257,19 @@ impl Db {
     }
 
     pub(crate) fn tokens(&self) -> &TokenCache {
-        &self.tokens
+        &self.0.tokens
     }
 
     pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        &self.0.pool
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.0.backend
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.0.pool.close().await;
     }
 }
 

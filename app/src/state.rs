@@ -7,8 +7,27 @@ use leptos::config::LeptosOptions;
 
 use crate::{crypto::SecretKey, db::Db};
 
+/// Shared by every request: handlers, middleware and extractors each clone it, and a clone
+/// is one reference count, whatever it holds.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Shared {
     pub db: Db,
     pub secret_key: Arc<SecretKey>,
     pub leptos_options: LeptosOptions,

@@ -12,7 +12,10 @@ pub mod webhooks;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use app::{db::Db, state::AppState};
+use app::{
+    db::Db,
+    state::{AppState, Shared},
+};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
@@ -120,7 +123,7 @@ impl Application {
             config.webhooks,
             Arc::clone(&webhook_wake),
         )?;
-        let state = AppState {
+        let state = AppState::new(Shared {
             db,
             secret_key,
             leptos_options: leptos_options(addr),
@@ -133,7 +136,7 @@ impl Application {
             egress,
             public_url: public_url(config.http.public_url.as_deref(), addr)?.into(),
             whatsapp: config.features.whatsapp,
-        };
+        });
         Ok(Self {
             listener,
             addr,

@@ -81,8 +81,12 @@ impl Default for DeliveryConfig {
 const SEND_CONCURRENCY: usize = 64;
 
 /// The handle the API uses: which channel a stream sends through, and waking the workers.
+/// Cloned for every request: one reference count.
 #[derive(Debug, Clone)]
-pub struct Delivery {
+pub struct Delivery(Arc<Parts>);
+
+#[derive(Debug)]
+struct Parts {
     config: Arc<DeliveryConfig>,
     wake: Arc<Notify>,
     /// Rings the webhook sender when a step queued `message.status` events.
@@ -100,13 +104,13 @@ pub struct Via {
 
 impl Delivery {
     pub fn new(config: DeliveryConfig, upstreams: Upstreams, webhooks: Arc<Notify>) -> Self {
-        Self {
+        Self(Arc::new(Parts {
             config: Arc::new(config),
             wake: Arc::new(Notify::new()),
             webhooks,
             pacer: Arc::default(),
             upstreams: Arc::new(upstreams),
-        }
+        }))
     }
 
     /// Demo streams use the demo channel; WhatsApp streams Meta's Cloud API; SMS streams the
@@ -147,12 +151,12 @@ impl Delivery {
     }
 
     pub fn validity_ms(&self) -> i64 {
-        i64::try_from(self.config.validity_secs.saturating_mul(1_000)).unwrap_or(i64::MAX)
+        i64::try_from(self.0.config.validity_secs.saturating_mul(1_000)).unwrap_or(i64::MAX)
     }
 
     /// Tells idle workers there is new work.
     pub fn wake(&self) {
-        self.wake.notify_waiters();
+        self.0.wake.notify_waiters();
     }
 
     /// Starts the workers; they stop, finishing what they hold, when `stop` resolves.
@@ -162,20 +166,24 @@ impl Delivery {
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> JoinSet<()> {
         let mut workers = JoinSet::new();
-        let upstreams = self.upstreams.clone();
+        let upstreams = self.0.upstreams.clone();
         workers.spawn(async move { upstreams.open_sessions().await });
-        let count = self.config.workers.unwrap_or(match engine.db().backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 2,
-        });
+        let count = self
+            .0
+            .config
+            .workers
+            .unwrap_or(match engine.db().backend() {
+                Backend::Sqlite => 1,
+                Backend::Postgres => 2,
+            });
         for _ in 0..count.max(1) {
             let worker = Worker {
                 engine: engine.clone(),
-                config: self.config.clone(),
-                wake: self.wake.clone(),
-                webhooks: self.webhooks.clone(),
-                pacer: self.pacer.clone(),
-                upstreams: self.upstreams.clone(),
+                config: self.0.config.clone(),
+                wake: self.0.wake.clone(),
+                webhooks: self.0.webhooks.clone(),
+                pacer: self.0.pacer.clone(),
+                upstreams: self.0.upstreams.clone(),
             };
             workers.spawn(worker.run(stop.clone()));
         }

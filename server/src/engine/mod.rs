@@ -39,33 +39,36 @@ pub use self::{
 
 /// The engine's handle: the database, and what this process keeps in memory beside it —
 /// messages waiting for a group commit, the leases of SQLite's outbox rows, and the bell that
-/// rings when messages are queued. One per process; clones share it.
+/// rings when messages are queued. One per process; clones share it (one reference count).
 #[derive(Debug, Clone)]
-pub struct Engine {
+pub struct Engine(Arc<Parts>);
+
+#[derive(Debug)]
+struct Parts {
     db: Db,
-    outbox: Arc<Outbox>,
-    leases: Arc<Leases>,
-    queued: Arc<tokio::sync::Notify>,
+    outbox: Outbox,
+    leases: Leases,
+    queued: tokio::sync::Notify,
 }
 
 impl Engine {
     pub fn new(db: Db) -> Self {
-        Self {
+        Self(Arc::new(Parts {
             db,
-            outbox: Arc::default(),
-            leases: Arc::default(),
-            queued: Arc::default(),
-        }
+            outbox: Outbox::default(),
+            leases: Leases::default(),
+            queued: tokio::sync::Notify::new(),
+        }))
     }
 
     /// Rings every waiter once messages were queued (committed), by a group commit or an OTP
     /// code; a test inbox's long-poll waits on it. Ringing with no waiter costs nothing.
     pub fn queued(&self) -> &tokio::sync::Notify {
-        &self.queued
+        &self.0.queued
     }
 
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.0.db
     }
 
     /// Leases up to `limit` due rows of an outbox `table` for `lease_ms` (see [`Leases`]).
@@ -76,16 +79,17 @@ impl Engine {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
-        self.leases
-            .lease_due(&self.db, table, returning, limit, lease_ms)
+        self.0
+            .leases
+            .lease_due(&self.0.db, table, returning, limit, lease_ms)
             .await
     }
 
     /// Frees the leases of rows of `table` a committed step moved on (on Postgres the step's
     /// update cleared them). Call it after the commit.
     pub(crate) fn release<'a>(&self, table: &'static str, ids: impl IntoIterator<Item = &'a str>) {
-        if self.db.backend() == Backend::Sqlite {
-            self.leases.release(table, ids);
+        if self.0.db.backend() == Backend::Sqlite {
+            self.0.leases.release(table, ids);
         }
     }
 }

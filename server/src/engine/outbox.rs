@@ -153,7 +153,7 @@ pub async fn accept(
         done,
     };
     let start = {
-        let mut pending = lock(&engine.outbox.pending);
+        let mut pending = lock(&engine.0.outbox.pending);
         pending.jobs.push(job);
         !std::mem::replace(&mut pending.committing, true)
     };
@@ -168,10 +168,10 @@ pub async fn accept(
 /// while the one before it committed, so the writer goes from one commit to the next without
 /// waiting for another task to be scheduled.
 async fn commit_pending(engine: Engine) {
-    let _unwinding = Unwinding(&engine.outbox);
+    let _unwinding = Unwinding(&engine.0.outbox);
     loop {
         let jobs = {
-            let mut pending = lock(&engine.outbox.pending);
+            let mut pending = lock(&engine.0.outbox.pending);
             if pending.jobs.is_empty() {
                 pending.committing = false;
                 return;
@@ -273,7 +273,7 @@ async fn queue_committed(
 /// failure here loses a timestamp, never a message.
 async fn touch_streams(engine: &Engine, jobs: &[Job], now: i64) {
     let due: Vec<&str> = {
-        let mut touched = lock(&engine.outbox.touched);
+        let mut touched = lock(&engine.0.outbox.touched);
         jobs.iter()
             .map(|job| job.stream_id.as_str())
             .filter(|id| {
