@@ -11,7 +11,7 @@ export LEPTOS_OUTPUT_NAME := sluice
 
 ## Serve the console and API at http://127.0.0.1:3000 on data/sluice.db (SQLite).
 run: tools
-	LEPTOS_HASH_FILES=true cargo leptos build --release --precompress
+	LEPTOS_HASH_FILES=true cargo leptos build --release --precompress --split
 	LEPTOS_SITE_ROOT=target/site SLUICE_HTTP__SECURE_COOKIE=$${SLUICE_HTTP__SECURE_COOKIE:-false} ./target/release/sluice
 
 ## Lint, build once (dev), then the Rust tests on SQLite and Postgres, the API fuzzed against
@@ -30,7 +30,7 @@ lint:
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 build-dev:
-	cargo leptos build
+	cargo leptos build --split
 
 test-rust:
 	eval "$$(bash .ci/postgres.sh)" && cargo test -p app --features ssr && cargo test -p server

@@ -9,7 +9,7 @@ export LEPTOS_OUTPUT_NAME=sluice
 seconds=${BENCH_SECONDS:-10}
 
 # The release site as `make run` builds it: files named by their hash, precompressed.
-LEPTOS_HASH_FILES=true cargo leptos build --release --precompress
+LEPTOS_HASH_FILES=true cargo leptos build --release --precompress --split
 cargo build --release -p server --example loadgen
 sluice=target/release/sluice
 loadgen=target/release/examples/loadgen

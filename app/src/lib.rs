@@ -29,18 +29,12 @@ pub mod whatsapp;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, Link, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, SsrMode,
     components::{ParentRoute, Redirect, Route, Router, Routes},
     path,
 };
 
-use crate::{
-    layout::ConsoleLayout,
-    pages::{
-        AccountPage, ApiDocsPage, ConnectionsPage, EditStreamPage, EmbedPage, MessagesPage,
-        NewStreamPage, NotFound, RealtimePage, SenderIdsPage, SignInPage, SignUpPage, StreamsPage,
-    },
-};
+use crate::pages::{NotFound, routes::*};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -76,21 +70,21 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/sign-in") view=SignInPage />
-                <Route path=path!("/sign-up") view=SignUpPage />
-                <Route path=path!("/embed/:widget") view=EmbedPage ssr=SsrMode::Async />
+                <Route path=path!("/sign-in") view={Lazy::<SignInRoute>::new()} />
+                <Route path=path!("/sign-up") view={Lazy::<SignUpRoute>::new()} />
+                <Route path=path!("/embed/:widget") view={Lazy::<EmbedRoute>::new()} ssr=SsrMode::Async />
                 // Async: the whole page, user menu included, arrives without JavaScript.
-                <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::Async>
+                <ParentRoute path=path!("") view={Lazy::<ConsoleRoute>::new()} ssr=SsrMode::Async>
                     <Route path=path!("/") view=|| view! { <Redirect path="/streams" /> } />
-                    <Route path=path!("/streams") view=StreamsPage />
-                    <Route path=path!("/streams/new") view=NewStreamPage />
-                    <Route path=path!("/streams/:id/edit") view=EditStreamPage />
-                    <Route path=path!("/realtime") view=RealtimePage />
-                    <Route path=path!("/messages") view=MessagesPage />
-                    <Route path=path!("/sender-ids") view=SenderIdsPage />
-                    <Route path=path!("/connections") view=ConnectionsPage />
-                    <Route path=path!("/api-docs") view=ApiDocsPage />
-                    <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/streams") view={Lazy::<StreamsRoute>::new()} />
+                    <Route path=path!("/streams/new") view={Lazy::<NewStreamRoute>::new()} />
+                    <Route path=path!("/streams/:id/edit") view={Lazy::<EditStreamRoute>::new()} />
+                    <Route path=path!("/realtime") view={Lazy::<RealtimeRoute>::new()} />
+                    <Route path=path!("/messages") view={Lazy::<MessagesRoute>::new()} />
+                    <Route path=path!("/sender-ids") view={Lazy::<SenderIdsRoute>::new()} />
+                    <Route path=path!("/connections") view={Lazy::<ConnectionsRoute>::new()} />
+                    <Route path=path!("/api-docs") view={Lazy::<ApiDocsRoute>::new()} />
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

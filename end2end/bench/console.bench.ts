@@ -1,8 +1,9 @@
 // `make bench`'s browser run: the console as a person on a slow laptop and network meets it.
 // Chromium with a cold cache, its CPU slowed 4× and its network throttled through the DevTools
-// protocol, loads sign-in → Streams → a stream's side panel → Realtime, each page in full, and
-// records what it transferred, its largest contentful paint, its total blocking time and when
-// it became interactive (hydrated). Results go to $SLUICE_BENCH_OUT as JSON lines.
+// protocol, loads sign-in → Streams → a stream's side panel → Realtime, each page in full, then
+// a stats widget with a cold cache of its own, as a product team's tool shows it; and records
+// what each transferred, its largest contentful paint, its total blocking time and when it
+// became interactive (hydrated). Results go to $SLUICE_BENCH_OUT as JSON lines.
 import { appendFileSync } from "node:fs";
 import { test, type CDPSession, type Page } from "@playwright/test";
 
@@ -24,28 +25,38 @@ const observe = () => {
   }).observe({ type: "longtask", buffered: true });
 };
 
-async function throttled(page: Page): Promise<{ cdp: CDPSession; bytes: () => number }> {
+async function throttled(page: Page): Promise<{ cdp: CDPSession; bytes: () => { all: number; code: number } }> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.setCacheDisabled", { cacheDisabled: false });
   await cdp.send("Network.emulateNetworkConditions", NETWORK);
   await cdp.send("Emulation.setCPUThrottlingRate", { rate: CPU_SLOWDOWN });
-  let transferred = 0;
+  // Requests for the app's code: its wasm and JavaScript files.
+  const code = new Set<string>();
+  cdp.on("Network.responseReceived", (event) => {
+    if (/\/pkg\/[^?]*\.(wasm|js)(\?|$)/.test(event.response.url)) code.add(event.requestId);
+  });
+  let all = 0;
+  let codeBytes = 0;
   cdp.on("Network.loadingFinished", (event) => {
-    transferred += event.encodedDataLength;
+    all += event.encodedDataLength;
+    if (code.has(event.requestId)) codeBytes += event.encodedDataLength;
   });
   return {
     cdp,
     bytes: () => {
-      const value = transferred;
-      transferred = 0;
+      const value = { all, code: codeBytes };
+      all = 0;
+      codeBytes = 0;
       return value;
     },
   };
 }
 
 /** Loads `path` in full and measures it until it is hydrated and quiet. */
-async function measure(page: Page, bytes: () => number, name: string, path: string, ready: () => Promise<void>) {
+async function measure(
+  page: Page,
+  bytes: () => { all: number; code: number }, name: string, path: string, ready: () => Promise<void>) {
   bytes();
   const started = Date.now();
   await page.goto(path);
@@ -59,7 +70,8 @@ async function measure(page: Page, bytes: () => number, name: string, path: stri
     return { lcp: w.__lcp, long: w.__long };
   });
   const tbt = long.reduce((sum, task) => sum + Math.max(0, task.duration - 50), 0);
-  const result = { page: name, bytes: bytes(), lcp_ms: Math.round(lcp), tbt_ms: Math.round(tbt), tti_ms: interactive };
+  const moved = bytes();
+  const result = { page: name, bytes: moved.all, code_bytes: moved.code, lcp_ms: Math.round(lcp), tbt_ms: Math.round(tbt), tti_ms: interactive };
   appendFileSync(process.env.SLUICE_BENCH_OUT ?? "/dev/stdout", JSON.stringify(result) + "\n");
 }
 
@@ -82,6 +94,13 @@ test("the console under a slow CPU and network", async ({ browser, baseURL }) =>
     },
   });
   const streamId = (await created.json()).stream.id;
+  const embedKey = await setup.request.post("/api/embed/keys/create", {
+    data: {
+      id: streamId,
+      input: { name: "Bench", origins: ["https://tools.example.com"], can_send: false, shows_numbers: false, expires_in_days: null },
+    },
+  });
+  const widgetKey = (await embedKey.json()).key;
   const cookies = await setup.context().cookies();
   await setup.close();
 
@@ -104,4 +123,14 @@ test("the console under a slow CPU and network", async ({ browser, baseURL }) =>
     await page.getByRole("heading", { level: 1 }).waitFor();
   });
   await context.close();
+
+  // A widget in a product team's tool: its own cold cache, no console visited before.
+  const widgets = await browser.newContext({ baseURL });
+  await widgets.addInitScript(observe);
+  const widget = await widgets.newPage();
+  const widgetBytes = (await throttled(widget)).bytes;
+  await measure(widget, widgetBytes, "stats widget", `/embed/stats?key=${widgetKey}`, async () => {
+    await widget.getByTestId("stat-sent").waitFor();
+  });
+  await widgets.close();
 });

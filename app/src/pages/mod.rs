@@ -11,6 +11,7 @@ mod not_found;
 mod page_header;
 mod pagination;
 mod realtime;
+pub(crate) mod routes;
 mod sender_ids;
 mod sign_in;
 mod sign_up;
