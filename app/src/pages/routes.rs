@@ -1,9 +1,12 @@
-//! Every page as a lazily loaded route: a release build splits each page's code into its own
-//! file (`cargo leptos build --split`), fetched the first time the browser shows the page, so
-//! the first page loads the router and itself, not the whole console.
+//! Every page as a lazily loaded route: a release build splits the code behind each split
+//! point into files of its own (`cargo leptos build --split`), fetched the first time the
+//! browser shows a page that needs them. Three split points: the sign-in and sign-up pages
+//! (`#[lazy_route]`, each small), the widgets, and the whole console behind one
+//! [`console_page`], so a visitor to sign-in or a widget loads neither the console nor the
+//! other, and the console's pages, once one is shown, need nothing more.
 //!
-//! The split loaders that `#[lazy_route]` generates declare the chunk's imports in `extern`
-//! blocks, which the `unsafe_code` lint counts as unsafe: it is allowed here, and nowhere else.
+//! The split loaders these macros generate declare the chunk's imports in `extern` blocks,
+//! which the `unsafe_code` lint counts as unsafe: it is allowed here, and nowhere else.
 #![allow(unsafe_code)]
 
 use leptos::prelude::*;
@@ -15,38 +18,110 @@ use super::{
 };
 use crate::layout::ConsoleLayout;
 
-/// Declares `$route`, the lazily loaded route that shows `$page`. Pages load their own data,
-/// so a route's data is nothing.
-macro_rules! lazy_page {
+pub struct SignInRoute;
+
+#[lazy_route]
+impl LazyRoute for SignInRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SignInPage /> }.into_any()
+    }
+}
+
+pub struct SignUpRoute;
+
+#[lazy_route]
+impl LazyRoute for SignUpRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SignUpPage /> }.into_any()
+    }
+}
+
+pub struct EmbedRoute;
+
+#[lazy_route]
+impl LazyRoute for EmbedRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <EmbedPage /> }.into_any()
+    }
+}
+
+/// The signed-in console's layout and pages.
+#[derive(Debug, Clone, Copy)]
+pub enum ConsolePage {
+    Layout,
+    Streams,
+    NewStream,
+    EditStream,
+    Realtime,
+    Messages,
+    SenderIds,
+    Connections,
+    ApiDocs,
+    Account,
+}
+
+/// The console's one split point: every console page's code is behind it.
+#[lazy]
+fn console_page(page: ConsolePage) -> AnyView {
+    match page {
+        ConsolePage::Layout => view! { <ConsoleLayout /> }.into_any(),
+        ConsolePage::Streams => view! { <StreamsPage /> }.into_any(),
+        ConsolePage::NewStream => view! { <NewStreamPage /> }.into_any(),
+        ConsolePage::EditStream => view! { <EditStreamPage /> }.into_any(),
+        ConsolePage::Realtime => view! { <RealtimePage /> }.into_any(),
+        ConsolePage::Messages => view! { <MessagesPage /> }.into_any(),
+        ConsolePage::SenderIds => view! { <SenderIdsPage /> }.into_any(),
+        ConsolePage::Connections => view! { <ConnectionsPage /> }.into_any(),
+        ConsolePage::ApiDocs => view! { <ApiDocsPage /> }.into_any(),
+        ConsolePage::Account => view! { <AccountPage /> }.into_any(),
+    }
+}
+
+/// Declares `$route`, the lazily loaded route that shows the console's `$page`.
+macro_rules! console_route {
     ($($route:ident => $page:ident),* $(,)?) => {$(
-        #[doc = concat!("The route that shows [`", stringify!($page), "`], loaded when first shown.")]
+        #[doc = concat!("The route of the console's [`ConsolePage::", stringify!($page), "`].")]
         pub struct $route;
 
-        #[lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
                 Self
             }
 
-            fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
+            async fn view(_this: Self) -> AnyView {
+                console_page(ConsolePage::$page).await
+            }
+
+            // Hydration needs the page's code before it starts: the router awaits this first.
+            async fn preload() {
+                #[cfg(feature = "hydrate")]
+                __preload_console_page().await;
             }
         }
     )*};
 }
 
-lazy_page! {
-    SignInRoute => SignInPage,
-    SignUpRoute => SignUpPage,
-    EmbedRoute => EmbedPage,
-    ConsoleRoute => ConsoleLayout,
-    StreamsRoute => StreamsPage,
-    NewStreamRoute => NewStreamPage,
-    EditStreamRoute => EditStreamPage,
-    RealtimeRoute => RealtimePage,
-    MessagesRoute => MessagesPage,
-    SenderIdsRoute => SenderIdsPage,
-    ConnectionsRoute => ConnectionsPage,
-    ApiDocsRoute => ApiDocsPage,
-    AccountRoute => AccountPage,
+console_route! {
+    ConsoleRoute => Layout,
+    StreamsRoute => Streams,
+    NewStreamRoute => NewStream,
+    EditStreamRoute => EditStream,
+    RealtimeRoute => Realtime,
+    MessagesRoute => Messages,
+    SenderIdsRoute => SenderIds,
+    ConnectionsRoute => Connections,
+    ApiDocsRoute => ApiDocs,
+    AccountRoute => Account,
 }
