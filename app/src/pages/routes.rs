@@ -18,43 +18,29 @@ use super::{
 };
 use crate::layout::ConsoleLayout;
 
-pub struct SignInRoute;
+/// Declares `$route`, a lazily loaded route of its own split point that shows `$page`.
+macro_rules! lazy_page {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        #[doc = concat!("The route that shows [`", stringify!($page), "`], loaded when first shown.")]
+        pub struct $route;
 
-#[lazy_route]
-impl LazyRoute for SignInRoute {
-    fn data() -> Self {
-        Self
-    }
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
 
-    fn view(_this: Self) -> AnyView {
-        view! { <SignInPage /> }.into_any()
-    }
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    )*};
 }
 
-pub struct SignUpRoute;
-
-#[lazy_route]
-impl LazyRoute for SignUpRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <SignUpPage /> }.into_any()
-    }
-}
-
-pub struct EmbedRoute;
-
-#[lazy_route]
-impl LazyRoute for EmbedRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <EmbedPage /> }.into_any()
-    }
+lazy_page! {
+    SignInRoute => SignInPage,
+    SignUpRoute => SignUpPage,
+    EmbedRoute => EmbedPage,
 }
 
 /// The signed-in console's layout and pages.
