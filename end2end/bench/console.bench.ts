@@ -3,9 +3,11 @@
 // protocol, loads sign-in → Streams → a stream's side panel → Realtime, each page in full, then
 // a stats widget with a cold cache of its own, as a product team's tool shows it; and records
 // what each transferred, its largest contentful paint, its total blocking time and when it
-// became interactive (hydrated). Results go to $SLUICE_BENCH_OUT as JSON lines.
+// became interactive (hydrated). Results go to $SLUICE_BENCH_OUT as JSON lines; with
+// $SLUICE_BENCH_TRACE set to a folder, each page's Chromium performance trace goes there too
+// (open it in DevTools' Performance panel, or summarise it with .ci/trace_summary.py).
 import { appendFileSync } from "node:fs";
-import { test, type CDPSession, type Page } from "@playwright/test";
+import { test, type Browser, type CDPSession, type Page } from "@playwright/test";
 
 const PASSWORD = "correct horse battery";
 /** A fast 3G-like link: 150 ms round trips, 1.6 Mbit/s down, 750 kbit/s up. */
@@ -53,24 +55,54 @@ async function throttled(page: Page): Promise<{ cdp: CDPSession; bytes: () => { 
   };
 }
 
-/** Loads `path` in full and measures it until it is hydrated and quiet. */
+const TRACES = process.env.SLUICE_BENCH_TRACE;
+
+/** Evaluates `expression` in the page through the DevTools protocol, awaiting its promise. */
+async function inPage(cdp: CDPSession, expression: string): Promise<unknown> {
+  const { result, exceptionDetails } = await cdp.send("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true });
+  if (exceptionDetails) throw new Error(`${expression}: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
+  return result.value;
+}
+
+/** An expression that resolves once `selector` matches, polling from the page itself. */
+const until = (selector: string) => `new Promise((resolve, reject) => {
+  const started = performance.now();
+  const look = () => document.querySelector(${JSON.stringify(selector)}) ? resolve(true)
+    : performance.now() - started > 60000 ? reject(new Error("never appeared")) : setTimeout(look, 20);
+  look();
+})`;
+
+/**
+ * Loads `path` in full and measures it until `ready` (a CSS selector) shows, it is hydrated,
+ * and a second has passed. The waits run through the DevTools protocol, not Playwright's
+ * locators: those inject Playwright's own script into each page, whose evaluation (some 80 ms
+ * of the main thread at this CPU slowdown) would count as the page's blocking time.
+ */
 async function measure(
   page: Page,
-  bytes: () => { all: number; code: number }, name: string, path: string, ready: () => Promise<void>) {
-  bytes();
+  probe: { cdp: CDPSession; bytes: () => { all: number; code: number } },
+  name: string, path: string, ready: string) {
+  const browser = page.context().browser() as Browser;
+  if (TRACES) {
+    await browser.startTracing(page, {
+      path: `${TRACES}/${name.replace(/\W+/g, "-")}.json`,
+      categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8.wasm", "loading"],
+    });
+  }
+  probe.bytes();
   const started = Date.now();
   await page.goto(path);
-  await page.locator("html[data-hydrated]").waitFor({ state: "attached", timeout: 60_000 });
+  await inPage(probe.cdp, until("html[data-hydrated]"));
   const interactive = Date.now() - started;
-  await ready();
+  await inPage(probe.cdp, until(ready));
   // Long tasks after hydration (a first poll, a feed) count toward blocking time too.
   await page.waitForTimeout(1_000);
-  const { lcp, long } = await page.evaluate(() => {
-    const w = window as unknown as { __lcp: number; __long: { start: number; duration: number }[] };
-    return { lcp: w.__lcp, long: w.__long };
-  });
+  const { lcp, long } = (await inPage(probe.cdp, "({ lcp: window.__lcp, long: window.__long })")) as {
+    lcp: number; long: { start: number; duration: number }[];
+  };
   const tbt = long.reduce((sum, task) => sum + Math.max(0, task.duration - 50), 0);
-  const moved = bytes();
+  const moved = probe.bytes();
+  if (TRACES) await browser.stopTracing();
   const result = { page: name, bytes: moved.all, code_bytes: moved.code, lcp_ms: Math.round(lcp), tbt_ms: Math.round(tbt), tti_ms: interactive };
   appendFileSync(process.env.SLUICE_BENCH_OUT ?? "/dev/stdout", JSON.stringify(result) + "\n");
 }
@@ -108,29 +140,18 @@ test("the console under a slow CPU and network", async ({ browser, baseURL }) =>
   const context = await browser.newContext({ baseURL });
   await context.addInitScript(observe);
   const page = await context.newPage();
-  const { bytes } = await throttled(page);
-  await measure(page, bytes, "sign-in", "/sign-in", async () => {
-    await page.getByRole("button", { name: "Sign in" }).waitFor();
-  });
+  const probe = await throttled(page);
+  await measure(page, probe, "sign-in", "/sign-in", "form button[type=submit]");
   await context.addCookies(cookies);
-  await measure(page, bytes, "streams", "/streams", async () => {
-    await page.getByTestId("stream-row").first().waitFor();
-  });
-  await measure(page, bytes, "side panel", `/streams?stream=${streamId}&tab=info`, async () => {
-    await page.getByTestId("side-panel").waitFor();
-  });
-  await measure(page, bytes, "realtime", "/realtime", async () => {
-    await page.getByRole("heading", { level: 1 }).waitFor();
-  });
+  await measure(page, probe, "streams", "/streams", "[data-testid=stream-row]");
+  await measure(page, probe, "side panel", `/streams?stream=${streamId}&tab=info`, "[data-testid=side-panel]");
+  await measure(page, probe, "realtime", "/realtime", "main h1");
   await context.close();
 
   // A widget in a product team's tool: its own cold cache, no console visited before.
   const widgets = await browser.newContext({ baseURL });
   await widgets.addInitScript(observe);
   const widget = await widgets.newPage();
-  const widgetBytes = (await throttled(widget)).bytes;
-  await measure(widget, widgetBytes, "stats widget", `/embed/stats?key=${widgetKey}`, async () => {
-    await widget.getByTestId("stat-sent").waitFor();
-  });
+  await measure(widget, await throttled(widget), "stats widget", `/embed/stats?key=${widgetKey}`, "[data-testid=stat-sent]");
   await widgets.close();
 });

@@ -5,7 +5,11 @@ mod pace;
 mod smpp;
 pub mod upstream;
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -210,6 +214,33 @@ async fn apply_held_reports(engine: Engine, mut stop: tokio::sync::watch::Receiv
     }
 }
 
+/// The time a worker's claim gives it: sends must be answered by `finish_by`, leaving the
+/// lease's last quarter to record them before another worker may claim the messages again.
+#[derive(Debug, Clone, Copy)]
+struct Lease {
+    claimed_at: Instant,
+    finish_by: Instant,
+}
+
+impl Lease {
+    fn from(claimed_at: Instant, lease_ms: i64) -> Self {
+        let lease = Duration::from_millis(u64::try_from(lease_ms).unwrap_or(0));
+        Self {
+            claimed_at,
+            finish_by: claimed_at + lease * 3 / 4,
+        }
+    }
+
+    /// The last moment a send taking up to `timeout` may start. A lease shorter than one
+    /// send still lets sends start, cut off at `finish_by`.
+    fn start_by(self, timeout: Duration) -> Instant {
+        self.finish_by
+            .checked_sub(timeout)
+            .filter(|start_by| *start_by > self.claimed_at)
+            .unwrap_or(self.finish_by)
+    }
+}
+
 /// How long a worker waits after a partial batch before claiming again.
 const LINGER: Duration = Duration::from_millis(50);
 
@@ -233,6 +264,7 @@ impl Worker {
     async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.config.poll_ms.max(10));
         while !*stop.borrow() {
+            let lease = Lease::from(Instant::now(), self.config.lease_ms);
             let claimed =
                 match engine::claim(&self.engine, self.config.batch_size, self.config.lease_ms)
                     .await
@@ -244,7 +276,7 @@ impl Worker {
                     }
                 };
             if !claimed.is_empty() {
-                if let Err(error) = self.process(&claimed).await {
+                if let Err(error) = self.process(&claimed, lease).await {
                     // The leases run out and another pass picks the messages up again.
                     tracing::warn!(%error, count = claimed.len(), "delivery step failed");
                 }
@@ -263,44 +295,59 @@ impl Worker {
         }
     }
 
-    /// Decides each claimed message's next step, sends those due to their upstreams, and
-    /// records them all in one transaction.
-    async fn process(&self, claimed: &[Claimed]) -> Result<(), sqlx::Error> {
+    /// Decides each claimed message's next step and records the decided ones in one
+    /// transaction; then sends those due to their upstreams, recording their outcomes as they
+    /// come. A send starts only while it can end, and be recorded, inside the claim's `lease`:
+    /// one left over is handed back, so no other worker can claim a message this one is still
+    /// sending.
+    async fn process(&self, claimed: &[Claimed], lease: Lease) -> Result<(), sqlx::Error> {
         let now = now_ms();
         let stream_ids: Vec<&str> = claimed.iter().map(|m| m.stream_id.as_str()).collect();
         let streams = delivery_facts(self.engine.db(), &stream_ids).await?;
-        let steps: Vec<Step> = claimed
-            .iter()
-            .map(|message| self.decide(message, &streams, now))
+        let mut decided = Vec::new();
+        let mut due = Vec::new();
+        for message in claimed {
+            match self.decide(message, &streams, now) {
+                Step::Decided(outcome) => decided.push((message, outcome)),
+                Step::Send => due.push(message),
+            }
+        }
+        self.record_decided(&decided, &streams).await?;
+        let start_by = lease.start_by(self.upstreams.http_timeout());
+        // Up to SEND_CONCURRENCY calls in flight, the next starting as soon as one returns;
+        // whatever has come back is recorded together, while the rest are still on their way.
+        let calls: Vec<_> = due
+            .into_iter()
+            .map(|message| self.send(message, start_by, lease.finish_by))
             .collect();
-        let due: Vec<&Claimed> = claimed
-            .iter()
-            .zip(&steps)
-            .filter(|(_, step)| matches!(step, Step::Send))
-            .map(|(message, _)| message)
-            .collect();
-        // Up to SEND_CONCURRENCY calls in flight, the next starting as soon as one returns.
-        let calls: Vec<_> = due.into_iter().map(|message| self.send(message)).collect();
-        let mut sent: HashMap<&str, Outcome> = futures_util::stream::iter(calls)
+        let mut answers = futures_util::stream::iter(calls)
             .buffer_unordered(SEND_CONCURRENCY)
-            .collect()
-            .await;
-        let outcomes: Vec<(&str, Outcome)> = claimed
+            .ready_chunks(SEND_CONCURRENCY);
+        while let Some(outcomes) = answers.next().await {
+            let advanced = engine::advance_all(&self.engine, &outcomes).await?;
+            if advanced.events_queued {
+                self.webhooks.notify_one();
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the outcomes decided without a send, and gives delivered demo messages of
+    /// streams that receive replies their chance of one.
+    async fn record_decided(
+        &self,
+        decided: &[(&Claimed, Outcome)],
+        streams: &HashMap<String, DeliveryFacts>,
+    ) -> Result<(), sqlx::Error> {
+        let steps: Vec<(&str, Outcome)> = decided
             .iter()
-            .zip(steps)
-            .filter_map(|(message, step)| {
-                let outcome = match step {
-                    Step::Decided(outcome) => outcome,
-                    Step::Send => sent.remove(message.id.as_str())?,
-                };
-                Some((message.id.as_str(), outcome))
-            })
+            .map(|(message, outcome)| (message.id.as_str(), outcome.clone()))
             .collect();
-        let advanced = engine::advance_all(&self.engine, &outcomes).await?;
+        let advanced = engine::advance_all(&self.engine, &steps).await?;
         if advanced.events_queued {
             self.webhooks.notify_one();
         }
-        for ((message, (_, outcome)), moved) in claimed.iter().zip(&outcomes).zip(advanced.moved) {
+        for ((message, outcome), moved) in decided.iter().zip(advanced.moved) {
             let facts = streams.get(message.stream_id.as_str());
             let replies = facts.is_some_and(|facts| facts.kind.receives_messages());
             if moved
@@ -368,24 +415,42 @@ impl Worker {
     }
 
     /// Sends a message to its upstream: sent (its delivery report comes from the upstream),
-    /// failed, or retried later.
-    async fn send<'m>(&self, message: &'m Claimed) -> (&'m str, Outcome) {
-        let outcome = match self.upstreams.send(message).await {
-            Sent::Accepted(provider_id) => Outcome {
+    /// failed, or retried later; or, when its turn comes after `start_by`, handed back unsent
+    /// for the next claim. A send still unanswered at `finish_by` is retried later.
+    async fn send<'m>(
+        &self,
+        message: &'m Claimed,
+        start_by: Instant,
+        finish_by: Instant,
+    ) -> (&'m str, Outcome) {
+        if Instant::now() > start_by {
+            return (message.id.as_str(), Outcome::handed_back(now_ms()));
+        }
+        let sent = tokio::time::timeout_at(finish_by.into(), self.upstreams.send(message)).await;
+        let outcome = match sent {
+            Ok(Sent::Accepted(provider_id)) => Outcome {
                 status: MessageStatus::Sent,
                 next_at: None,
                 error: None,
                 attempted: true,
                 provider_id,
             },
-            Sent::Refused(refused) => Outcome {
+            Ok(Sent::Refused(refused)) => Outcome {
                 status: refused.status,
                 next_at: None,
                 error: Some((refused.code, refused.message)),
                 attempted: true,
                 provider_id: None,
             },
-            Sent::Transient(error) => self.retry(message, error, now_ms()),
+            Ok(Sent::Transient(error)) => self.retry(message, error, now_ms()),
+            Err(_elapsed) => self.retry(
+                message,
+                demo::Transient {
+                    code: "provider_unreachable",
+                    message: "The upstream did not answer in time.".into(),
+                },
+                now_ms(),
+            ),
         };
         (message.id.as_str(), outcome)
     }

@@ -132,6 +132,11 @@ impl Upstreams {
         }
     }
 
+    /// How long an HTTP send may take before it counts as unanswered.
+    pub fn http_timeout(&self) -> Duration {
+        self.http.timeout()
+    }
+
     /// Sends one queued message through its channel.
     pub async fn send(&self, message: &Claimed) -> Sent {
         match message.channel {

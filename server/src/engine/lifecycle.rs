@@ -82,6 +82,17 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A claimed message handed back unsent: due again now, for the next claim.
+    pub fn handed_back(now: i64) -> Self {
+        Self {
+            status: MessageStatus::Queued,
+            next_at: Some(now),
+            error: None,
+            attempted: false,
+            provider_id: None,
+        }
+    }
+
     /// An upstream's report: delivered, or undelivered with why.
     pub fn report(status: MessageStatus, error: Option<String>) -> Self {
         Self {

@@ -29,6 +29,7 @@ pub enum Refused {
 pub struct Client {
     http: reqwest::Client,
     egress: Egress,
+    timeout: Duration,
 }
 
 impl Client {
@@ -44,7 +45,16 @@ impl Client {
             .dns_resolver(std::sync::Arc::new(GuardedResolver { egress }))
             .user_agent(user_agent)
             .build()?;
-        Ok(Self { http, egress })
+        Ok(Self {
+            http,
+            egress,
+            timeout,
+        })
+    }
+
+    /// The longest a request through this client takes, answer included.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// A request to `url`, once its scheme and any address literal in it are allowed (the

@@ -46,6 +46,7 @@ on_both_backends!(
     a_report_that_comes_before_its_send_is_recorded_is_applied_once_it_is,
     reports_held_for_one_message_apply_in_the_order_they_happen,
     a_provider_refusal_or_silence_fails_or_retries_the_message,
+    a_slow_provider_gets_each_message_once,
     inbound_sms_are_stored_once_reassembled_and_opt_out,
     whatsapp_messages_use_the_cloud_api_shapes_and_follow_its_notifications,
     whatsapp_templates_sync_from_the_business_account,
@@ -470,6 +471,50 @@ async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Bac
         health.health_detail.as_deref(),
         Some("The SMS provider did not answer in time.")
     );
+}
+
+async fn a_slow_provider_gets_each_message_once(backend: Backend) {
+    // The provider answers after 400 ms. A worker claims 150 messages for 1 s and sends 64 at
+    // a time, so its third round would end after its lease; a second worker waits to claim
+    // whatever that lease frees.
+    let (provider, seen) = peer(|_, n| (200, json!({ "id": format!("prov-{n}") }), 400)).await;
+    let app = TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
+        config.webhooks.allow_private = true;
+        config.webhooks.timeout_ms = 500;
+        config.delivery.lease_ms = 1_000;
+        config.delivery.batch_size = 150;
+        config.delivery.workers = Some(2);
+    })
+    .await;
+    let TestStream { token, .. } = sms_stream(&app, provider, StreamKind::SmsMarketing).await;
+    let messages: Vec<(String, String)> = (0..150)
+        .map(|n| (format!("s-{n}"), format!("Order n-{n}.")))
+        .collect();
+    let pairs: Vec<(&str, &str)> = messages
+        .iter()
+        .map(|(id, text)| (id.as_str(), text.as_str()))
+        .collect();
+    let (status, _) = app.send_sms(&token, &pairs).await;
+    assert_eq!(status, StatusCode::OK);
+    for (id, _) in &messages {
+        app.status_becomes(&token, id, "sent").await;
+    }
+    // A lease more, for a second send of any of them to arrive.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let seen = seen.lock().unwrap();
+    let twice: Vec<&str> = messages
+        .iter()
+        .map(|(_, text)| text.as_str())
+        .filter(|text| {
+            let sends = seen
+                .iter()
+                .filter(|s| String::from_utf8_lossy(&s.body).contains(text))
+                .count();
+            sends != 1
+        })
+        .collect();
+    assert!(twice.is_empty(), "not sent exactly once: {twice:?}");
+    assert_eq!(seen.len(), 150);
 }
 
 async fn inbound_sms_are_stored_once_reassembled_and_opt_out(backend: Backend) {

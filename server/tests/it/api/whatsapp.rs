@@ -157,15 +157,23 @@ async fn whatsapp_requests_queue_cloud_api_bodies_and_replies_keep_to_the_window
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_media_url".into())
     );
 
-    // The demo recipient answers the delivered template; the window opens.
+    // The demo recipient answers the delivered template (just after its step commits); the
+    // window opens.
     settled(&app, &token, &["t-1"]).await;
-    let inbound: String = sqlx::query_scalar(
-        "select id from messages where direction = 'inbound' and sender = '+447700900123'",
-    )
-    .fetch_optional(app.db.pool())
-    .await
-    .unwrap()
-    .expect("the demo recipient replied");
+    let mut inbound = None;
+    for _ in 0..100 {
+        inbound = sqlx::query_scalar::<_, String>(
+            "select id from messages where direction = 'inbound' and sender = '+447700900123'",
+        )
+        .fetch_optional(app.db.pool())
+        .await
+        .unwrap();
+        if inbound.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let inbound = inbound.expect("the demo recipient replied");
     let mut answer = reply.clone();
     answer["reply_to"] = json!(inbound);
     let (status, body) = call(&app, "/whatsapp/reply/", &token, answer).await;
