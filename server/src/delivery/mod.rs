@@ -223,7 +223,7 @@ struct Lease {
 }
 
 impl Lease {
-    fn from(claimed_at: Instant, lease_ms: i64) -> Self {
+    fn new(claimed_at: Instant, lease_ms: i64) -> Self {
         let lease = Duration::from_millis(u64::try_from(lease_ms).unwrap_or(0));
         Self {
             claimed_at,
@@ -264,7 +264,7 @@ impl Worker {
     async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.config.poll_ms.max(10));
         while !*stop.borrow() {
-            let lease = Lease::from(Instant::now(), self.config.lease_ms);
+            let lease = Lease::new(Instant::now(), self.config.lease_ms);
             let claimed =
                 match engine::claim(&self.engine, self.config.batch_size, self.config.lease_ms)
                     .await
@@ -305,14 +305,18 @@ impl Worker {
         let stream_ids: Vec<&str> = claimed.iter().map(|m| m.stream_id.as_str()).collect();
         let streams = delivery_facts(self.engine.db(), &stream_ids).await?;
         let mut decided = Vec::new();
+        let mut steps = Vec::new();
         let mut due = Vec::new();
         for message in claimed {
             match self.decide(message, &streams, now) {
-                Step::Decided(outcome) => decided.push((message, outcome)),
+                Step::Decided(outcome) => {
+                    decided.push(message);
+                    steps.push((message.id.as_str(), outcome));
+                }
                 Step::Send => due.push(message),
             }
         }
-        self.record_decided(&decided, &streams).await?;
+        self.record_decided(&decided, &steps, &streams).await?;
         let start_by = lease.start_by(self.upstreams.http_timeout());
         // Up to SEND_CONCURRENCY calls in flight, the next starting as soon as one returns;
         // whatever has come back is recorded together, while the rest are still on their way.
@@ -332,22 +336,19 @@ impl Worker {
         Ok(())
     }
 
-    /// Records the outcomes decided without a send, and gives delivered demo messages of
-    /// streams that receive replies their chance of one.
+    /// Records the steps of the `decided` messages, taken without a send, and gives delivered
+    /// demo messages of streams that receive replies their chance of one.
     async fn record_decided(
         &self,
-        decided: &[(&Claimed, Outcome)],
+        decided: &[&Claimed],
+        steps: &[(&str, Outcome)],
         streams: &HashMap<String, DeliveryFacts>,
     ) -> Result<(), sqlx::Error> {
-        let steps: Vec<(&str, Outcome)> = decided
-            .iter()
-            .map(|(message, outcome)| (message.id.as_str(), outcome.clone()))
-            .collect();
-        let advanced = engine::advance_all(&self.engine, &steps).await?;
+        let advanced = engine::advance_all(&self.engine, steps).await?;
         if advanced.events_queued {
             self.webhooks.notify_one();
         }
-        for ((message, outcome), moved) in decided.iter().zip(advanced.moved) {
+        for ((message, (_, outcome)), moved) in decided.iter().zip(steps).zip(advanced.moved) {
             let facts = streams.get(message.stream_id.as_str());
             let replies = facts.is_some_and(|facts| facts.kind.receives_messages());
             if moved
