@@ -16,7 +16,7 @@ use sqlx::{
     pool::PoolConnection,
 };
 
-use crate::streams::store::TokenCache;
+use crate::{changes::Changes, streams::store::TokenCache};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -106,8 +106,8 @@ struct Connections {
     writer: Option<Arc<tokio::sync::Mutex<AnyConnection>>>,
     /// The SQLite file, when the database is one.
     path: Option<PathBuf>,
-    /// Streams recently found by their token.
-    tokens: TokenCache,
+    /// What changed, told to every process on the database; owns the caches it clears.
+    changes: Changes,
 }
 
 /// A hot writer's connection, held until dropped: on SQLite the one shared writer, on Postgres
@@ -195,12 +195,16 @@ impl Db {
             }
             Backend::Postgres => (options.max_connections(16).connect(url).await?, None, None),
         };
+        let changes = match backend {
+            Backend::Sqlite => Changes::local(),
+            Backend::Postgres => Changes::postgres(url, pool.clone()).await?,
+        };
         Ok(Self(Arc::new(Connections {
             pool,
             backend,
             writer,
             path,
-            tokens: TokenCache::default(),
+            changes,
         })))
     }
 
@@ -256,8 +260,14 @@ impl Db {
         }
     }
 
-    pub(crate) fn tokens(&self) -> &TokenCache {
-        &self.0.tokens
+    /// The streams-by-token cache, while every change is heard.
+    pub(crate) fn tokens(&self) -> Option<&TokenCache> {
+        self.0.changes.tokens()
+    }
+
+    /// What changed in the database, and telling other processes what this one changed.
+    pub fn changes(&self) -> &Changes {
+        &self.0.changes
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -269,6 +279,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        self.0.changes.close();
         self.0.pool.close().await;
     }
 }

@@ -158,7 +158,7 @@ pub async fn delete(db: &Db, account_id: &AccountId, id: &str) -> Result<(), Str
         .await?;
     ensure_default(&mut tx, account_id).await?;
     tx.commit().await?;
-    db.tokens().clear();
+    db.changes().config(account_id).await;
     Ok(())
 }
 
@@ -213,7 +213,7 @@ pub async fn set_stream_connection(
         .bind(stream_id)
         .execute(db.pool())
         .await?;
-    db.tokens().clear();
+    db.changes().config(account_id).await;
     Ok(())
 }
 

@@ -30,6 +30,8 @@ pub struct Access {
     pub origins: Vec<String>,
     pub can_send: bool,
     pub shows_numbers: bool,
+    /// When the key stops opening anything, if it expires.
+    pub expires_at: Option<i64>,
 }
 
 /// Which key to revoke: by its id (the console) or by the key itself (the CLI).
@@ -127,8 +129,8 @@ pub async fn list(
     Ok(rows.iter().map(key_from_row).collect())
 }
 
-/// Revokes one of the account's keys at once: pages that load it, and live feeds that check
-/// it each second, close. Revoking twice keeps the first time; answers that time.
+/// Revokes one of the account's keys at once: pages that load it, and its live feeds on every
+/// instance, close. Revoking twice keeps the first time; answers that time.
 pub async fn revoke(db: &Db, account_id: &AccountId, key: KeyRef<'_>) -> Result<i64, StreamError> {
     let (column, value) = match key {
         KeyRef::Id(id) => ("id", id.to_string()),
@@ -144,7 +146,9 @@ pub async fn revoke(db: &Db, account_id: &AccountId, key: KeyRef<'_>) -> Result<
     .bind(value)
     .fetch_optional(&mut *db.writer().await?)
     .await?;
-    revoked_at.ok_or(StreamError::NotFound)
+    let revoked_at = revoked_at.ok_or(StreamError::NotFound)?;
+    db.changes().config(account_id).await;
+    Ok(revoked_at)
 }
 
 /// The origins that may frame `key`'s widgets, whatever became of the key (a revoked key's
@@ -196,6 +200,7 @@ pub async fn open(db: &Db, key: &str) -> Result<Result<Access, Closed>, sqlx::Er
         origins: split_origins(row.get("origins")),
         can_send: row.get::<i64, _>("can_send") != 0,
         shows_numbers: row.get::<i64, _>("shows_numbers") != 0,
+        expires_at: row.get("expires_at"),
     };
     let last_used: Option<i64> = row.get("last_used_at");
     if last_used.is_none_or(|at| at < now - MINUTE_MS) {

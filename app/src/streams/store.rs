@@ -292,7 +292,7 @@ pub async fn finish(db: &Db, account_id: &AccountId, id: &StreamId) -> Result<St
     .bind(StreamStatus::Draft.as_str())
     .execute(db.pool())
     .await?;
-    db.tokens().clear();
+    db.changes().config(account_id).await;
     get(db, account_id, id).await?.ok_or(StreamError::NotFound)
 }
 
@@ -342,7 +342,7 @@ pub async fn update(
         .await?;
     write_tags_and_ips(&mut tx, account_id, id, &valid).await?;
     tx.commit().await?;
-    db.tokens().clear();
+    db.changes().config(account_id).await;
     get(db, account_id, id).await?.ok_or(StreamError::NotFound)
 }
 
@@ -615,7 +615,7 @@ pub async fn reset_token(
     .execute(db.pool())
     .await?;
     one_stream(updated.rows_affected())?;
-    db.tokens().clear();
+    db.changes().config(account_id).await;
     Ok(token)
 }
 
@@ -652,7 +652,7 @@ pub async fn set_countries(
     .execute(db.pool())
     .await?;
     one_stream(updated.rows_affected())?;
-    db.tokens().clear();
+    db.changes().config(account_id).await;
     Ok(stored)
 }
 
@@ -720,15 +720,15 @@ pub async fn keep_derived_inbound_keys(db: &Db, key: &SecretKey) -> Result<u64, 
 }
 
 /// Streams the API recently found by token, so that a busy client's requests skip the
-/// look-up. Every change to a stream in this process empties it at once; an entry also
-/// expires after [`TOKEN_TTL`], which bounds how long another process's change (several
-/// servers on one Postgres) goes unseen.
+/// look-up. Every configuration change, in this process or another on the same database,
+/// empties it ([`Changes`](crate::changes::Changes)); an entry also expires after
+/// [`TOKEN_TTL`], a bound should a change ever go unheard.
 #[derive(Debug, Default)]
 pub struct TokenCache {
     entries: std::sync::Mutex<HashMap<String, (std::time::Instant, AccountId, Stream)>>,
 }
 
-const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 /// Past this many entries the cache starts again empty.
 const TOKEN_CACHE_SIZE: usize = 10_000;
 
@@ -781,7 +781,7 @@ pub async fn find_by_token(
         stream_columns()
     );
     let hash = sha256_hex(token);
-    if let Some(found) = db.tokens().get(&hash) {
+    if let Some(found) = db.tokens().and_then(|tokens| tokens.get(&hash)) {
         return Ok(Some(found));
     }
     let row = sqlx::query(&sql)
@@ -799,7 +799,9 @@ pub async fn find_by_token(
                 .await?;
     }
     let account_id: AccountId = row.get("account_id");
-    db.tokens().put(hash, &account_id, &stream);
+    if let Some(tokens) = db.tokens() {
+        tokens.put(hash, &account_id, &stream);
+    }
     Ok(Some((account_id, stream)))
 }
 
@@ -886,7 +888,7 @@ pub async fn set_enabled(
     .bind(id)
     .execute(db.pool())
     .await?;
-    db.tokens().clear();
+    db.changes().config(account_id).await;
     get(db, account_id, id).await?.ok_or(StreamError::NotFound)
 }
 
@@ -922,7 +924,7 @@ pub async fn set_restricted(
     .bind(id)
     .execute(db.pool())
     .await?;
-    db.tokens().clear();
+    db.changes().config(account_id).await;
     get(db, account_id, id).await?.ok_or(StreamError::NotFound)
 }
 
@@ -950,7 +952,7 @@ pub async fn delete(db: &Db, account_id: &AccountId, id: &StreamId) -> Result<()
     if deleted.rows_affected() == 0 {
         return Err(StreamError::NotFound);
     }
-    db.tokens().clear();
+    db.changes().config(account_id).await;
     Ok(())
 }
 
@@ -1012,6 +1014,6 @@ pub async fn delete_sender_id(
     if deleted.rows_affected() == 0 {
         return Err(StreamError::NotFound);
     }
-    db.tokens().clear();
+    db.changes().config(account_id).await;
     Ok(())
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::{sync::Notify, task::JoinSet};
 
 use self::{
-    pace::{Backoff, Pacer},
+    pace::{Backoff, Slots},
     upstream::{Sent, Upstreams},
 };
 use crate::engine::{self, Channel, Claimed, Engine, Outcome, reports};
@@ -95,7 +95,6 @@ struct Parts {
     wake: Arc<Notify>,
     /// Rings the webhook sender when a step queued `message.status` events.
     webhooks: Arc<Notify>,
-    pacer: Arc<Pacer>,
     upstreams: Arc<Upstreams>,
 }
 
@@ -112,7 +111,6 @@ impl Delivery {
             config: Arc::new(config),
             wake: Arc::new(Notify::new()),
             webhooks,
-            pacer: Arc::default(),
             upstreams: Arc::new(upstreams),
         }))
     }
@@ -186,7 +184,6 @@ impl Delivery {
                 config: self.0.config.clone(),
                 wake: self.0.wake.clone(),
                 webhooks: self.0.webhooks.clone(),
-                pacer: self.0.pacer.clone(),
                 upstreams: self.0.upstreams.clone(),
             };
             workers.spawn(worker.run(stop.clone()));
@@ -220,14 +217,18 @@ async fn apply_held_reports(engine: Engine, mut stop: tokio::sync::watch::Receiv
 struct Lease {
     claimed_at: Instant,
     finish_by: Instant,
+    /// The claim's mark in the database: steps are recorded only for messages that still
+    /// carry it (`engine::advance_leased`).
+    until: i64,
 }
 
 impl Lease {
-    fn new(claimed_at: Instant, lease_ms: i64) -> Self {
+    fn new(claimed_at: Instant, lease_ms: i64, until: i64) -> Self {
         let lease = Duration::from_millis(u64::try_from(lease_ms).unwrap_or(0));
         Self {
             claimed_at,
             finish_by: claimed_at + lease * 3 / 4,
+            until,
         }
     }
 
@@ -244,39 +245,57 @@ impl Lease {
 /// How long a worker waits after a partial batch before claiming again.
 const LINGER: Duration = Duration::from_millis(50);
 
+#[derive(Clone)]
 struct Worker {
     engine: Engine,
     config: Arc<DeliveryConfig>,
     wake: Arc<Notify>,
     webhooks: Arc<Notify>,
-    pacer: Arc<Pacer>,
     upstreams: Arc<Upstreams>,
 }
+
+/// How far ahead a worker reserves a stream's send slots for the messages it claimed; the
+/// rest go back to the queue until their turn.
+const PACE_HORIZON: Duration = Duration::from_secs(1);
 
 /// What a worker does with a claimed message.
 enum Step {
     Decided(Outcome),
-    /// Hand it to its upstream now.
-    Send,
+    /// Hand it to its channel: now, or at its throughput slot (ms).
+    Send(Option<i64>),
+}
+
+/// A claimed message's place under its stream's throughput limit.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// It goes at this time (ms), within this claim.
+    At(i64),
+    /// Its turn comes after this claim: back to the queue until then (ms).
+    Later(i64),
 }
 
 impl Worker {
     async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.config.poll_ms.max(10));
+        // Sends waiting for their throughput slots, each claim's in a task of its own.
+        let mut paced = JoinSet::new();
         while !*stop.borrow() {
-            let lease = Lease::new(Instant::now(), self.config.lease_ms);
-            let claimed =
+            while paced.try_join_next().is_some() {}
+            let claimed_at = Instant::now();
+            let (claimed, lease) =
                 match engine::claim(&self.engine, self.config.batch_size, self.config.lease_ms)
                     .await
                 {
-                    Ok(claimed) => claimed,
+                    Ok((claimed, until)) => {
+                        (claimed, Lease::new(claimed_at, self.config.lease_ms, until))
+                    }
                     Err(error) => {
                         tracing::warn!(%error, "claiming messages failed; retrying");
-                        Vec::new()
+                        (Vec::new(), Lease::new(claimed_at, 0, 0))
                     }
                 };
             if !claimed.is_empty() {
-                if let Err(error) = self.process(&claimed, lease).await {
+                if let Err(error) = self.process(&claimed, lease, &mut paced).await {
                     // The leases run out and another pass picks the messages up again.
                     tracing::warn!(%error, count = claimed.len(), "delivery step failed");
                 }
@@ -293,62 +312,147 @@ impl Worker {
                 _ = stop.changed() => {}
             }
         }
+        while paced.join_next().await.is_some() {}
     }
 
     /// Decides each claimed message's next step and records the decided ones in one
-    /// transaction; then sends those due to their upstreams, recording their outcomes as they
-    /// come. A send starts only while it can end, and be recorded, inside the claim's `lease`:
-    /// one left over is handed back, so no other worker can claim a message this one is still
-    /// sending.
-    async fn process(&self, claimed: &[Claimed], lease: Lease) -> Result<(), sqlx::Error> {
+    /// transaction; then sends those due through their channels, recording their outcomes as
+    /// they come: those due now before it returns, those waiting for their throughput slots
+    /// in a task of `paced`, so that the worker claims again meanwhile. A send starts only
+    /// while it can end, and be recorded, inside the claim's `lease`: one left over is handed
+    /// back, so no other worker can claim a message this one is still sending.
+    async fn process(
+        &self,
+        claimed: &[Claimed],
+        lease: Lease,
+        paced: &mut JoinSet<()>,
+    ) -> Result<(), sqlx::Error> {
         let now = now_ms();
         let stream_ids: Vec<&str> = claimed.iter().map(|m| m.stream_id.as_str()).collect();
         let streams = delivery_facts(self.engine.db(), &stream_ids).await?;
+        let start_by = lease.start_by(self.upstreams.http_timeout());
+        let slots = self.pace(claimed, &streams, now, start_by).await?;
         let mut decided = Vec::new();
         let mut steps = Vec::new();
         let mut due = Vec::new();
         for message in claimed {
-            match self.decide(message, &streams, now) {
+            let slot = slots.get(message.id.as_str()).copied();
+            match self.decide(message, &streams, slot, now) {
                 Step::Decided(outcome) => {
                     decided.push(message);
                     steps.push((message.id.as_str(), outcome));
                 }
-                Step::Send => due.push(message),
+                Step::Send(at) => due.push((message, at)),
             }
         }
-        self.record_decided(&decided, &steps, &streams).await?;
+        self.record(&decided, &steps, &streams, lease).await?;
+        let (now_due, mut slotted): (Vec<_>, Vec<_>) = due.into_iter().partition(|(_, at)| at.is_none());
+        if !slotted.is_empty() {
+            slotted.sort_by_key(|(_, at)| *at);
+            let slotted: Vec<(Claimed, Option<i64>)> = slotted
+                .into_iter()
+                .map(|(message, at)| (message.clone(), at))
+                .collect();
+            let (worker, streams) = (self.clone(), streams.clone());
+            paced.spawn(async move {
+                let due = slotted.iter().map(|(message, at)| (message, *at)).collect();
+                if let Err(error) = worker.send_all(due, &streams, lease).await {
+                    tracing::warn!(%error, "recording paced sends failed");
+                }
+            });
+        }
+        self.send_all(now_due, &streams, lease).await
+    }
+
+    /// Sends `due` messages through their channels, up to SEND_CONCURRENCY calls in flight,
+    /// the next starting as soon as one returns; whatever has come back is recorded
+    /// together, while the rest are still on their way.
+    async fn send_all(
+        &self,
+        due: Vec<(&Claimed, Option<i64>)>,
+        streams: &HashMap<String, DeliveryFacts>,
+        lease: Lease,
+    ) -> Result<(), sqlx::Error> {
         let start_by = lease.start_by(self.upstreams.http_timeout());
-        // Up to SEND_CONCURRENCY calls in flight, the next starting as soon as one returns;
-        // whatever has come back is recorded together, while the rest are still on their way.
         let calls: Vec<_> = due
             .into_iter()
-            .map(|message| self.send(message, start_by, lease.finish_by))
+            .map(|(message, at)| self.send(message, at, streams, start_by, lease.finish_by))
             .collect();
         let mut answers = futures_util::stream::iter(calls)
             .buffer_unordered(SEND_CONCURRENCY)
             .ready_chunks(SEND_CONCURRENCY);
-        while let Some(outcomes) = answers.next().await {
-            let advanced = engine::advance_all(&self.engine, &outcomes).await?;
-            if advanced.events_queued {
-                self.webhooks.notify_one();
-            }
+        while let Some(answered) = answers.next().await {
+            let (sent, steps): (Vec<_>, Vec<_>) = answered
+                .into_iter()
+                .map(|(message, outcome)| (message, (message.id.as_str(), outcome)))
+                .unzip();
+            self.record(&sent, &steps, streams, lease).await?;
         }
         Ok(())
     }
 
-    /// Records the steps of the `decided` messages, taken without a send, and gives delivered
-    /// demo messages of streams that receive replies their chance of one.
-    async fn record_decided(
+    /// Reserves send slots for the claimed messages of streams with a throughput limit
+    /// (`pace::reserve`, shared by every instance): a message whose slot comes before
+    /// `start_by` (and within [`PACE_HORIZON`]) waits for it in this claim, the others go
+    /// back to the queue, due when their turn should come. Only sending is paced: reports of
+    /// sent messages, and expired messages, need no slot.
+    async fn pace<'m>(
         &self,
-        decided: &[&Claimed],
+        claimed: &'m [Claimed],
+        streams: &HashMap<String, DeliveryFacts>,
+        now: i64,
+        start_by: Instant,
+    ) -> Result<HashMap<&'m str, Slot>, sqlx::Error> {
+        let mut paced: HashMap<&str, (u32, Vec<&str>)> = HashMap::new();
+        for message in claimed {
+            let rate = streams
+                .get(message.stream_id.as_str())
+                .and_then(|facts| facts.max_rate);
+            if let Some(rate) = rate
+                && message.status == MessageStatus::Queued
+                && now < message.expires_at
+            {
+                let (_, ids) = paced
+                    .entry(message.stream_id.as_str())
+                    .or_insert((rate, Vec::new()));
+                ids.push(message.id.as_str());
+            }
+        }
+        let horizon = start_by
+            .saturating_duration_since(Instant::now())
+            .min(PACE_HORIZON);
+        let horizon = i64::try_from(horizon.as_millis()).unwrap_or(0);
+        let mut slots = HashMap::new();
+        for (stream_id, (rate, ids)) in paced {
+            let reserved: Slots =
+                pace::reserve(self.engine.db(), stream_id, rate, ids.len(), now, horizon).await?;
+            let granted = reserved.at.len();
+            for (n, id) in ids.into_iter().enumerate() {
+                let slot = match reserved.at.get(n) {
+                    Some(at) => Slot::At(*at),
+                    None => Slot::Later(reserved.later(n - granted)),
+                };
+                slots.insert(id, slot);
+            }
+        }
+        Ok(slots)
+    }
+
+    /// Records the steps of `messages` in one transaction, for those still under the claim's
+    /// `lease`, and gives delivered demo messages of streams that receive replies their
+    /// chance of one.
+    async fn record(
+        &self,
+        messages: &[&Claimed],
         steps: &[(&str, Outcome)],
         streams: &HashMap<String, DeliveryFacts>,
+        lease: Lease,
     ) -> Result<(), sqlx::Error> {
-        let advanced = engine::advance_all(&self.engine, steps).await?;
+        let advanced = engine::advance_leased(&self.engine, steps, lease.until).await?;
         if advanced.events_queued {
             self.webhooks.notify_one();
         }
-        for ((message, (_, outcome)), moved) in decided.iter().zip(steps).zip(advanced.moved) {
+        for ((message, (_, outcome)), moved) in messages.iter().zip(steps).zip(advanced.moved) {
             let facts = streams.get(message.stream_id.as_str());
             let replies = facts.is_some_and(|facts| facts.kind.receives_messages());
             if moved
@@ -366,6 +470,7 @@ impl Worker {
         &self,
         message: &Claimed,
         streams: &HashMap<String, DeliveryFacts>,
+        slot: Option<Slot>,
         now: i64,
     ) -> Step {
         let facts = streams.get(message.stream_id.as_str());
@@ -384,26 +489,22 @@ impl Worker {
                 provider_id: None,
             });
         }
-        // Only sending is paced; reports of sent messages need no limits.
-        if let Some(rate) = facts.and_then(|facts| facts.max_rate)
-            && let Some(at) = self.pacer.slot(&message.stream_id, &message.id, rate, now)
-        {
-            // Over the stream's throughput limit: it waits for its slot, still queued.
-            return Step::Decided(Outcome {
-                status: MessageStatus::Queued,
-                next_at: Some(at),
-                error: None,
-                attempted: false,
-                provider_id: None,
-            });
+        let at = match slot {
+            // Over the stream's throughput limit: it waits for its turn, still queued.
+            Some(Slot::Later(at)) => return Step::Decided(Outcome::handed_back(at)),
+            Some(Slot::At(at)) if at > now => Some(at),
+            _ => None,
+        };
+        if message.channel != Some(Channel::Demo) || at.is_some() {
+            return Step::Send(at);
         }
-        if message.channel != Some(Channel::Demo) {
-            return Step::Send;
-        }
-        Step::Decided(
-            demo::send(&self.config, self.odds(facts), message, now)
-                .unwrap_or_else(|error| self.retry(message, error, now)),
-        )
+        Step::Decided(self.demo_send(message, facts, now))
+    }
+
+    /// The demo channel's answer for a message, now.
+    fn demo_send(&self, message: &Claimed, facts: Option<&DeliveryFacts>, now: i64) -> Outcome {
+        demo::send(&self.config, self.odds(facts), message, now)
+            .unwrap_or_else(|error| self.retry(message, error, now))
     }
 
     /// The demo channel's chances for a message of a stream (a deleted stream's: the
@@ -415,17 +516,28 @@ impl Worker {
         )
     }
 
-    /// Sends a message to its upstream: sent (its delivery report comes from the upstream),
-    /// failed, or retried later; or, when its turn comes after `start_by`, handed back unsent
-    /// for the next claim. A send still unanswered at `finish_by` is retried later.
+    /// Sends a message through its channel, at its throughput slot `at` (ms) if it has one:
+    /// sent (its delivery report comes from the upstream), failed, or retried later; or, when
+    /// its turn comes after `start_by`, handed back unsent for the next claim. A send still
+    /// unanswered at `finish_by` is retried later.
     async fn send<'m>(
         &self,
         message: &'m Claimed,
+        at: Option<i64>,
+        streams: &HashMap<String, DeliveryFacts>,
         start_by: Instant,
         finish_by: Instant,
-    ) -> (&'m str, Outcome) {
+    ) -> (&'m Claimed, Outcome) {
+        if let Some(at) = at {
+            let wait = u64::try_from(at - now_ms()).unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+        }
         if Instant::now() > start_by {
-            return (message.id.as_str(), Outcome::handed_back(now_ms()));
+            return (message, Outcome::handed_back(now_ms()));
+        }
+        if message.channel == Some(Channel::Demo) {
+            let facts = streams.get(message.stream_id.as_str());
+            return (message, self.demo_send(message, facts, now_ms()));
         }
         let sent = tokio::time::timeout_at(finish_by.into(), self.upstreams.send(message)).await;
         let outcome = match sent {
@@ -453,7 +565,7 @@ impl Worker {
                 now_ms(),
             ),
         };
-        (message.id.as_str(), outcome)
+        (message, outcome)
     }
 
     /// After a transient failure: queued again after a backoff, or failed once the attempts

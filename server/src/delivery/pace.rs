@@ -1,63 +1,102 @@
 //! When a message may go: per-stream throughput limits, and retries after transient failures
 //! spaced by exponential backoff with jitter.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::Mutex,
-};
-
+use app::db::Db;
 use rand::Rng;
 
-/// Hands out send slots so that no stream goes faster than its limit. Each message reserves
-/// one slot, spaced `1/rate` seconds after the previous one (a virtual scheduling clock, as in
-/// GCRA); a message whose slot is in the future waits in the queue until then and keeps it.
-/// Sends are also never closer than `1/rate` to the stream's previous send: a message that
-/// comes back late (a busy worker) does not let the ones after it bunch up behind it.
-/// Shared by the process's workers.
-#[derive(Debug, Default)]
-pub struct Pacer {
-    inner: Mutex<PacerState>,
+/// A stream's send slots for one claimed batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slots {
+    /// The reserved slots' times in milliseconds, ascending: fewer than asked for when the
+    /// rest fall past the horizon.
+    pub at: Vec<i64>,
+    /// When the first message left without a slot should come back, in milliseconds.
+    pub later_from: i64,
+    /// Between two turns, in milliseconds.
+    pub interval: f64,
 }
 
-#[derive(Debug, Default)]
-struct PacerState {
-    /// Per stream, the earliest free slot in milliseconds.
-    next_free: HashMap<String, f64>,
-    /// Messages that hold a slot; they go when claimed again.
-    reserved: HashSet<String>,
-    /// Per stream, when its last message went, in milliseconds.
-    last_sent: HashMap<String, f64>,
-}
-
-impl Pacer {
-    /// When the message may be handed to the channel: `None` is now, `Some(at)` is later
-    /// (it keeps the slot at `at`).
-    pub fn slot(&self, stream_id: &str, message_id: &str, rate: u32, now: i64) -> Option<i64> {
-        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let interval = 1_000.0 / f64::from(rate.max(1));
-        let now = now as f64;
-        let spaced = state
-            .last_sent
-            .get(stream_id)
-            .is_none_or(|last| now >= last + interval - 0.5);
-        if state.reserved.remove(message_id) && spaced {
-            state.last_sent.insert(stream_id.to_string(), now);
-            return None;
-        }
-        let earliest = state
-            .last_sent
-            .get(stream_id)
-            .map_or(now, |last| now.max(last + interval));
-        let next_free = state.next_free.entry(stream_id.to_string()).or_insert(now);
-        let slot = next_free.max(earliest);
-        *next_free = slot + interval;
-        if slot <= now {
-            state.last_sent.insert(stream_id.to_string(), now);
-            return None;
-        }
-        state.reserved.insert(message_id.to_string());
-        Some(slot.ceil() as i64)
+impl Slots {
+    /// When the `n`th message left without a slot (from 0) should come back for one.
+    pub fn later(&self, n: usize) -> i64 {
+        self.later_from + (n as f64 * self.interval).ceil() as i64
     }
+}
+
+/// Reserves up to `wanted` send slots of `stream_id`, spaced `1/rate` seconds apart (a
+/// virtual scheduling clock, as in GCRA), among those from `now` to `now + horizon` (ms);
+/// the messages left over are told turns after every turn told before, so that they come
+/// back in order rather than all at once. The clock is the stream's row of `stream_pace`,
+/// read and moved on in one transaction, so every worker of every instance draws from the
+/// same one and the limit holds for them all. No slot is saved up over a quiet spell: the
+/// clock never lags the present.
+pub async fn reserve(
+    db: &Db,
+    stream_id: &str,
+    rate: u32,
+    wanted: usize,
+    now: i64,
+    horizon: i64,
+) -> Result<Slots, sqlx::Error> {
+    let interval = ceil_div(1_000_000, i64::from(rate.max(1)));
+    let now_us = now.saturating_mul(1_000);
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin().await?;
+    // Locks the stream's row (creating it) and reads it: other reservations wait here.
+    let (next_free, planned_until): (i64, i64) = sqlx::query_as(
+        "insert into stream_pace (stream_id, next_free, planned_until) values ($1, 0, 0)
+         on conflict (stream_id) do update set next_free = stream_pace.next_free
+         returning next_free, planned_until",
+    )
+    .bind(stream_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (first, granted) = grant(
+        next_free,
+        now_us,
+        horizon.max(0).saturating_mul(1_000),
+        interval,
+        wanted,
+    );
+    let next_free = first + interval * granted as i64;
+    let later_from = planned_until.max(next_free);
+    let left = (wanted - granted) as i64;
+    let planned_until = if left > 0 {
+        later_from + interval * left
+    } else {
+        planned_until
+    };
+    sqlx::query("update stream_pace set next_free = $1, planned_until = $2 where stream_id = $3")
+        .bind(next_free)
+        .bind(planned_until)
+        .bind(stream_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Slots {
+        at: (0..granted)
+            .map(|n| ceil_div(first + interval * n as i64, 1_000))
+            .collect(),
+        later_from: ceil_div(later_from, 1_000),
+        interval: interval as f64 / 1_000.0,
+    })
+}
+
+/// `a / b` rounded up, for `a ≥ 0`, `b > 0`.
+fn ceil_div(a: i64, b: i64) -> i64 {
+    (a + b - 1) / b
+}
+
+/// The GCRA step, in microseconds: from a clock at `next_free`, the first slot and how many of
+/// `wanted` fit between `now` and `now + horizon`.
+fn grant(next_free: i64, now: i64, horizon: i64, interval: i64, wanted: usize) -> (i64, usize) {
+    let first = next_free.max(now);
+    let room = if first > now + horizon {
+        0
+    } else {
+        usize::try_from((now + horizon - first) / interval + 1).unwrap_or(usize::MAX)
+    };
+    (first, wanted.min(room))
 }
 
 /// How transient failures are retried (`[delivery]` settings).
@@ -86,6 +125,8 @@ impl Backoff {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use rand::{SeedableRng, rngs::StdRng};
 
     use super::*;
@@ -115,38 +156,22 @@ mod tests {
     }
 
     #[test]
-    fn slots_are_spaced_by_the_rate_and_kept_by_their_message() {
-        let pacer = Pacer::default();
-        let now = 1_000_000;
-        // 4 a second: the first goes now, the next three wait 250, 500 and 750 ms.
-        let slots: Vec<_> = (0..4)
-            .map(|n| pacer.slot("s1", &format!("m{n}"), 4, now))
-            .collect();
+    fn slots_are_spaced_by_the_rate_within_the_horizon() {
+        let now = 1_000_000_000;
+        // 4 a second (250 ms apart), a one-second horizon: now, +250, +500, +750, +1000.
+        assert_eq!(grant(0, now, 1_000_000, 250_000, 10), (now, 5));
+        assert_eq!(grant(0, now, 1_000_000, 250_000, 3), (now, 3));
+        // A clock already ahead hands out what is left of the horizon.
         assert_eq!(
-            slots,
-            [None, Some(now + 250), Some(now + 500), Some(now + 750)]
+            grant(now + 600_000, now, 1_000_000, 250_000, 10),
+            (now + 600_000, 2)
         );
-        // Another stream has its own clock.
-        assert_eq!(pacer.slot("s2", "x", 4, now), None);
-        // A waiting message goes when it comes back, without taking another slot.
-        assert_eq!(pacer.slot("s1", "m1", 4, now + 250), None);
-        assert_eq!(pacer.slot("s1", "m4", 4, now + 250), Some(now + 1_000));
+        // A clock past the horizon hands out nothing.
+        assert_eq!(grant(now + 1_200_000, now, 1_000_000, 250_000, 10).1, 0);
+        // With no horizon, only a slot that is due now.
+        assert_eq!(grant(0, now, 0, 250_000, 10), (now, 1));
+        assert_eq!(grant(now + 1, now, 0, 250_000, 10).1, 0);
         // After a quiet spell the clock catches up with the present: no saved-up burst.
-        assert_eq!(pacer.slot("s1", "m5", 4, now + 10_000), None);
-        assert_eq!(pacer.slot("s1", "m6", 4, now + 10_000), Some(now + 10_250));
-    }
-
-    #[test]
-    fn a_late_message_does_not_let_the_next_one_bunch_up() {
-        let pacer = Pacer::default();
-        let now = 1_000_000;
-        let slots: Vec<_> = (0..3)
-            .map(|n| pacer.slot("s", &format!("m{n}"), 4, now))
-            .collect();
-        assert_eq!(slots, [None, Some(now + 250), Some(now + 500)]);
-        // m1 comes back 200 ms late; m2, on time for its own slot, would follow 50 ms after it.
-        assert_eq!(pacer.slot("s", "m1", 4, now + 450), None);
-        assert_eq!(pacer.slot("s", "m2", 4, now + 500), Some(now + 750));
-        assert_eq!(pacer.slot("s", "m2", 4, now + 750), None);
+        assert_eq!(grant(now - 60_000_000, now, 0, 250_000, 10), (now, 1));
     }
 }

@@ -34,6 +34,7 @@ pub async fn receive(db: &Db, inbound: Inbound<'_>) -> Result<String, sqlx::Erro
     let mut tx = writer.begin().await?;
     let id = receive_in(&mut tx, &inbound).await?;
     tx.commit().await?;
+    db.changes().traffic([inbound.stream_id]);
     Ok(id)
 }
 
@@ -100,6 +101,7 @@ pub async fn receive_part(
     )
     .await?;
     tx.commit().await?;
+    db.changes().traffic([inbound.stream_id]);
     Ok(Some(id))
 }
 

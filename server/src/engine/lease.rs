@@ -16,6 +16,14 @@ use sqlx::{Row, any::AnyRow};
 
 use crate::lock;
 
+/// Rows a claim leased, and the lease they were given: when it runs out (ms), which is also
+/// the claim's mark. A step recorded under a lease moves only the rows that still carry it
+/// (no other claim took them since).
+pub struct Leased {
+    pub rows: Vec<AnyRow>,
+    pub until: i64,
+}
+
 /// Outbox rows leased in memory, by table and id, with when each lease runs out.
 #[derive(Debug, Default)]
 pub struct Leases(Mutex<HashMap<(&'static str, String), i64>>);
@@ -30,8 +38,9 @@ impl Leases {
         returning: &str,
         limit: i64,
         lease_ms: i64,
-    ) -> Result<Vec<AnyRow>, sqlx::Error> {
+    ) -> Result<Leased, sqlx::Error> {
         let now = now_ms();
+        let until = now + lease_ms;
         let mut writer = db.writer().await?;
         if db.backend() == Backend::Sqlite {
             let held = self.held(table, now);
@@ -47,9 +56,10 @@ impl Leases {
             .await?;
             // Still under the writer: no step can commit, and free a lease, between the read
             // and the lease, so a row is never taken in a state already left behind.
-            return Ok(self.take(table, rows, limit, now + lease_ms));
+            let rows = self.take(table, rows, limit, until);
+            return Ok(Leased { rows, until });
         }
-        sqlx::query(&format!(
+        let rows = sqlx::query(&format!(
             "update {table} set lease_until = $1
              where id in (
                  select id from {table}
@@ -58,11 +68,22 @@ impl Leases {
                  order by next_at limit $3 for update skip locked)
              returning {returning}"
         ))
-        .bind(now + lease_ms)
+        .bind(until)
         .bind(now)
         .bind(limit)
         .fetch_all(&mut *writer)
-        .await
+        .await?;
+        Ok(Leased { rows, until })
+    }
+
+    /// Which of `ids` (rows of `table`) this process still holds under the lease that ran
+    /// until `until` (SQLite; call it holding the writer, so no claim comes in between).
+    pub fn still_held<'a>(&self, table: &'static str, ids: &[&'a str], until: i64) -> Vec<&'a str> {
+        let leases = lock(&self.0);
+        ids.iter()
+            .copied()
+            .filter(|id| leases.get(&(table, (*id).to_owned())) == Some(&until))
+            .collect()
     }
 
     /// Frees the leases of rows of `table` a committed step moved on (on Postgres the step's

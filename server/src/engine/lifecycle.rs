@@ -33,13 +33,14 @@ pub struct Claimed {
     pub payload: Option<String>,
 }
 
-/// Claims up to `limit` messages that are due, leasing them for `lease_ms`.
+/// Claims up to `limit` messages that are due, leasing them for `lease_ms`; answers them and
+/// their lease's mark, for [`advance_leased`].
 pub async fn claim(
     engine: &Engine,
     limit: i64,
     lease_ms: i64,
-) -> Result<Vec<Claimed>, sqlx::Error> {
-    let rows = engine
+) -> Result<(Vec<Claimed>, i64), sqlx::Error> {
+    let leased = engine
         .lease_due(
             "messages",
             "id, account_id, stream_id, channel, status, sender, recipient, content, attempts,
@@ -48,7 +49,8 @@ pub async fn claim(
             lease_ms,
         )
         .await?;
-    Ok(rows
+    let claimed = leased
+        .rows
         .iter()
         .map(|row| Claimed {
             id: row.get("id"),
@@ -64,7 +66,8 @@ pub async fn claim(
             connection_id: row.get("connection_id"),
             payload: row.get("payload"),
         })
-        .collect())
+        .collect();
+    Ok((claimed, leased.until))
 }
 
 /// What a worker decided for a claimed message.
@@ -82,11 +85,12 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// A claimed message handed back unsent: due again now, for the next claim.
-    pub fn handed_back(now: i64) -> Self {
+    /// A claimed message handed back unsent, due again `at`, for a later claim; not a step
+    /// of its history.
+    pub fn handed_back(at: i64) -> Self {
         Self {
             status: MessageStatus::Queued,
-            next_at: Some(now),
+            next_at: Some(at),
             error: None,
             attempted: false,
             provider_id: None,
@@ -120,28 +124,62 @@ pub struct Advanced {
     pub events_queued: bool,
 }
 
-/// [`advance`] for a whole claimed batch in one transaction: one commit, not one per message,
-/// and one statement per distinct outcome (a batch mostly shares a few), not one per message.
+/// [`advance`] for a batch in one transaction: one commit, not one per message, and one
+/// statement per distinct outcome (a batch mostly shares a few), not one per message.
 pub async fn advance_all(
     engine: &Engine,
     steps: &[(&str, Outcome)],
+) -> Result<Advanced, sqlx::Error> {
+    advance_steps(engine, steps, None).await
+}
+
+/// [`advance_all`] for messages a worker claimed under the lease marked `lease_until`: only
+/// those no other claim took since move, so a worker that comes back late (its lease ran
+/// out and another worker claimed the message) changes nothing and frees nothing.
+pub async fn advance_leased(
+    engine: &Engine,
+    steps: &[(&str, Outcome)],
+    lease_until: i64,
+) -> Result<Advanced, sqlx::Error> {
+    advance_steps(engine, steps, Some(lease_until)).await
+}
+
+async fn advance_steps(
+    engine: &Engine,
+    steps: &[(&str, Outcome)],
+    lease: Option<i64>,
 ) -> Result<Advanced, sqlx::Error> {
     if steps.is_empty() {
         return Ok(Advanced::default());
     }
     let now = now_ms();
+    let mut writer = engine.db().writer().await?;
+    // SQLite's leases are in memory: checked here, under the writer no claim can pass.
+    let held: Option<HashSet<&str>> = match (&writer, lease) {
+        (Writer::Sqlite(_), Some(until)) => {
+            let ids: Vec<&str> = steps.iter().map(|(id, _)| *id).collect();
+            Some(engine.still_held("messages", &ids, until).into_iter().collect())
+        }
+        _ => None,
+    };
     let mut groups: Vec<(&Outcome, Vec<&str>)> = Vec::new();
     for (id, outcome) in steps {
+        if held.as_ref().is_some_and(|held| !held.contains(id)) {
+            continue;
+        }
         match groups.iter_mut().find(|(o, _)| *o == outcome) {
             Some((_, ids)) => ids.push(id),
             None => groups.push((outcome, vec![id])),
         }
     }
-    let mut writer = engine.db().writer().await?;
-    let (moved, events_queued) = if let Writer::Sqlite(conn) = &mut writer {
+    // Postgres checks the lease in each statement.
+    let fence = if held.is_some() { None } else { lease };
+    let moved = if groups.is_empty() {
+        Moved::default()
+    } else if let Writer::Sqlite(conn) = &mut writer {
         // `begin immediate` goes to SQLite's thread with the first statement: each hand-off
         // holds the one writer until this task is scheduled again.
-        let moved = match advance_groups(conn, &groups, now, Framing::Own).await {
+        let moved = match advance_groups(conn, &groups, now, fence, Framing::Own).await {
             Ok(moved) => sqlx::query("commit")
                 .execute(&mut **conn)
                 .await
@@ -151,43 +189,68 @@ pub async fn advance_all(
         rolled_back_on_error(conn, moved).await?
     } else {
         let mut tx = writer.begin().await?;
-        let moved = advance_groups(&mut tx, &groups, now, Framing::Inside).await?;
+        let moved = advance_groups(&mut tx, &groups, now, fence, Framing::Inside).await?;
         tx.commit().await?;
         moved
     };
     drop(writer);
-    engine.release("messages", moved.iter().map(String::as_str));
+    engine.release("messages", moved.ids.iter().map(String::as_str));
+    engine.db().changes().traffic(&moved.streams);
     Ok(Advanced {
-        moved: steps.iter().map(|(id, _)| moved.contains(*id)).collect(),
-        events_queued,
+        moved: steps.iter().map(|(id, _)| moved.ids.contains(*id)).collect(),
+        events_queued: moved.events_queued,
     })
 }
 
-/// Moves each group's messages, the first statement opening the transaction when `framing`
-/// says it is this call's own; answers the messages that moved and whether events were queued.
+/// What moved in one transaction.
+#[derive(Debug, Default)]
+struct Moved {
+    ids: HashSet<String>,
+    /// Their streams.
+    streams: HashSet<StreamId>,
+    /// Whether `message.status` events were queued.
+    events_queued: bool,
+}
+
+/// Moves each group's messages (those still under the lease `fence`, when one is given), the
+/// first statement opening the transaction when `framing` says it is this call's own.
 async fn advance_groups(
     conn: &mut AnyConnection,
     groups: &[(&Outcome, Vec<&str>)],
     now: i64,
+    fence: Option<i64>,
     framing: Framing,
-) -> Result<(HashSet<String>, bool), sqlx::Error> {
-    let mut moved = HashSet::new();
-    let mut events_queued = false;
+) -> Result<Moved, sqlx::Error> {
+    let mut moved = Moved::default();
     let mut begin = framing == Framing::Own;
     for (outcome, ids) in groups {
         for chunk in ids.chunks(ROWS_PER_INSERT) {
-            let step = advance_group(conn, chunk, outcome, now, std::mem::take(&mut begin));
-            let (ids, events) = step.await?;
-            moved.extend(ids);
-            events_queued |= events;
+            let begin = std::mem::take(&mut begin);
+            let step = advance_group(conn, chunk, outcome, now, fence, begin);
+            step.await?.add_to(&mut moved);
         }
     }
-    Ok((moved, events_queued))
+    Ok(moved)
+}
+
+/// What one statement of [`advance_group`] moved.
+struct GroupMoved {
+    ids: Vec<String>,
+    streams: Vec<String>,
+    events_queued: bool,
+}
+
+impl GroupMoved {
+    fn add_to(self, moved: &mut Moved) {
+        moved.ids.extend(self.ids);
+        moved.streams.extend(self.streams.into_iter().map(StreamId::from));
+        moved.events_queued |= self.events_queued;
+    }
 }
 
 /// Moves the messages `ids` that may take `outcome`, recording the step in their history and
-/// queueing `message.status` events for streams with a webhook; answers those that moved, and
-/// whether events were queued.
+/// queueing `message.status` events for streams with a webhook; answers those that moved, their
+/// streams, and whether events were queued.
 /// One call to the database on either backend (`begin`: SQLite's `begin immediate` first),
 /// and one more to read the messages whose streams have a webhook, when there are any.
 async fn advance_group(
@@ -195,8 +258,9 @@ async fn advance_group(
     ids: &[&str],
     outcome: &Outcome,
     now: i64,
+    fence: Option<i64>,
     begin: bool,
-) -> Result<(Vec<String>, bool), sqlx::Error> {
+) -> Result<GroupMoved, sqlx::Error> {
     let from = if outcome.status == MessageStatus::Queued {
         // A retry keeps the message queued.
         vec![MessageStatus::Queued]
@@ -244,7 +308,7 @@ async fn advance_group(
             sql.push_str("begin immediate; ");
         }
         sql.push_str(&format!(
-            "select group_concat(id) as moved,
+            "select group_concat(id) as moved, group_concat(distinct stream_id) as streams,
                  group_concat(case when {hooked} then id end) as hooked
              from messages where {};",
             movable(1)
@@ -267,9 +331,13 @@ async fn advance_group(
         ));
         sql
     } else {
+        let fenced = match fence {
+            Some(_) => format!(" and lease_until = ${}", 8 + from.len() + ids.len()),
+            None => String::new(),
+        };
         let update = format!(
-            "update messages {} where {}
-             returning id, case when {hooked} then 1 else 0 end as hooked",
+            "update messages {} where {}{fenced}
+             returning id, stream_id, case when {hooked} then 1 else 0 end as hooked",
             set(1),
             movable(8)
         );
@@ -302,15 +370,18 @@ async fn advance_group(
         .bind(now)
         .bind(outcome.provider_id.as_deref());
     query = bind_movable(query, &from, ids);
+    if !sqlite && let Some(until) = fence {
+        query = query.bind(until);
+    }
     let rows = query.fetch_all(&mut *conn).await?;
-    let (moved, hooked): (Vec<String>, Vec<String>) = if sqlite {
+    let (moved, streams, hooked): (Vec<String>, Vec<String>, Vec<String>) = if sqlite {
         let list = |column: &str| -> Vec<String> {
             rows.first()
                 .and_then(|row| row.get::<Option<String>, _>(column))
                 .map(|ids| ids.split(',').map(str::to_string).collect())
                 .unwrap_or_default()
         };
-        (list("moved"), list("hooked"))
+        (list("moved"), list("streams"), list("hooked"))
     } else {
         let ids = |hooked: bool| {
             rows.iter()
@@ -318,13 +389,18 @@ async fn advance_group(
                 .map(|row| row.get::<String, _>("id"))
                 .collect()
         };
-        (ids(false), ids(true))
+        let streams = rows.iter().map(|row| row.get("stream_id")).collect();
+        (ids(false), streams, ids(true))
     };
     let events_queued = events && !hooked.is_empty();
     if events_queued {
         status_events(conn, &hooked, outcome, now).await?;
     }
-    Ok((moved, events_queued))
+    Ok(GroupMoved {
+        ids: moved,
+        streams,
+        events_queued,
+    })
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;

@@ -31,8 +31,8 @@ pub use self::{
         Inbound, Part, inbound_sender, opt_keyword, opted_out, provider_id_of, receive,
         receive_part, wrote_since,
     },
-    lease::Leases,
-    lifecycle::{Advanced, Claimed, Outcome, advance, advance_all, claim},
+    lease::{Leased, Leases},
+    lifecycle::{Advanced, Claimed, Outcome, advance, advance_all, advance_leased, claim},
     outbox::{AcceptError, NewMessage, Outbox, Queued, Receipt, Route, accept},
     track::{Step, Tracked, track},
 };
@@ -78,11 +78,17 @@ impl Engine {
         returning: &str,
         limit: i64,
         lease_ms: i64,
-    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    ) -> Result<Leased, sqlx::Error> {
         self.0
             .leases
             .lease_due(&self.0.db, table, returning, limit, lease_ms)
             .await
+    }
+
+    /// Which of `ids` still carry the lease `until` (see [`Leased`]): on SQLite, call it
+    /// holding the writer. On Postgres the step's statement checks it instead.
+    pub(crate) fn still_held<'a>(&self, table: &'static str, ids: &[&'a str], until: i64) -> Vec<&'a str> {
+        self.0.leases.still_held(table, ids, until)
     }
 
     /// Frees the leases of rows of `table` a committed step moved on (on Postgres the step's

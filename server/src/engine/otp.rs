@@ -175,6 +175,7 @@ pub async fn issue(
     .await?;
     tx.commit().await?;
     engine.queued().notify_waiters();
+    engine.db().changes().traffic([route.stream_id]);
     touch_stream(&mut writer, route.stream_id, now).await?;
     drop(writer);
     Ok(Issued::Sent(IssuedOtp {

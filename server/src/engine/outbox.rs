@@ -211,6 +211,7 @@ async fn commit_group(engine: &Engine, jobs: Vec<Job>) {
                 let result = commit_jobs(db, std::slice::from_ref(&job), now).await;
                 let answer = result.map(|mut all| all.remove(0)).map_err(Arc::new);
                 touch_streams(engine, std::slice::from_ref(&job), now).await;
+                db.changes().traffic([&job.stream_id]);
                 let _ = job.done.send(answer);
             }
             engine.queued().notify_waiters();
@@ -225,6 +226,7 @@ async fn commit_group(engine: &Engine, jobs: Vec<Job>) {
         }
     };
     touch_streams(engine, &jobs, now).await;
+    db.changes().traffic(jobs.iter().map(|job| &job.stream_id));
     for (job, answer) in jobs.into_iter().zip(answers) {
         let _ = job.done.send(Ok(answer));
     }

@@ -1,13 +1,14 @@
 //! The widgets' framing rules and live feed. A widget page (`/embed/{widget}?key=…`) may be
 //! framed only by its key's origins (`frame-ancestors`), and a browser that says it frames it
 //! from another site gets nothing. `GET /api/embed/events?key=…` pushes the key's snapshot
-//! every second while the key holds; revoked or expired, it says so and ends.
+//! whenever its stream moves while the key holds; revoked or expired, it says so and ends.
 
-use std::{convert::Infallible, time::Duration};
+use std::convert::Infallible;
 
 use app::{
     db::Db,
     embed::{Closed, store},
+    ids::AccountId,
     state::AppState,
 };
 use axum::{
@@ -17,15 +18,17 @@ use axum::{
     middleware::Next,
     response::{
         IntoResponse, Response,
-        sse::{Event, KeepAlive, Sse},
+        sse::{KeepAlive, Sse},
     },
 };
 use futures_util::stream;
 use serde::Deserialize;
 
-use super::realtime::Viewers;
+use super::{
+    live::{Feed, Frame, Live, Subject},
+    realtime::Viewers,
+};
 
-const EVERY: Duration = Duration::from_secs(1);
 
 /// The open widgets' live feeds, capped per key.
 #[derive(Debug, Clone)]
@@ -102,18 +105,72 @@ fn framed_elsewhere(headers: &HeaderMap, origins: &[String]) -> bool {
     !origins.contains(&from)
 }
 
-/// What a feed carries from one snapshot to the next.
-struct Feed {
-    db: Db,
+/// A widget's subject: what an embed key opens.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Widget {
     key: String,
-    sent: u32,
-    closed: bool,
+    account: AccountId,
+}
+
+impl Subject for Widget {
+    fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    async fn read(&self, db: &Db) -> Frame {
+        let access = match store::open(db, &self.key).await {
+            Ok(Ok(access)) => access,
+            Ok(Err(closed)) => {
+                return Frame {
+                    event: "closed",
+                    data: serde_json::to_string(&closed).unwrap_or_default(),
+                    streams: Vec::new(),
+                    stale_at: None,
+                    last: true,
+                };
+            }
+            Err(error) => {
+                tracing::warn!(%error, "opening an embed key failed");
+                return Frame::failed("key check failed");
+            }
+        };
+        match store::snapshot(db, &access).await {
+            Ok(snapshot) => {
+                // The last hour's counts and chart fall as the hour slides on.
+                let hour = &snapshot.hour;
+                let sliding = hour.sent + hour.delivered + hour.failed + hour.in_flight > 0;
+                let stale_at = [sliding.then(|| snapshot.at + 1_000), access.expires_at]
+                    .into_iter()
+                    .flatten()
+                    .min();
+                Frame {
+                    event: "snapshot",
+                    data: serde_json::to_string(&snapshot).unwrap_or_default(),
+                    streams: vec![access.stream_id],
+                    stale_at,
+                    last: false,
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "a widget's snapshot failed");
+                Frame::failed("snapshot failed")
+            }
+        }
+    }
+}
+
+/// What a widget's feed carries from one event to the next.
+struct Viewer {
+    feed: Feed,
     _seat: super::realtime::Seat,
 }
 
+/// `GET /api/embed/events?key=…`: a widget's live feed, a snapshot whenever its stream moves
+/// (shared by every widget open with the key), until the key is revoked or expires.
 pub async fn events(
     State(state): State<AppState>,
     Extension(WidgetViewers(viewers)): Extension<WidgetViewers>,
+    Extension(live): Extension<Live<Widget>>,
     Query(KeyQuery { key }): Query<KeyQuery>,
 ) -> Response {
     let key = key.trim().to_string();
@@ -138,46 +195,16 @@ pub async fn events(
         )
             .into_response();
     };
-    let feed = Feed {
-        db: state.db.clone(),
-        key,
-        sent: 0,
-        closed: false,
+    let viewer = Viewer {
+        feed: live.watch(Widget {
+            key,
+            account: access.account_id,
+        }),
         _seat: seat,
     };
-    let events = stream::unfold(feed, |mut feed| async move {
-        if feed.closed {
-            return None;
-        }
-        if feed.sent > 0 {
-            tokio::time::sleep(EVERY).await;
-        }
-        feed.sent = feed.sent.wrapping_add(1);
-        // The key is looked at every time: a revoked key's widgets close within a second.
-        let event = match store::open(&feed.db, &feed.key).await {
-            Ok(Ok(access)) => match store::snapshot(&feed.db, &access).await {
-                Ok(snapshot) => Event::default()
-                    .event("snapshot")
-                    .json_data(&snapshot)
-                    .unwrap_or_default(),
-                Err(error) => {
-                    tracing::warn!(%error, "a widget's snapshot failed");
-                    Event::default().event("error").data("snapshot failed")
-                }
-            },
-            Ok(Err(closed)) => {
-                feed.closed = true;
-                Event::default()
-                    .event("closed")
-                    .json_data(closed)
-                    .unwrap_or_default()
-            }
-            Err(error) => {
-                tracing::warn!(%error, "opening an embed key failed");
-                Event::default().event("error").data("key check failed")
-            }
-        };
-        Some((Ok::<_, Infallible>(event), feed))
+    let events = stream::unfold(viewer, |mut viewer| async move {
+        let frame = viewer.feed.next().await?;
+        Some((Ok::<_, Infallible>(frame.event()), viewer))
     });
     Sse::new(events)
         .keep_alive(KeepAlive::default())

@@ -5,6 +5,7 @@ mod browser;
 mod client;
 mod embed;
 mod health;
+mod live;
 mod realtime;
 mod serve;
 mod session;
@@ -31,7 +32,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use self::session::SessionCookie;
+use self::{live::Live, session::SessionCookie};
 pub use self::{client::ClientInfo, serve::serve};
 use crate::{
     api::{ApiLimiter, ApiState},
@@ -138,15 +139,23 @@ pub fn router(
         .route("/healthz", axum::routing::get(health::healthz))
         .route(
             "/api/realtime/events",
-            axum::routing::get(realtime::events).layer(Extension(realtime::Viewers::new(
-                config.live_feeds_per_session,
-            ))),
+            axum::routing::get(realtime::events).layer(
+                ServiceBuilder::new()
+                    .layer(Extension(realtime::Viewers::new(
+                        config.live_feeds_per_session,
+                    )))
+                    .layer(Extension(Live::<realtime::Account>::new(state.db.clone()))),
+            ),
         )
         .route(
             "/api/embed/events",
-            axum::routing::get(embed::events).layer(Extension(embed::WidgetViewers(
-                realtime::Viewers::new(config.live_feeds_per_embed_key),
-            ))),
+            axum::routing::get(embed::events).layer(
+                ServiceBuilder::new()
+                    .layer(Extension(embed::WidgetViewers(realtime::Viewers::new(
+                        config.live_feeds_per_embed_key,
+                    ))))
+                    .layer(Extension(Live::<embed::Widget>::new(state.db.clone()))),
+            ),
         )
         .merge(crate::api::router(
             ApiState {

@@ -1,6 +1,7 @@
-//! `GET /api/realtime/events`: the Realtime page's live feed, one snapshot of the account's
-//! streams per second, as Server-Sent Events, while the session lasts; a session may keep a
-//! few open at once.
+//! `GET /api/realtime/events`: the Realtime page's live feed, a snapshot of the account's
+//! streams whenever they move (at most one a second, shared by every open page of the
+//! account: [`super::live`]), as Server-Sent Events, while the session lasts; a session may
+//! keep a few open at once.
 
 use std::{
     collections::HashMap,
@@ -12,6 +13,7 @@ use std::{
 use app::{
     auth::{self, ssr::SessionUser},
     crypto::sha256_hex,
+    db::Db,
     ids::AccountId,
     messages::queries,
     state::AppState,
@@ -22,17 +24,19 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{
         IntoResponse, Response,
-        sse::{Event, KeepAlive, Sse},
+        sse::{KeepAlive, Sse},
     },
 };
 use futures_util::stream;
 
-use super::session::SessionCookie;
+use super::{
+    live::{Feed, Frame, Live, Subject},
+    session::SessionCookie,
+};
 use crate::lock;
 
-const EVERY: Duration = Duration::from_secs(1);
-/// How many snapshots go by between checks that the session still holds.
-const SESSION_CHECK_EVERY: u32 = 5;
+/// How often a feed checks that its session still holds.
+const SESSION_CHECK_EVERY: Duration = Duration::from_secs(5);
 
 /// The live feeds open per session (or per embed key), each one's capped.
 #[derive(Debug, Clone)]
@@ -82,12 +86,46 @@ impl Drop for Seat {
     }
 }
 
-/// What a feed carries from one snapshot to the next.
-struct Feed {
+/// The Realtime page's subject: an account's finished streams.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Account(pub AccountId);
+
+impl Subject for Account {
+    fn account(&self) -> &AccountId {
+        &self.0
+    }
+
+    async fn read(&self, db: &Db) -> Frame {
+        match queries::live(db, &self.0).await {
+            Ok(snapshot) => {
+                // Counts of the last minute fall as it slides on, without a change.
+                let sliding = snapshot
+                    .streams
+                    .iter()
+                    .any(|s| s.per_minute + s.delivered + s.failed > 0);
+                Frame {
+                    event: "snapshot",
+                    data: serde_json::to_string(&snapshot).unwrap_or_default(),
+                    streams: snapshot.streams.iter().map(|s| s.id.as_str().into()).collect(),
+                    stale_at: sliding.then(|| snapshot.at + 1_000),
+                    last: false,
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "realtime snapshot failed");
+                Frame::failed("snapshot failed")
+            }
+        }
+    }
+}
+
+/// What a viewer's feed carries from one event to the next.
+struct Viewer {
     state: AppState,
-    account: AccountId,
     token: String,
-    sent: u32,
+    feed: Feed,
+    /// When to check that the session still holds.
+    check: tokio::time::Interval,
     _seat: Seat,
 }
 
@@ -96,6 +134,7 @@ pub async fn events(
     Extension(SessionUser(user)): Extension<SessionUser>,
     Extension(cookie): Extension<SessionCookie>,
     Extension(viewers): Extension<Viewers>,
+    Extension(live): Extension<Live<Account>>,
     headers: HeaderMap,
 ) -> Response {
     let (Some(user), Some(token)) = (user, cookie.token(&headers)) else {
@@ -108,37 +147,33 @@ pub async fn events(
         )
             .into_response();
     };
-    let feed = Feed {
+    let viewer = Viewer {
         state,
-        account: user.account_id,
         token,
-        sent: 0,
+        feed: live.watch(Account(user.account_id)),
+        check: tokio::time::interval_at(
+            tokio::time::Instant::now() + SESSION_CHECK_EVERY,
+            SESSION_CHECK_EVERY,
+        ),
         _seat: seat,
     };
-    let events = stream::unfold(feed, |mut feed| async move {
-        if feed.sent > 0 {
-            tokio::time::sleep(EVERY).await;
-        }
-        // The feed ends with its session: signed out, expired or idle.
-        if feed.sent > 0 && feed.sent % SESSION_CHECK_EVERY == 0 {
-            match auth::store::resolve_session(&feed.state.db, &feed.token).await {
-                Ok(None) => return None,
-                Ok(Some(_)) => {}
-                Err(error) => tracing::warn!(%error, "realtime session check failed"),
+    let events = stream::unfold(viewer, |mut viewer| async move {
+        loop {
+            tokio::select! {
+                frame = viewer.feed.next() => {
+                    let frame = frame?;
+                    return Some((Ok::<_, Infallible>(frame.event()), viewer));
+                }
+                _ = viewer.check.tick() => {
+                    // The feed ends with its session: signed out, expired or idle.
+                    match auth::store::resolve_session(&viewer.state.db, &viewer.token).await {
+                        Ok(None) => return None,
+                        Ok(Some(_)) => {}
+                        Err(error) => tracing::warn!(%error, "realtime session check failed"),
+                    }
+                }
             }
         }
-        let event = match queries::live(&feed.state.db, &feed.account).await {
-            Ok(snapshot) => Event::default()
-                .event("snapshot")
-                .json_data(&snapshot)
-                .unwrap_or_default(),
-            Err(error) => {
-                tracing::warn!(%error, "realtime snapshot failed");
-                Event::default().event("error").data("snapshot failed")
-            }
-        };
-        feed.sent = feed.sent.wrapping_add(1);
-        Some((Ok::<_, Infallible>(event), feed))
     });
     Sse::new(events)
         .keep_alive(KeepAlive::default())

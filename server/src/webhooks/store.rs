@@ -32,6 +32,7 @@ pub async fn claim(engine: &Engine, limit: i64, lease_ms: i64) -> Result<Vec<Due
     let ids: Vec<String> = engine
         .lease_due("webhook_deliveries", "id", limit, lease_ms)
         .await?
+        .rows
         .iter()
         .map(|row| row.get("id"))
         .collect();
