@@ -108,6 +108,8 @@ struct Connections {
     path: Option<PathBuf>,
     /// What changed, told to every process on the database; owns the caches it clears.
     changes: Changes,
+    /// The URL connected to.
+    url: String,
 }
 
 /// A hot writer's connection, held until dropped: on SQLite the one shared writer, on Postgres
@@ -205,6 +207,7 @@ impl Db {
             writer,
             path,
             changes,
+            url: url.to_string(),
         })))
     }
 
@@ -221,6 +224,18 @@ impl Db {
     /// Answers whether the database takes queries right now.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         self.0.pool.execute("select 1").await.map(drop)
+    }
+
+    /// A Postgres connection outside the pool, for state that lives as long as a connection
+    /// (session-level advisory locks): it ends, and the state with it, when dropped or when
+    /// this process dies.
+    pub async fn connection_of_its_own(&self) -> Result<sqlx::PgConnection, sqlx::Error> {
+        if self.0.backend != Backend::Postgres {
+            return Err(sqlx::Error::Configuration(
+                "a connection of its own is for a Postgres database".into(),
+            ));
+        }
+        sqlx::PgConnection::connect(&self.0.url).await
     }
 
     /// Waits for the connection hot writers use; keep it for the whole transaction.

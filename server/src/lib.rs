@@ -116,6 +116,12 @@ impl Application {
             egress,
             graph.clone(),
             Arc::clone(&webhook_wake),
+            match db.backend() {
+                app::db::Backend::Sqlite => delivery::binds::Binds::all(),
+                app::db::Backend::Postgres => {
+                    delivery::binds::Binds::shared(config.delivery.smpp_sessions_per_connection)
+                }
+            },
         );
         let webhooks = Sender::new(
             engine.clone(),

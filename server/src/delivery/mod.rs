@@ -1,5 +1,6 @@
 //! Delivery: workers claim due messages from the outbox and hand them to a channel.
 
+pub mod binds;
 mod demo;
 mod pace;
 mod smpp;
@@ -60,6 +61,9 @@ pub struct DeliveryConfig {
     /// Workers per process. Unset: one on SQLite, where every worker's steps take turns on the
     /// one writer (a second adds waiting, not throughput), two on Postgres.
     pub workers: Option<usize>,
+    /// Sessions an SMPP connection may have open at once across every instance on one
+    /// Postgres database (an SMSC allows an account a set number of binds).
+    pub smpp_sessions_per_connection: u32,
 }
 
 impl Default for DeliveryConfig {
@@ -77,6 +81,7 @@ impl Default for DeliveryConfig {
             lease_ms: 30_000,
             poll_ms: 250,
             workers: None,
+            smpp_sessions_per_connection: 1,
         }
     }
 }
@@ -169,7 +174,8 @@ impl Delivery {
     ) -> JoinSet<()> {
         let mut workers = JoinSet::new();
         let upstreams = self.0.upstreams.clone();
-        workers.spawn(async move { upstreams.open_sessions().await });
+        let sessions_stop = stop.clone();
+        workers.spawn(async move { upstreams.keep_sessions(sessions_stop).await });
         let count = self
             .0
             .config
@@ -283,8 +289,13 @@ impl Worker {
             while paced.try_join_next().is_some() {}
             let claimed_at = Instant::now();
             let (claimed, lease) =
-                match engine::claim(&self.engine, self.config.batch_size, self.config.lease_ms)
-                    .await
+                match engine::claim(
+                    &self.engine,
+                    &self.upstreams.smpp_scope(),
+                    self.config.batch_size,
+                    self.config.lease_ms,
+                )
+                .await
                 {
                     Ok((claimed, until)) => {
                         (claimed, Lease::new(claimed_at, self.config.lease_ms, until))

@@ -105,6 +105,16 @@ impl Sessions {
         }
     }
 
+    /// Closes the session of a connection, if one is open: another instance holds it now.
+    pub async fn close(&self, connection_id: &str) {
+        let session = crate::lock(&self.sessions).remove(connection_id);
+        if let Some(session) = session
+            && let Some(client) = session.lock().await.client.take()
+        {
+            let _ = client.close().await;
+        }
+    }
+
     /// Submits one message (in as many parts as it takes).
     pub async fn send(
         &self,

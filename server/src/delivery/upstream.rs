@@ -11,9 +11,13 @@ use std::{
 use reqwest::Method;
 use serde_json::Value;
 
-use super::{demo::Transient, smpp::Sessions};
+use super::{
+    binds::{Binds, LOOK_EVERY},
+    demo::Transient,
+    smpp::Sessions,
+};
 use crate::{
-    engine::{self as messages, Channel, Claimed, Engine},
+    engine::{self as messages, Channel, Claimed, Engine, SmppScope},
     lock,
     webhooks::guard,
 };
@@ -96,6 +100,8 @@ pub struct Upstreams {
     http: guard::Client,
     graph: GraphApi,
     smpp: Sessions,
+    /// The SMPP connections this instance may bind.
+    binds: Binds,
     connections: Cache<Option<Arc<Upstream>>>,
     tokens: Cache<Option<String>>,
     health: Cache<Health>,
@@ -119,10 +125,12 @@ impl Upstreams {
         egress: Egress,
         graph: GraphApi,
         wake_webhooks: Arc<tokio::sync::Notify>,
+        binds: Binds,
     ) -> Self {
         Self {
             db: engine.db().clone(),
             smpp: Sessions::new(engine, egress, wake_webhooks),
+            binds,
             key,
             http,
             graph,
@@ -164,23 +172,39 @@ impl Upstreams {
         Ok(found)
     }
 
-    /// Opens the session of every SMPP connection, so that receipts and replies arrive before
-    /// anything is sent.
-    pub async fn open_sessions(&self) {
-        let ids = match connections::smpp_ids(&self.db).await {
-            Ok(ids) => ids,
-            Err(error) => {
-                tracing::warn!(%error, "listing SMPP connections failed");
-                return;
+    /// Which SMPP messages this instance's workers may claim.
+    pub fn smpp_scope(&self) -> SmppScope {
+        self.binds.scope()
+    }
+
+    /// Keeps the sessions of the SMPP connections this instance holds open, so that receipts
+    /// and replies arrive before anything is sent: looks every [`LOOK_EVERY`] for
+    /// connections to take (several instances share each one's slots), closes those it lost
+    /// and opens those it holds, until `stop` changes.
+    pub async fn keep_sessions(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut locks = None;
+        while !*stop.borrow() {
+            match connections::smpp_ids(&self.db).await {
+                Ok(ids) => {
+                    let looked = self.binds.look(&self.db, &mut locks, &ids).await;
+                    for id in &looked.lost {
+                        self.smpp.close(id).await;
+                    }
+                    for id in ids.iter().filter(|id| self.binds.holds(id)) {
+                        if let Ok(Some(upstream)) = self.connection(id).await
+                            && let ConnectionSettings::Smpp(settings) = &upstream.settings
+                        {
+                            self.smpp
+                                .open(id, settings, upstream.secret.as_deref())
+                                .await;
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "listing SMPP connections failed"),
             }
-        };
-        for id in ids {
-            if let Ok(Some(upstream)) = self.connection(&id).await
-                && let ConnectionSettings::Smpp(settings) = &upstream.settings
-            {
-                self.smpp
-                    .open(&id, settings, upstream.secret.as_deref())
-                    .await;
+            tokio::select! {
+                () = tokio::time::sleep(LOOK_EVERY) => {}
+                _ = stop.changed() => {}
             }
         }
     }
@@ -221,6 +245,13 @@ impl Upstreams {
         };
         let http = match &upstream.settings {
             ConnectionSettings::Http(http) => http,
+            ConnectionSettings::Smpp(_) if !self.binds.holds(&upstream.id) => {
+                // Claimed just before the slot went to another instance: it sends it later.
+                return Sent::Transient(Transient {
+                    code: "provider_unreachable",
+                    message: "Another instance holds this connection's SMPP session.".into(),
+                });
+            }
             ConnectionSettings::Smpp(smpp) => {
                 return self
                     .smpp

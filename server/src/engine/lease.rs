@@ -24,6 +24,14 @@ pub struct Leased {
     pub until: i64,
 }
 
+/// A condition on the rows a claim takes (Postgres): SQL whose parameters start at `$4`, and
+/// their values. A SQLite database has one serving process, which takes every row.
+#[derive(Debug)]
+pub struct Only<'a> {
+    pub sql: String,
+    pub values: Vec<&'a str>,
+}
+
 /// Outbox rows leased in memory, by table and id, with when each lease runs out.
 #[derive(Debug, Default)]
 pub struct Leases(Mutex<HashMap<(&'static str, String), i64>>);
@@ -31,11 +39,13 @@ pub struct Leases(Mutex<HashMap<(&'static str, String), i64>>);
 impl Leases {
     /// Leases up to `limit` rows of an outbox `table` that are due (`next_at` passed, no live
     /// lease) for `lease_ms`, answering their `returning` columns (which name `id` first).
+    /// On Postgres, `only` narrows the rows to those its condition accepts.
     pub async fn lease_due(
         &self,
         db: &Db,
         table: &'static str,
         returning: &str,
+        only: Option<&Only<'_>>,
         limit: i64,
         lease_ms: i64,
     ) -> Result<Leased, sqlx::Error> {
@@ -59,20 +69,21 @@ impl Leases {
             let rows = self.take(table, rows, limit, until);
             return Ok(Leased { rows, until });
         }
-        let rows = sqlx::query(&format!(
+        let only_sql = only.map(|only| format!(" and ({})", only.sql)).unwrap_or_default();
+        let sql = format!(
             "update {table} set lease_until = $1
              where id in (
                  select id from {table}
                  where next_at is not null and next_at <= $2
-                   and (lease_until is null or lease_until < $2)
+                   and (lease_until is null or lease_until < $2){only_sql}
                  order by next_at limit $3 for update skip locked)
              returning {returning}"
-        ))
-        .bind(until)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *writer)
-        .await?;
+        );
+        let mut query = sqlx::query(&sql).bind(until).bind(now).bind(limit);
+        for value in only.map(|only| only.values.as_slice()).unwrap_or_default() {
+            query = query.bind(*value);
+        }
+        let rows = query.fetch_all(&mut *writer).await?;
         Ok(Leased { rows, until })
     }
 

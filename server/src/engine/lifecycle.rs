@@ -12,7 +12,7 @@ use app::{
     phone::PhoneNumber,
 };
 
-use super::{Channel, Engine, Framing, ROWS_PER_INSERT, rolled_back_on_error};
+use super::{Channel, Engine, Framing, Only, ROWS_PER_INSERT, rolled_back_on_error};
 
 /// A message a worker holds.
 #[derive(Debug, Clone)]
@@ -33,18 +33,43 @@ pub struct Claimed {
     pub payload: Option<String>,
 }
 
-/// Claims up to `limit` messages that are due, leasing them for `lease_ms`; answers them and
-/// their lease's mark, for [`advance_leased`].
+/// Which SMPP messages a worker may claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmppScope {
+    /// Every one: this process binds every SMPP connection (a SQLite database).
+    All,
+    /// Those of the connections whose session this instance holds (several instances).
+    Only(Vec<String>),
+}
+
+/// Claims up to `limit` messages that are due (SMPP ones only within `smpp`), leasing them
+/// for `lease_ms`; answers them and their lease's mark, for [`advance_leased`].
 pub async fn claim(
     engine: &Engine,
+    smpp: &SmppScope,
     limit: i64,
     lease_ms: i64,
 ) -> Result<(Vec<Claimed>, i64), sqlx::Error> {
+    let only = match smpp {
+        SmppScope::All => None,
+        SmppScope::Only(held) if held.is_empty() => Some(Only {
+            sql: "channel <> 'smpp'".into(),
+            values: Vec::new(),
+        }),
+        SmppScope::Only(held) => Some(Only {
+            sql: format!(
+                "channel <> 'smpp' or connection_id in ({})",
+                placeholders(4, held.len())
+            ),
+            values: held.iter().map(String::as_str).collect(),
+        }),
+    };
     let leased = engine
         .lease_due(
             "messages",
             "id, account_id, stream_id, channel, status, sender, recipient, content, attempts,
              expires_at, connection_id, payload",
+            only.as_ref(),
             limit,
             lease_ms,
         )

@@ -31,8 +31,10 @@ pub use self::{
         Inbound, Part, inbound_sender, opt_keyword, opted_out, provider_id_of, receive,
         receive_part, wrote_since,
     },
-    lease::{Leased, Leases},
-    lifecycle::{Advanced, Claimed, Outcome, advance, advance_all, advance_leased, claim},
+    lease::{Leased, Leases, Only},
+    lifecycle::{
+        Advanced, Claimed, Outcome, SmppScope, advance, advance_all, advance_leased, claim,
+    },
     outbox::{AcceptError, NewMessage, Outbox, Queued, Receipt, Route, accept},
     track::{Step, Tracked, track},
 };
@@ -76,12 +78,13 @@ impl Engine {
         &self,
         table: &'static str,
         returning: &str,
+        only: Option<&Only<'_>>,
         limit: i64,
         lease_ms: i64,
     ) -> Result<Leased, sqlx::Error> {
         self.0
             .leases
-            .lease_due(&self.0.db, table, returning, limit, lease_ms)
+            .lease_due(&self.0.db, table, returning, only, limit, lease_ms)
             .await
     }
 

@@ -30,7 +30,7 @@ pub struct Due {
 pub async fn claim(engine: &Engine, limit: i64, lease_ms: i64) -> Result<Vec<Due>, sqlx::Error> {
     let db = engine.db();
     let ids: Vec<String> = engine
-        .lease_due("webhook_deliveries", "id", limit, lease_ms)
+        .lease_due("webhook_deliveries", "id", None, limit, lease_ms)
         .await?
         .rows
         .iter()

@@ -24,19 +24,12 @@ use app::{
         settings_store, store,
     },
 };
-use axum::{
-    Router,
-    body::Bytes,
-    extract::{OriginalUri, State},
-    http::{HeaderMap, Method, StatusCode},
-    response::IntoResponse,
-    routing::any,
-};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 use sluice::engine::{Outcome, reports};
 
 use crate::{
-    helpers::{Backend, TestApp, TestDatabase, TestStream, history_steps},
+    helpers::{Backend, Seen, TestApp, TestDatabase, TestStream, history_steps, peer},
     on_both_backends,
     streams::account,
 };
@@ -54,73 +47,6 @@ on_both_backends!(
     a_silent_graph_api_is_retried_then_fails_the_message,
     a_message_nothing_can_carry_ends_in_no_routes,
 );
-
-/// One request a peer received.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    uri: String,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Seen {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-}
-
-/// A peer's answer: status, JSON body, and how long it waits first.
-type Reply = (u16, Value, u64);
-type Respond = Arc<dyn Fn(&Seen, usize) -> Reply + Send + Sync>;
-
-/// An HTTP server on port 0 that records every request and answers with `respond(request, n)`,
-/// `n` counting requests from 0.
-async fn peer(
-    respond: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
-) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
-    #[derive(Clone)]
-    struct Peer {
-        seen: Arc<Mutex<Vec<Seen>>>,
-        respond: Respond,
-    }
-    async fn handle(
-        State(peer): State<Peer>,
-        method: Method,
-        OriginalUri(uri): OriginalUri,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> impl IntoResponse {
-        let seen = Seen {
-            method: method.to_string(),
-            uri: uri.to_string(),
-            headers,
-            body,
-        };
-        let n = {
-            let mut all = peer.seen.lock().unwrap();
-            all.push(seen.clone());
-            all.len() - 1
-        };
-        let (status, body, delay) = (peer.respond)(&seen, n);
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-        (
-            StatusCode::from_u16(status).unwrap(),
-            [("content-type", "application/json")],
-            body.to_string(),
-        )
-    }
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let state = Peer {
-        seen: seen.clone(),
-        respond: Arc::new(respond),
-    };
-    let router = Router::new().fallback(any(handle)).with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (addr, seen)
-}
 
 async fn app_with(backend: Backend, graph: Option<SocketAddr>) -> TestApp {
     TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
@@ -474,14 +400,14 @@ async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Bac
 }
 
 async fn a_slow_provider_gets_each_message_once(backend: Backend) {
-    // The provider answers after 400 ms. A worker claims 150 messages for 1 s and sends 64 at
-    // a time, so its third round would end after its lease; a second worker waits to claim
-    // whatever that lease frees.
-    let (provider, seen) = peer(|_, n| (200, json!({ "id": format!("prov-{n}") }), 400)).await;
+    // The provider answers after 800 ms. A worker claims 150 messages for 2 s and sends 64 at
+    // a time, so its second round could not end inside its lease; a second worker waits to
+    // claim whatever that lease frees.
+    let (provider, seen) = peer(|_, n| (200, json!({ "id": format!("prov-{n}") }), 800)).await;
     let app = TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
         config.webhooks.allow_private = true;
-        config.webhooks.timeout_ms = 500;
-        config.delivery.lease_ms = 1_000;
+        config.webhooks.timeout_ms = 1_000;
+        config.delivery.lease_ms = 2_000;
         config.delivery.batch_size = 150;
         config.delivery.workers = Some(2);
     })
@@ -500,7 +426,7 @@ async fn a_slow_provider_gets_each_message_once(backend: Backend) {
         app.status_becomes(&token, id, "sent").await;
     }
     // A lease more, for a second send of any of them to arrive.
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    tokio::time::sleep(Duration::from_millis(2_400)).await;
     let seen = seen.lock().unwrap();
     let twice: Vec<&str> = messages
         .iter()

@@ -1,21 +1,17 @@
 //! Durability of the real binary: a `kill -9` loses no accepted message and delivers none
 //! twice; SIGTERM drains in-flight work and exits promptly.
 
-use std::{
-    net::TcpListener,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
 use app::{
     db::{Db, now_ms},
     messages::MessageStatus,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use sluice::engine::{self, Engine, Outcome};
 
 use crate::{
-    helpers::{Backend, TestApp, TestDatabase, create_operator, sluice_on},
+    helpers::{Backend, Server, TestApp, TestDatabase, batch, create_operator, sluice_on},
     on_both_backends,
 };
 
@@ -48,104 +44,6 @@ async fn sqlite_log_is_copied_into_the_database_while_serving() {
     );
 }
 
-/// The `sluice` binary serving `database` on a free port.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// Sends `rounds` batches of 20 messages, each accepted.
-    async fn send_batches(&self, token: &str, rounds: usize) {
-        let client = TestApp::new_client();
-        for round in 0..rounds {
-            let response = client
-                .post(format!("{}/simple_send/", self.base))
-                .header("authorization", token)
-                .json(&batch(round))
-                .send()
-                .await
-                .unwrap();
-            assert!(response.status().is_success());
-        }
-    }
-
-    async fn start(database: &TestDatabase) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args([
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--database-url",
-                &database.url,
-                "--data-dir",
-                &database.data_dir.display().to_string(),
-                "--log-level",
-                "warn",
-            ])
-            .env("SLUICE_DELIVERY__DEMO_DELAY_MS", "20")
-            .env("SLUICE_DELIVERY__DEMO_FAILURE_RATIO", "0")
-            .env("SLUICE_DELIVERY__LEASE_MS", "1000")
-            .env("SLUICE_DELIVERY__POLL_MS", "20")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let client = TestApp::new_client();
-        for _ in 0..200 {
-            if client
-                .get(format!("{}/healthz", server.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("sluice did not start");
-    }
-
-    fn pid(&self) -> String {
-        self.child.id().to_string()
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.pid()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits for the process to end, answering how long it took.
-    fn wait(&mut self, limit: Duration) -> Duration {
-        let started = Instant::now();
-        while started.elapsed() < limit {
-            if self.child.try_wait().unwrap().is_some() {
-                return started.elapsed();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        panic!("sluice still running after {limit:?}");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// An owner and a Marketing stream made with the CLI; the stream's token.
 fn stream_token(database: &TestDatabase) -> String {
     let run = |args: &[&str]| {
@@ -171,20 +69,6 @@ fn stream_token(database: &TestDatabase) -> String {
     ]);
     let created: Value = serde_json::from_slice(&created).unwrap();
     created["token"].as_str().unwrap().to_string()
-}
-
-fn batch(round: usize) -> Value {
-    let messages: Vec<Value> = (0..20)
-        .map(|n| {
-            json!({
-                "internal_id": format!("r{round}-m{n}"),
-                "sender": "Acme",
-                "recipient_phone": format!("+4477009{:05}", round * 20 + n + 100),
-                "message_content": format!("Message {n} of round {round}"),
-            })
-        })
-        .collect();
-    json!({ "messages": messages })
 }
 
 /// Waits until no message is waiting or in flight.
@@ -339,12 +223,17 @@ async fn a_claimed_message_is_claimed_again_only_after_its_step_or_its_lease(bac
     .await
     .unwrap();
     let engine = Engine::new(db.clone());
-    let claimed_ids = |lease_ms| {
+    let claim = |lease_ms| {
         let engine = engine.clone();
         async move {
-            let claimed = engine::claim(&engine, 10, lease_ms).await.unwrap();
-            claimed.into_iter().map(|m| m.id).collect::<Vec<_>>()
+            let scope = engine::SmppScope::All;
+            let (claimed, lease) = engine::claim(&engine, &scope, 10, lease_ms).await.unwrap();
+            (claimed.into_iter().map(|m| m.id).collect::<Vec<_>>(), lease)
         }
+    };
+    let claimed_ids = |lease_ms| {
+        let claimed = claim(lease_ms);
+        async move { claimed.await.0 }
     };
 
     assert_eq!(claimed_ids(60_000).await, ["m-1"]);
@@ -362,11 +251,24 @@ async fn a_claimed_message_is_claimed_again_only_after_its_step_or_its_lease(bac
         provider_id: None,
     };
     assert!(engine::advance(&engine, "m-1", sent).await.unwrap());
-    assert_eq!(claimed_ids(1).await, ["m-1"]);
+    let (ids, first_lease) = claim(1).await;
+    assert_eq!(ids, ["m-1"]);
 
     // A worker that never finishes its step: the lease runs out and another claims it.
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert_eq!(claimed_ids(60_000).await, ["m-1"]);
+    let (ids, second_lease) = claim(60_000).await;
+    assert_eq!(ids, ["m-1"]);
     assert!(claimed_ids(60_000).await.is_empty());
+
+    // The first worker comes back late: its step changes nothing and frees nothing.
+    let delivered = Outcome::report(MessageStatus::Delivered, None);
+    let late = [("m-1", delivered.clone())];
+    let late = engine::advance_leased(&engine, &late, first_lease).await;
+    assert_eq!(late.unwrap().moved, [false]);
+    assert!(claimed_ids(60_000).await.is_empty(), "still the second's");
+    // The worker holding the lease records its step.
+    let held = [("m-1", delivered)];
+    let held = engine::advance_leased(&engine, &held, second_lease).await;
+    assert_eq!(held.unwrap().moved, [true]);
     db.close().await;
 }

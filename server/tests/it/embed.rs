@@ -16,7 +16,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, TestApp, TestDatabase, TestStream, create_operator, sluice_on},
+    helpers::{
+        Backend, TestApp, TestDatabase, TestStream, create_operator, next_event, sluice_on,
+    },
     on_both_backends,
     streams::account,
 };
@@ -293,36 +295,6 @@ async fn widgets_are_framed_only_by_their_keys_origins(backend: Backend) {
     assert!(!body.contains("News"));
     let listed = framed("https://tools.acme.io/dashboard").await.unwrap();
     assert_eq!(listed.status(), StatusCode::OK);
-}
-
-/// The next SSE event of `events`: its name and data.
-async fn next_event(
-    events: &mut reqwest::Response,
-    buffer: &mut String,
-) -> Option<(String, String)> {
-    loop {
-        if let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let mut name = String::new();
-            let mut data = String::new();
-            for line in block.lines() {
-                if let Some(value) = line.strip_prefix("event:") {
-                    name = value.trim().to_string();
-                } else if let Some(value) = line.strip_prefix("data:") {
-                    data.push_str(value.trim());
-                }
-            }
-            if name.is_empty() {
-                continue; // a keep-alive comment
-            }
-            return Some((name, data));
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(10), events.chunk())
-            .await
-            .expect("the feed went quiet")
-            .ok()??;
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-    }
 }
 
 async fn a_live_feed_ends_when_its_key_is_revoked(backend: Backend) {

@@ -1,7 +1,22 @@
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    net::{SocketAddr, TcpListener},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use app::db::Db;
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{OriginalUri, State},
+    http::{HeaderMap, Method},
+    response::IntoResponse,
+    routing::any,
+};
 use reqwest::{StatusCode, redirect::Policy};
+use serde_json::{Value, json};
 use sluice::{Application, Waker, cli::Overrides, config::Config, engine::Engine};
 use sqlx::{Connection, Executor, PgConnection};
 use tokio::sync::oneshot;
@@ -181,6 +196,24 @@ impl TestApp {
         }
     }
 
+    /// Another instance on this one's database and data folder (the same secret key), as an
+    /// operator runs several behind one address; `configure` adjusts its configuration.
+    pub async fn spawn_beside(&self, configure: impl FnOnce(&mut Config)) -> Self {
+        let database = self.database.as_ref().expect("the first instance owns the database");
+        let mut twin = Self::spawn_configured(
+            TestDatabase {
+                url: database.url.clone(),
+                data_dir: database.data_dir.clone(),
+                postgres: None,
+            },
+            configure,
+        )
+        .await;
+        // The first instance drops the database; this one must leave its folder alone.
+        std::mem::forget(twin.database.take());
+        twin
+    }
+
     /// A fresh browser-like client: its own cookie jar, no redirects followed.
     pub fn new_client() -> reqwest::Client {
         reqwest::Client::builder()
@@ -355,6 +388,15 @@ impl TestApp {
             .await
     }
 
+    /// Stops serving at once, as a crash would: its tasks end mid-step, and the database
+    /// closes the connections they held. The database itself stays.
+    pub async fn crash(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+            let _ = server.await;
+        }
+    }
+
     /// Stops the server gracefully, waits for it, then starts a new one on the same data.
     pub async fn restart(mut self) -> Self {
         if let Some(stop) = self.stop.take() {
@@ -446,3 +488,220 @@ pub fn history_steps(message: &serde_json::Value) -> Vec<&str> {
         .map(|step| step["status"].as_str().unwrap())
         .collect()
 }
+
+/// The `sluice` binary serving `database` on a free port.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    /// Sends `rounds` batches of 20 messages, each accepted.
+    pub async fn send_batches(&self, token: &str, rounds: usize) {
+        let client = TestApp::new_client();
+        for round in 0..rounds {
+            let response = client
+                .post(format!("{}/simple_send/", self.base))
+                .header("authorization", token)
+                .json(&batch(round))
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success());
+        }
+    }
+
+    pub async fn start(database: &TestDatabase) -> Self {
+        Self::start_with(database, &[]).await
+    }
+
+    /// Starts it with settings `env` adds (`SLUICE_…` variables) to the tests' own.
+    pub async fn start_with(database: &TestDatabase, env: &[(&str, &str)]) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args([
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                &database.url,
+                "--data-dir",
+                &database.data_dir.display().to_string(),
+                "--log-level",
+                "warn",
+            ])
+            .env("SLUICE_DELIVERY__DEMO_DELAY_MS", "20")
+            .env("SLUICE_DELIVERY__DEMO_FAILURE_RATIO", "0")
+            .env("SLUICE_DELIVERY__LEASE_MS", "1000")
+            .env("SLUICE_DELIVERY__POLL_MS", "20")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = TestApp::new_client();
+        for _ in 0..200 {
+            if client
+                .get(format!("{}/healthz", server.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("sluice did not start");
+    }
+
+    pub fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.pid()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to end, answering how long it took.
+    pub fn wait(&mut self, limit: Duration) -> Duration {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if self.child.try_wait().unwrap().is_some() {
+                return started.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!("sluice still running after {limit:?}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Round `round` of 20 messages to distinct numbers, internal ids `r{round}-m{n}`.
+pub fn batch(round: usize) -> Value {
+    let messages: Vec<Value> = (0..20)
+        .map(|n| {
+            json!({
+                "internal_id": format!("r{round}-m{n}"),
+                "sender": "Acme",
+                "recipient_phone": format!("+4477009{:05}", round * 20 + n + 100),
+                "message_content": format!("Message {n} of round {round}"),
+            })
+        })
+        .collect();
+    json!({ "messages": messages })
+}
+
+/// One request a peer received.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub uri: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Seen {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+/// A peer's answer: status, JSON body, and how long it waits first.
+pub type Reply = (u16, Value, u64);
+type Respond = Arc<dyn Fn(&Seen, usize) -> Reply + Send + Sync>;
+
+/// An HTTP server on port 0 that records every request and answers with `respond(request, n)`,
+/// `n` counting requests from 0.
+pub async fn peer(
+    respond: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
+) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
+    #[derive(Clone)]
+    struct Peer {
+        seen: Arc<Mutex<Vec<Seen>>>,
+        respond: Respond,
+    }
+    async fn handle(
+        State(peer): State<Peer>,
+        method: Method,
+        OriginalUri(uri): OriginalUri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> impl IntoResponse {
+        let seen = Seen {
+            method: method.to_string(),
+            uri: uri.to_string(),
+            headers,
+            body,
+        };
+        let n = {
+            let mut all = peer.seen.lock().unwrap();
+            all.push(seen.clone());
+            all.len() - 1
+        };
+        let (status, body, delay) = (peer.respond)(&seen, n);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        (
+            StatusCode::from_u16(status).unwrap(),
+            [("content-type", "application/json")],
+            body.to_string(),
+        )
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let state = Peer {
+        seen: seen.clone(),
+        respond: Arc::new(respond),
+    };
+    let router = Router::new().fallback(any(handle)).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (addr, seen)
+}
+
+/// The next SSE event of `events`: its name and data.
+pub async fn next_event(
+    events: &mut reqwest::Response,
+    buffer: &mut String,
+) -> Option<(String, String)> {
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let mut name = String::new();
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(value) = line.strip_prefix("event:") {
+                    name = value.trim().to_string();
+                } else if let Some(value) = line.strip_prefix("data:") {
+                    data.push_str(value.trim());
+                }
+            }
+            if name.is_empty() {
+                continue; // a keep-alive comment
+            }
+            return Some((name, data));
+        }
+        let chunk = tokio::time::timeout(Duration::from_secs(10), events.chunk())
+            .await
+            .expect("the feed went quiet")
+            .ok()??;
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+

@@ -31,6 +31,50 @@ on_both_backends!(
     submits_to_an_smsc_keep_to_its_throughput_limit,
 );
 
+/// Waits up to `limit` for the SMSC to have seen `count` events of `kind`.
+async fn seen(smsc: &Smsc, kind: &str, count: usize, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while smsc.events(kind).len() < count {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} {kind} events after {limit:?}, not {count}",
+            smsc.events(kind).len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Two instances on one Postgres database bind a connection once between them: the one
+/// holding its session sends what either accepted. When it dies, the other binds within
+/// seconds and sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_share_one_smpp_session_and_take_it_over() {
+    let smsc = Smsc::start().await;
+    let mut a = app_with(Backend::Postgres).await;
+    let TestStream { token, .. } = smpp_stream(&a, &smsc, "secret1", 0).await;
+    // A binds the new connection at its next look.
+    seen(&smsc, "bind", 1, Duration::from_secs(10)).await;
+    let b = a
+        .spawn_beside(|config| config.webhooks.allow_private = true)
+        .await;
+    for n in 0..10 {
+        let instance = if n % 2 == 0 { &a } else { &b };
+        send(instance, &token, &format!("both-{n}"), "Your table is booked.").await;
+    }
+    seen(&smsc, "submit_sm", 10, Duration::from_secs(10)).await;
+    // B looked (more than once) and found the one slot taken.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(smsc.events("bind").len(), 1, "{:?}", smsc.events("bind"));
+
+    a.crash().await;
+    let crashed_at = tokio::time::Instant::now();
+    send(&b, &token, "after", "Your table is booked.").await;
+    seen(&smsc, "submit_sm", 11, Duration::from_secs(15)).await;
+    let took = crashed_at.elapsed();
+    assert_eq!(smsc.events("bind").len(), 2);
+    assert!(took < Duration::from_secs(8), "B took {took:?} to take over");
+}
+
 /// A running SMSC and every event it printed.
 struct Smsc {
     port: u16,

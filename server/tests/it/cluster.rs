@@ -1,0 +1,302 @@
+//! Several instances on one Postgres database behave as one: a stream's throughput limit holds
+//! across them, a change on one holds on every other at once, live feeds hear traffic any of
+//! them accepted, and a `kill -9` of one under load loses nothing and sends nothing more than
+//! once beyond the sends it had in flight.
+
+use std::{collections::HashMap, time::Duration};
+
+use app::{
+    connections::{ConnectionInput, ConnectionSettings, HttpSettings, store as connections},
+    crypto::SecretKey,
+    db::Db,
+    streams::{StreamInput, StreamKind},
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::{
+    api::{call, sms},
+    helpers::{
+        Backend, PASSWORD, Server, TestApp, TestDatabase, TestStream, next_event, peer,
+    },
+    streams::account,
+};
+
+/// Two instances on one fresh Postgres database.
+async fn two_instances() -> (TestApp, TestApp) {
+    let a = TestApp::spawn(Backend::Postgres).await;
+    let b = a.spawn_beside(|config| config.delivery.poll_ms = 20).await;
+    (a, b)
+}
+
+/// The times (ms) the stream's messages were sent, in order.
+async fn sent_times(db: &Db, stream: &TestStream) -> Vec<i64> {
+    sqlx::query_scalar(
+        "select h.at from message_history h join messages m on m.id = h.message_id
+         where m.stream_id = $1 and h.status = 'sent' order by h.at",
+    )
+    .bind(&stream.id)
+    .fetch_all(db.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streams_throughput_limit_holds_across_instances() {
+    let (a, b) = two_instances().await;
+    let account = account(&a.db, "ann@acme.io").await;
+    let input = StreamInput {
+        max_rate: Some(20),
+        ..sms("Paced")
+    };
+    let stream = a
+        .create_stream(&account, StreamKind::SmsMarketing, &input)
+        .await;
+    // Both instances accept, and so both deliver, 60 messages between them.
+    for round in 0..6 {
+        for (n, instance) in [&a, &b].into_iter().enumerate() {
+            let messages: Vec<Value> = (0..5)
+                .map(|m| {
+                    json!({ "internal_id": format!("p-{round}-{n}-{m}"),
+                            "recipient_phone": "+447700900123", "message_content": "Paced" })
+                })
+                .collect();
+            let (status, _) = call(
+                instance,
+                "/simple_send/",
+                &stream.token,
+                json!({ "messages": messages }),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+    }
+    let mut sent = Vec::new();
+    for _ in 0..200 {
+        sent = sent_times(&a.db, &stream).await;
+        if sent.len() == 60 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sent.len(), 60, "not all sent");
+    // 20 a second with both sending: the 21st send after any send comes (nearly) a second
+    // later; history times are commit times, which a busy machine spreads a little.
+    for window in sent.windows(21) {
+        assert!(window[20] - window[0] >= 850, "{sent:?}");
+    }
+    assert!(sent[59] - sent[0] >= 2_850, "{sent:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_reset_on_one_instance_is_refused_on_the_other_at_once() {
+    let (a, b) = two_instances().await;
+    let account = account(&a.db, "ann@acme.io").await;
+    let stream = a
+        .create_stream(&account, StreamKind::SmsMarketing, &sms("Alerts"))
+        .await;
+    let send = |instance: &TestApp, token: &str, id: &str| {
+        let body = json!({ "messages": [{ "internal_id": id, "recipient_phone": "+447700900123",
+                                          "message_content": "Hi" }] });
+        let (client, url, token) = (
+            instance.client.clone(),
+            instance.url("/simple_send/"),
+            token.to_string(),
+        );
+        async move {
+            let response = client
+                .post(url)
+                .header("authorization", token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            response.status()
+        }
+    };
+    // B knows the token (and keeps the stream it opens in its cache).
+    assert_eq!(send(&b, &stream.token, "before").await, StatusCode::OK);
+    assert_eq!(send(&b, &stream.token, "before-2").await, StatusCode::OK);
+
+    a.sign_in("ann@acme.io", PASSWORD).await;
+    let (status, fresh) = a
+        .server_fn_json("/api/streams/reset-token", &json!({ "id": stream.id }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{fresh}");
+    let fresh = fresh.as_str().unwrap().to_string();
+
+    // The very next request to B: the old token is refused, the new one works.
+    assert_eq!(
+        send(&b, &stream.token, "after").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(send(&b, &fresh, "after-new").await, StatusCode::OK);
+
+    // Disabling on A holds on B at once too.
+    let (status, answer) = a
+        .server_fn_json(
+            "/api/streams/action",
+            &json!({ "id": stream.id, "action": "disable" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_ne!(send(&b, &fresh, "disabled").await, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_accepted_on_one_instance_reaches_the_others_realtime_feed_within_a_second() {
+    let (a, b) = two_instances().await;
+    let account = account(&a.db, "ann@acme.io").await;
+    let stream = a
+        .create_stream(&account, StreamKind::SmsMarketing, &sms("Alerts"))
+        .await;
+    a.sign_in("ann@acme.io", PASSWORD).await;
+    let mut feed = a.get("/api/realtime/events").await;
+    assert_eq!(feed.status(), StatusCode::OK);
+    let mut buffer = String::new();
+    let (name, data) = next_event(&mut feed, &mut buffer).await.unwrap();
+    assert_eq!(name, "snapshot");
+    let first: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(first["streams"][0]["per_minute"], 0, "{first}");
+
+    // An idle feed: nothing comes while nothing moves.
+    let quiet = tokio::time::timeout(Duration::from_millis(1_500), feed.chunk()).await;
+    assert!(
+        quiet.is_err(),
+        "a snapshot came with nothing moving: {quiet:?}"
+    );
+
+    let accepted_at = Instant::now();
+    let (status, _) = call(
+        &b,
+        "/simple_send/",
+        &stream.token,
+        json!({ "messages": [{ "internal_id": "x", "recipient_phone": "+447700900123",
+                               "message_content": "Hi" }] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    loop {
+        let (name, data) = next_event(&mut feed, &mut buffer).await.unwrap();
+        assert_eq!(name, "snapshot");
+        let snapshot: Value = serde_json::from_str(&data).unwrap();
+        if snapshot["streams"][0]["per_minute"] == 1 {
+            break;
+        }
+    }
+    let took = accepted_at.elapsed();
+    assert!(took < Duration::from_secs(1), "A heard of it after {took:?}");
+}
+
+/// One message per round-trip text: `kill-{n}`.
+fn text_of(n: usize) -> String {
+    format!("Order kill-{n}.")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_instance_loses_nothing_and_resends_only_what_it_had_in_flight() {
+    // The provider counts sends and answers after 50 ms, so each instance has sends in flight.
+    let (provider, seen) = peer(|_, n| (200, json!({ "id": format!("prov-{n}") }), 50)).await;
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let env = [
+        ("SLUICE_WEBHOOKS__ALLOW_PRIVATE", "true"),
+        ("SLUICE_WEBHOOKS__TIMEOUT_MS", "500"),
+        ("SLUICE_LIMITS__API_PER_SECOND", "1000000"),
+        ("SLUICE_LIMITS__API_BURST", "1000000"),
+    ];
+    let a = Server::start_with(&database, &env).await;
+    let b = Server::start_with(&database, &env).await;
+    let db = Db::connect(&database.url).await.unwrap();
+    let key_hex = std::fs::read_to_string(database.data_dir.join("secret.key")).unwrap();
+    let key = SecretKey::from_hex(&key_hex).unwrap();
+    let account = account(&db, "ann@acme.io").await;
+    let connection = ConnectionInput {
+        name: "Provider".into(),
+        settings: ConnectionSettings::Http(Box::new(HttpSettings {
+            url: format!("http://{provider}/v1/sms"),
+            ..HttpSettings::default()
+        })),
+        secret: Some("Bearer sk-live-1".into()),
+        is_default: true,
+    };
+    connections::save(&db, &key, &account, None, connection)
+        .await
+        .unwrap();
+    let (_, token) = app::streams::store::create(
+        &db,
+        &key,
+        &account,
+        StreamKind::SmsTransactional,
+        &StreamInput {
+            name: "Orders".into(),
+            default_sender: Some("AcmeShop".into()),
+            demo: false,
+            ..StreamInput::default()
+        },
+        false,
+    )
+    .await
+    .unwrap();
+
+    // A client sends through both, one message a request, alternating; A is killed midway.
+    let client = TestApp::new_client();
+    let mut accepted: Vec<usize> = Vec::new();
+    let bases = [a.base.clone(), b.base.clone()];
+    let mut a = Some(a);
+    for n in 0..400 {
+        if n == 200 {
+            a.take().unwrap().signal("-KILL");
+        }
+        let base = if a.is_some() { &bases[n % 2] } else { &bases[1] };
+        let body = json!({ "messages": [{ "internal_id": format!("k-{n}"),
+            "recipient_phone": "+447700900123", "message_content": text_of(n) }] });
+        let answer = client
+            .post(format!("{base}/simple_send/"))
+            .header("authorization", &token)
+            .json(&body)
+            .send()
+            .await;
+        if answer.is_ok_and(|answer| answer.status() == StatusCode::OK) {
+            accepted.push(n);
+        }
+    }
+    assert!(accepted.len() >= 390, "{} accepted", accepted.len());
+
+    // B takes over what A held once its leases run out (1 s here).
+    let mut pending = i64::MAX;
+    for _ in 0..300 {
+        pending = sqlx::query_scalar("select count(*) from messages where status = 'queued'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(pending, 0, "messages still queued");
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+
+    let mut sends: HashMap<String, usize> = HashMap::new();
+    for request in seen.lock().unwrap().iter() {
+        let body = String::from_utf8_lossy(&request.body).into_owned();
+        if let Some(start) = body.find("Order kill-") {
+            let text: String = body[start..].chars().take_while(|c| *c != '"').collect();
+            *sends.entry(text).or_default() += 1;
+        }
+    }
+    let lost: Vec<usize> = accepted
+        .iter()
+        .copied()
+        .filter(|n| !sends.contains_key(&text_of(*n)))
+        .collect();
+    assert!(lost.is_empty(), "accepted but never sent: {lost:?}");
+    let thrice: Vec<(&String, &usize)> = sends.iter().filter(|(_, count)| **count > 2).collect();
+    assert!(thrice.is_empty(), "sent more than twice: {thrice:?}");
+    // A resend is a send A had in flight when it died: at most what one instance sends at once.
+    let twice = sends.values().filter(|count| **count == 2).count();
+    assert!(twice <= 64 * 2, "{twice} sent twice");
+    eprintln!("{} accepted, {twice} sent twice", accepted.len());
+    db.close().await;
+}
