@@ -288,23 +288,22 @@ impl Worker {
         while !*stop.borrow() {
             while paced.try_join_next().is_some() {}
             let claimed_at = Instant::now();
-            let (claimed, lease) =
-                match engine::claim(
-                    &self.engine,
-                    &self.upstreams.smpp_scope(),
-                    self.config.batch_size,
-                    self.config.lease_ms,
-                )
-                .await
-                {
-                    Ok((claimed, until)) => {
-                        (claimed, Lease::new(claimed_at, self.config.lease_ms, until))
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "claiming messages failed; retrying");
-                        (Vec::new(), Lease::new(claimed_at, 0, 0))
-                    }
-                };
+            let (claimed, lease) = match engine::claim(
+                &self.engine,
+                &self.upstreams.smpp_scope(),
+                self.config.batch_size,
+                self.config.lease_ms,
+            )
+            .await
+            {
+                Ok((claimed, until)) => {
+                    (claimed, Lease::new(claimed_at, self.config.lease_ms, until))
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "claiming messages failed; retrying");
+                    (Vec::new(), Lease::new(claimed_at, 0, 0))
+                }
+            };
             if !claimed.is_empty() {
                 if let Err(error) = self.process(&claimed, lease, &mut paced).await {
                     // The leases run out and another pass picks the messages up again.
@@ -357,7 +356,8 @@ impl Worker {
             }
         }
         self.record(&decided, &steps, &streams, lease).await?;
-        let (now_due, mut slotted): (Vec<_>, Vec<_>) = due.into_iter().partition(|(_, at)| at.is_none());
+        let (now_due, mut slotted): (Vec<_>, Vec<_>) =
+            due.into_iter().partition(|(_, at)| at.is_none());
         if !slotted.is_empty() {
             slotted.sort_by_key(|(_, at)| *at);
             let slotted: Vec<(Claimed, Option<i64>)> = slotted

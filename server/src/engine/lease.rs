@@ -69,7 +69,9 @@ impl Leases {
             let rows = self.take(table, rows, limit, until);
             return Ok(Leased { rows, until });
         }
-        let only_sql = only.map(|only| format!(" and ({})", only.sql)).unwrap_or_default();
+        let only_sql = only
+            .map(|only| format!(" and ({})", only.sql))
+            .unwrap_or_default();
         let sql = format!(
             "update {table} set lease_until = $1
              where id in (

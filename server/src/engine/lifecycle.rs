@@ -183,7 +183,12 @@ async fn advance_steps(
     let held: Option<HashSet<&str>> = match (&writer, lease) {
         (Writer::Sqlite(_), Some(until)) => {
             let ids: Vec<&str> = steps.iter().map(|(id, _)| *id).collect();
-            Some(engine.still_held("messages", &ids, until).into_iter().collect())
+            Some(
+                engine
+                    .still_held("messages", &ids, until)
+                    .into_iter()
+                    .collect(),
+            )
         }
         _ => None,
     };
@@ -222,7 +227,10 @@ async fn advance_steps(
     engine.release("messages", moved.ids.iter().map(String::as_str));
     engine.db().changes().traffic(&moved.streams);
     Ok(Advanced {
-        moved: steps.iter().map(|(id, _)| moved.ids.contains(*id)).collect(),
+        moved: steps
+            .iter()
+            .map(|(id, _)| moved.ids.contains(*id))
+            .collect(),
         events_queued: moved.events_queued,
     })
 }
@@ -268,7 +276,9 @@ struct GroupMoved {
 impl GroupMoved {
     fn add_to(self, moved: &mut Moved) {
         moved.ids.extend(self.ids);
-        moved.streams.extend(self.streams.into_iter().map(StreamId::from));
+        moved
+            .streams
+            .extend(self.streams.into_iter().map(StreamId::from));
         moved.events_queued |= self.events_queued;
     }
 }

@@ -90,7 +90,12 @@ impl Engine {
 
     /// Which of `ids` still carry the lease `until` (see [`Leased`]): on SQLite, call it
     /// holding the writer. On Postgres the step's statement checks it instead.
-    pub(crate) fn still_held<'a>(&self, table: &'static str, ids: &[&'a str], until: i64) -> Vec<&'a str> {
+    pub(crate) fn still_held<'a>(
+        &self,
+        table: &'static str,
+        ids: &[&'a str],
+        until: i64,
+    ) -> Vec<&'a str> {
         self.0.leases.still_held(table, ids, until)
     }
 

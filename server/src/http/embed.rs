@@ -29,7 +29,6 @@ use super::{
     realtime::Viewers,
 };
 
-
 /// The open widgets' live feeds, capped per key.
 #[derive(Debug, Clone)]
 pub struct WidgetViewers(pub Viewers);

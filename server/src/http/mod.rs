@@ -32,8 +32,8 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use self::{live::Live, session::SessionCookie};
 pub use self::{client::ClientInfo, serve::serve};
+use self::{live::Live, session::SessionCookie};
 use crate::{
     api::{ApiLimiter, ApiState},
     config::LimitsConfig,

@@ -106,7 +106,11 @@ impl Subject for Account {
                 Frame {
                     event: "snapshot",
                     data: serde_json::to_string(&snapshot).unwrap_or_default(),
-                    streams: snapshot.streams.iter().map(|s| s.id.as_str().into()).collect(),
+                    streams: snapshot
+                        .streams
+                        .iter()
+                        .map(|s| s.id.as_str().into())
+                        .collect(),
                     stale_at: sliding.then(|| snapshot.at + 1_000),
                     last: false,
                 }

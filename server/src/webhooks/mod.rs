@@ -112,9 +112,16 @@ impl Sender {
 
     async fn deliver(&self, due: &Due) {
         let (attempt, next) = self.attempt(due).await;
-        if let Err(error) = store::finish(&self.engine, &due.id, Some(&attempt), next).await {
+        match store::finish(&self.engine, &due.id, due.lease_until, Some(&attempt), next).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                delivery = %due.id,
+                "a webhook attempt came back after its lease; another claim has the delivery"
+            ),
             // The lease runs out and the delivery is tried again.
-            tracing::warn!(%error, delivery = %due.id, "recording a webhook attempt failed");
+            Err(error) => {
+                tracing::warn!(%error, delivery = %due.id, "recording a webhook attempt failed");
+            }
         }
     }
 

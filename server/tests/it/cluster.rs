@@ -17,9 +17,7 @@ use tokio::time::Instant;
 
 use crate::{
     api::{call, sms},
-    helpers::{
-        Backend, PASSWORD, Server, TestApp, TestDatabase, TestStream, next_event, peer,
-    },
+    helpers::{Backend, PASSWORD, Server, TestApp, TestDatabase, TestStream, next_event, peer},
     streams::account,
 };
 
@@ -186,7 +184,10 @@ async fn a_message_accepted_on_one_instance_reaches_the_others_realtime_feed_wit
         }
     }
     let took = accepted_at.elapsed();
-    assert!(took < Duration::from_secs(1), "A heard of it after {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "A heard of it after {took:?}"
+    );
 }
 
 /// One message per round-trip text: `kill-{n}`.
@@ -248,7 +249,11 @@ async fn a_killed_instance_loses_nothing_and_resends_only_what_it_had_in_flight(
         if n == 200 {
             a.take().unwrap().signal("-KILL");
         }
-        let base = if a.is_some() { &bases[n % 2] } else { &bases[1] };
+        let base = if a.is_some() {
+            &bases[n % 2]
+        } else {
+            &bases[1]
+        };
         let body = json!({ "messages": [{ "internal_id": format!("k-{n}"),
             "recipient_phone": "+447700900123", "message_content": text_of(n) }] });
         let answer = client

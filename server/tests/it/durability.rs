@@ -8,7 +8,10 @@ use app::{
     messages::MessageStatus,
 };
 use serde_json::Value;
-use sluice::engine::{self, Engine, Outcome};
+use sluice::{
+    engine::{self, Engine, Outcome},
+    webhooks::store as webhook_store,
+};
 
 use crate::{
     helpers::{Backend, Server, TestApp, TestDatabase, batch, create_operator, sluice_on},
@@ -19,6 +22,7 @@ on_both_backends!(
     a_killed_server_loses_no_accepted_message_and_sends_none_twice,
     sigterm_drains_and_exits_within_ten_seconds,
     a_claimed_message_is_claimed_again_only_after_its_step_or_its_lease,
+    a_webhook_attempt_back_after_its_lease_records_nothing,
 );
 
 /// SQLite's log is copied into the database file while the server runs, by the checkpointer
@@ -270,5 +274,82 @@ async fn a_claimed_message_is_claimed_again_only_after_its_step_or_its_lease(bac
     let held = [("m-1", delivered)];
     let held = engine::advance_leased(&engine, &held, second_lease).await;
     assert_eq!(held.unwrap().moved, [true]);
+    db.close().await;
+}
+
+async fn a_webhook_attempt_back_after_its_lease_records_nothing(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    create_operator(&database);
+    let created = sluice_on(
+        &database,
+        &[
+            "stream",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Hooked",
+            "--type",
+            "sms_marketing",
+            "--webhook-url",
+            "https://hooks.example.com/in",
+            "--json",
+        ],
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let db = Db::connect(&database.url).await.unwrap();
+    let (account_id, stream_id): (String, String) =
+        sqlx::query_as("select account_id, id from streams where name = 'Hooked'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    let queued = app::webhooks::store::enqueue_test(&db, &account_id.into(), &stream_id.into())
+        .await
+        .unwrap();
+    assert!(queued.is_some());
+    let engine = Engine::new(db.clone());
+    let first = webhook_store::claim(&engine, 10, 1).await.unwrap();
+    assert_eq!(first.len(), 1);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = webhook_store::claim(&engine, 10, 60_000).await.unwrap();
+    assert_eq!(
+        second.len(),
+        1,
+        "claimed again once the first lease ran out"
+    );
+
+    // The first sender comes back late: nothing of its attempt is recorded.
+    let delivered = || webhook_store::Next::Delivered;
+    let late = webhook_store::finish(
+        &engine,
+        &first[0].id,
+        first[0].lease_until,
+        None,
+        delivered(),
+    );
+    assert!(!late.await.unwrap());
+    let status: String = sqlx::query_scalar("select status from webhook_deliveries")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "pending");
+    // The sender holding the lease records its attempt.
+    let held = webhook_store::finish(
+        &engine,
+        &second[0].id,
+        second[0].lease_until,
+        None,
+        delivered(),
+    );
+    assert!(held.await.unwrap());
+    let status: String = sqlx::query_scalar("select status from webhook_deliveries")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "delivered");
     db.close().await;
 }

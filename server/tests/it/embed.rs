@@ -16,9 +16,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{
-        Backend, TestApp, TestDatabase, TestStream, create_operator, next_event, sluice_on,
-    },
+    helpers::{Backend, TestApp, TestDatabase, TestStream, create_operator, next_event, sluice_on},
     on_both_backends,
     streams::account,
 };

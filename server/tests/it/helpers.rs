@@ -199,7 +199,10 @@ impl TestApp {
     /// Another instance on this one's database and data folder (the same secret key), as an
     /// operator runs several behind one address; `configure` adjusts its configuration.
     pub async fn spawn_beside(&self, configure: impl FnOnce(&mut Config)) -> Self {
-        let database = self.database.as_ref().expect("the first instance owns the database");
+        let database = self
+            .database
+            .as_ref()
+            .expect("the first instance owns the database");
         let mut twin = Self::spawn_configured(
             TestDatabase {
                 url: database.url.clone(),
@@ -704,4 +707,3 @@ pub async fn next_event(
         buffer.push_str(&String::from_utf8_lossy(&chunk));
     }
 }
-

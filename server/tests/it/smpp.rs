@@ -59,7 +59,13 @@ async fn instances_share_one_smpp_session_and_take_it_over() {
         .await;
     for n in 0..10 {
         let instance = if n % 2 == 0 { &a } else { &b };
-        send(instance, &token, &format!("both-{n}"), "Your table is booked.").await;
+        send(
+            instance,
+            &token,
+            &format!("both-{n}"),
+            "Your table is booked.",
+        )
+        .await;
     }
     seen(&smsc, "submit_sm", 10, Duration::from_secs(10)).await;
     // B looked (more than once) and found the one slot taken.
@@ -72,7 +78,10 @@ async fn instances_share_one_smpp_session_and_take_it_over() {
     seen(&smsc, "submit_sm", 11, Duration::from_secs(15)).await;
     let took = crashed_at.elapsed();
     assert_eq!(smsc.events("bind").len(), 2);
-    assert!(took < Duration::from_secs(8), "B took {took:?} to take over");
+    assert!(
+        took < Duration::from_secs(8),
+        "B took {took:?} to take over"
+    );
 }
 
 /// A running SMSC and every event it printed.
