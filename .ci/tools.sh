@@ -65,6 +65,11 @@ if $want_test_tools; then
     python3 -m venv .venv 2>/dev/null || { apt_install python3-venv; python3 -m venv .venv; }
     .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==4.32.5"
   fi
+  # The official Prometheus client's OpenMetrics parser reads /metrics in the tests.
+  if [[ "$(.venv/bin/pip show prometheus-client 2>/dev/null | sed -n 's/^Version: //p')" != "0.26.0" ]]; then
+    say "installing the Prometheus client's parser"
+    .venv/bin/pip install --quiet --disable-pip-version-check "prometheus-client==0.26.0"
+  fi
   if [[ ! -x /usr/bin/chromium ]]; then
     say "installing Chromium"
     apt_install chromium

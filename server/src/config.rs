@@ -52,6 +52,20 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Which features accounts may use (`[features]`).
     pub features: FeaturesConfig,
+    /// Who may read `/metrics` (`[metrics]`).
+    pub metrics: MetricsConfig,
+}
+
+/// Who may read the Prometheus metrics (`[metrics]`). Unset, `/metrics` is served nowhere.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsConfig {
+    /// A scraper that sends `Authorization: Bearer <token>` reads `/metrics` on the main
+    /// address.
+    pub token: Option<Redacted>,
+    /// An address of its own, such as `127.0.0.1:9464` on a private network, that serves
+    /// `/metrics`, `/readyz` and `/healthz` to anyone who reaches it.
+    pub addr: Option<SocketAddr>,
 }
 
 /// Features the operator opens, keeps behind a request, or closes (`[features]`).
@@ -129,6 +143,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             limits: LimitsConfig::default(),
             features: FeaturesConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod delivery;
 pub mod engine;
 pub mod http;
+pub mod metrics;
 pub mod telemetry;
 pub mod webhooks;
 
@@ -55,6 +56,9 @@ pub struct Application {
     limits: config::LimitsConfig,
     delivery: Delivery,
     webhooks: Sender,
+    /// The metrics listener (`[metrics] addr`), when one is configured.
+    metrics_listener: Option<TcpListener>,
+    metrics_token: Option<config::Redacted>,
     /// Held while serving: the one process that delivers from a SQLite database.
     _workers_lock: Option<std::fs::File>,
 }
@@ -99,6 +103,15 @@ impl Application {
             addr: config.addr,
             source,
         })?;
+
+        let metrics_listener = match config.metrics.addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
 
         let webhook_wake = Arc::default();
         let graph = app::whatsapp::GraphApi::new(config.whatsapp)?;
@@ -153,8 +166,17 @@ impl Application {
             limits: config.limits,
             delivery: Delivery::new(config.delivery, upstreams, webhook_wake),
             webhooks,
+            metrics_listener,
+            metrics_token: config.metrics.token,
             _workers_lock: workers_lock,
         })
+    }
+
+    /// The metrics listener's address, when `[metrics] addr` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// The address actually bound (useful with port 0).
@@ -185,11 +207,55 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `stop` completes, then finishes in-flight requests.
+    /// Serves until `stop` completes, then drains (`/readyz` answers 503 for `[http]
+    /// drain_ms` while requests are still served) and finishes in-flight requests.
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let ready = http::Ready::default();
+        let drain = Duration::from_millis(self.http.drain_ms);
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let stop = {
+            let ready = ready.clone();
+            async move {
+                stop.await;
+                ready.drain();
+                tokio::time::sleep(drain).await;
+                let _ = stopping.send(true);
+            }
+        };
+        let scrape = |access| http::metrics::Scrape {
+            metrics: self.engine.metrics().clone(),
+            delivery: self.delivery.clone(),
+            access,
+        };
+        let operations = http::Operations {
+            scrape: scrape(match &self.metrics_token {
+                Some(config::Redacted(token)) => {
+                    http::metrics::Access::Token(token.as_str().into())
+                }
+                None => http::metrics::Access::Closed,
+            }),
+            ready: ready.clone(),
+        };
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let router = http::operations_router(
+                self.state.clone(),
+                http::Operations {
+                    scrape: scrape(http::metrics::Access::Open),
+                    ready,
+                },
+            );
+            let mut stopped = stopped.clone();
+            let config = self.http.clone();
+            tokio::spawn(async move {
+                http::serve(listener, router, &config, async move {
+                    let _ = stopped.wait_for(|stopped| *stopped).await;
+                })
+                .await
+            })
+        });
         let db = self.state.db.clone();
         let maintenance = tokio::spawn(maintenance(db.clone()));
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
@@ -206,6 +272,7 @@ impl Application {
             self.trusted_proxies,
             self.engine,
             self.delivery,
+            operations,
             &self.http,
             &self.limits,
         );
@@ -223,6 +290,9 @@ impl Application {
             workers.abort_all();
         }
         maintenance.abort();
+        if let Some(metrics_server) = metrics_server {
+            let _ = metrics_server.await;
+        }
         db.close().await;
         tracing::info!("sluice stopped");
         served

@@ -176,6 +176,7 @@ pub async fn auth(
         account_id: &caller.account_id,
         stream_id: &caller.stream.id,
         channel: via.channel,
+        kind: caller.stream.kind,
         connection_id: via.connection_id.as_deref(),
         validity_ms: i64::from(settings.ttl_seconds) * 1000,
     };

@@ -259,6 +259,7 @@ pub(crate) async fn send_drafts(
         account_id: &caller.account_id,
         stream_id: &stream.id,
         channel: via.channel,
+        kind: stream.kind,
         connection_id: via.connection_id.as_deref(),
         validity_ms: delivery.validity_ms(),
     };

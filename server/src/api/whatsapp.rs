@@ -201,6 +201,7 @@ async fn queue(
         account_id: &caller.account_id,
         stream_id: &caller.stream.id,
         channel: via.channel,
+        kind: caller.stream.kind,
         connection_id: via.connection_id.as_deref(),
         validity_ms: delivery.validity_ms(),
     };

@@ -161,6 +161,11 @@ impl Delivery {
         i64::try_from(self.0.config.validity_secs.saturating_mul(1_000)).unwrap_or(i64::MAX)
     }
 
+    /// This instance's SMPP sessions: how many are bound, how many not.
+    pub fn smpp_sessions(&self) -> (i64, i64) {
+        self.0.upstreams.smpp_sessions()
+    }
+
     /// Tells idle workers there is new work.
     pub fn wake(&self) {
         self.0.wake.notify_waiters();
@@ -465,6 +470,9 @@ impl Worker {
         }
         for ((message, (_, outcome)), moved) in messages.iter().zip(steps).zip(advanced.moved) {
             let facts = streams.get(message.stream_id.as_str());
+            if moved {
+                self.count(message, outcome, facts);
+            }
             let replies = facts.is_some_and(|facts| facts.kind.receives_messages());
             if moved
                 && replies
@@ -475,6 +483,18 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// Counts a recorded step in the instance's metrics: a retry as `retry`, a message handed
+    /// back to wait for its turn not at all.
+    fn count(&self, message: &Claimed, outcome: &Outcome, facts: Option<&DeliveryFacts>) {
+        let status = match (outcome.status, &outcome.error) {
+            (MessageStatus::Queued, None) => return,
+            (MessageStatus::Queued, Some(_)) => "retry",
+            (status, _) => status.as_str(),
+        };
+        let kind = facts.map(|facts| facts.kind);
+        self.engine.metrics().step(status, message.channel, kind);
     }
 
     fn decide(

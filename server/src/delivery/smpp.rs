@@ -105,6 +105,21 @@ impl Sessions {
         }
     }
 
+    /// How many sessions are bound, and how many are not (waiting to open again); a session
+    /// busy sending counts as bound.
+    pub fn counts(&self) -> (i64, i64) {
+        let sessions = crate::lock(&self.sessions);
+        let bound = sessions
+            .values()
+            .filter(|session| {
+                session.try_lock().map_or(true, |session| {
+                    session.client.as_ref().is_some_and(Client::is_active)
+                })
+            })
+            .count() as i64;
+        (bound, sessions.len() as i64 - bound)
+    }
+
     /// Closes the session of a connection, if one is open: another instance holds it now.
     pub async fn close(&self, connection_id: &str) {
         let session = crate::lock(&self.sessions).remove(connection_id);

@@ -19,6 +19,7 @@ use super::{
 use crate::{
     engine::{self as messages, Channel, Claimed, Engine, SmppScope},
     lock,
+    metrics::Metrics,
     webhooks::guard,
 };
 use app::{
@@ -102,6 +103,7 @@ pub struct Upstreams {
     smpp: Sessions,
     /// The SMPP connections this instance may bind.
     binds: Binds,
+    metrics: Metrics,
     connections: Cache<Option<Arc<Upstream>>>,
     tokens: Cache<Option<String>>,
     health: Cache<Health>,
@@ -129,6 +131,7 @@ impl Upstreams {
     ) -> Self {
         Self {
             db: engine.db().clone(),
+            metrics: engine.metrics().clone(),
             smpp: Sessions::new(engine, egress, wake_webhooks),
             binds,
             key,
@@ -145,16 +148,29 @@ impl Upstreams {
         self.http.timeout()
     }
 
-    /// Sends one queued message through its channel.
+    /// Sends one queued message through its channel, timing the call in the metrics.
     pub async fn send(&self, message: &Claimed) -> Sent {
-        match message.channel {
+        let started = Instant::now();
+        let sent = match message.channel {
             Some(Channel::Http | Channel::Smpp) => self.send_upstream(message).await,
             Some(Channel::Whatsapp) => self.send_whatsapp(message).await,
-            Some(Channel::Demo) | None => Sent::Refused(Refused::no_route(
-                "no_routes",
-                "This server has no upstream channel for this message.",
-            )),
+            Some(Channel::Demo) | None => {
+                return Sent::Refused(Refused::no_route(
+                    "no_routes",
+                    "This server has no upstream channel for this message.",
+                ));
+            }
+        };
+        if let Some(channel) = message.channel {
+            self.metrics
+                .upstream_call(channel.as_str(), started.elapsed().as_secs_f64());
         }
+        sent
+    }
+
+    /// This instance's SMPP sessions: how many are bound, how many not.
+    pub fn smpp_sessions(&self) -> (i64, i64) {
+        self.smpp.counts()
     }
 
     async fn connection(&self, id: &str) -> Result<Option<Arc<Upstream>>, Transient> {

@@ -24,6 +24,8 @@ use app::{
 };
 use sqlx::AnyConnection;
 
+use crate::metrics::Metrics;
+
 pub(crate) use self::outbox::{queue_one, touch_stream};
 pub use self::{
     channel::Channel,
@@ -48,6 +50,7 @@ pub struct Engine(Arc<Parts>);
 #[derive(Debug)]
 struct Parts {
     db: Db,
+    metrics: Metrics,
     outbox: Outbox,
     leases: Leases,
     queued: tokio::sync::Notify,
@@ -57,6 +60,7 @@ impl Engine {
     pub fn new(db: Db) -> Self {
         Self(Arc::new(Parts {
             db,
+            metrics: Metrics::default(),
             outbox: Outbox::default(),
             leases: Leases::default(),
             queued: tokio::sync::Notify::new(),
@@ -71,6 +75,11 @@ impl Engine {
 
     pub fn db(&self) -> &Db {
         &self.0.db
+    }
+
+    /// This instance's metrics, which every part that holds the engine adds to.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
     }
 
     /// Leases up to `limit` due rows of an outbox `table` for `lease_ms` (see [`Leases`]).

@@ -176,6 +176,7 @@ pub async fn issue(
     tx.commit().await?;
     engine.queued().notify_waiters();
     engine.db().changes().traffic([route.stream_id]);
+    engine.metrics().accepted(route.channel, route.kind, 1);
     touch_stream(&mut writer, route.stream_id, now).await?;
     drop(writer);
     Ok(Issued::Sent(IssuedOtp {

@@ -13,6 +13,7 @@ use app::{
     ids::{AccountId, MessageId, StreamId},
     messages::{MessageStatus, TextSize},
     phone::PhoneNumber,
+    streams::StreamKind,
 };
 
 use super::{
@@ -75,6 +76,8 @@ pub struct Route<'a> {
     pub account_id: &'a AccountId,
     pub stream_id: &'a StreamId,
     pub channel: Channel,
+    /// The stream's type.
+    pub kind: StreamKind,
     /// The upstream connection of an `http` message.
     pub connection_id: Option<&'a str>,
     pub validity_ms: i64,
@@ -85,6 +88,7 @@ struct Job {
     account_id: AccountId,
     stream_id: StreamId,
     channel: Channel,
+    kind: StreamKind,
     connection_id: Option<String>,
     validity_ms: i64,
     messages: Vec<NewMessage>,
@@ -97,6 +101,7 @@ impl Job {
             account_id: &self.account_id,
             stream_id: &self.stream_id,
             channel: self.channel,
+            kind: self.kind,
             connection_id: self.connection_id.as_deref(),
             validity_ms: self.validity_ms,
         }
@@ -147,6 +152,7 @@ pub async fn accept(
         account_id: route.account_id.clone(),
         stream_id: route.stream_id.clone(),
         channel: route.channel,
+        kind: route.kind,
         connection_id: route.connection_id.map(str::to_string),
         validity_ms: route.validity_ms,
         messages,
@@ -212,6 +218,11 @@ async fn commit_group(engine: &Engine, jobs: Vec<Job>) {
                 let answer = result.map(|mut all| all.remove(0)).map_err(Arc::new);
                 touch_streams(engine, std::slice::from_ref(&job), now).await;
                 db.changes().traffic([&job.stream_id]);
+                if answer.is_ok() {
+                    engine
+                        .metrics()
+                        .accepted(job.channel, job.kind, job.messages.len() as u64);
+                }
                 let _ = job.done.send(answer);
             }
             engine.queued().notify_waiters();
@@ -228,6 +239,9 @@ async fn commit_group(engine: &Engine, jobs: Vec<Job>) {
     touch_streams(engine, &jobs, now).await;
     db.changes().traffic(jobs.iter().map(|job| &job.stream_id));
     for (job, answer) in jobs.into_iter().zip(answers) {
+        engine
+            .metrics()
+            .accepted(job.channel, job.kind, job.messages.len() as u64);
         let _ = job.done.send(Ok(answer));
     }
     engine.queued().notify_waiters();

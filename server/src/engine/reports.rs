@@ -9,7 +9,7 @@ use app::{
     messages::MessageStatus,
 };
 
-use super::{Engine, Outcome, advance};
+use super::{Channel, Engine, Outcome, advance};
 
 /// A held report whose send is never recorded is dropped after this long.
 pub const HOLD_MS: i64 = 3_600_000;
@@ -69,7 +69,11 @@ pub async fn report(
 ) -> Result<Reported, sqlx::Error> {
     let db = engine.db();
     if let Some(message_id) = scope.message(db, provider_id).await? {
+        let status = outcome.status;
         let moved = advance(engine, &message_id, outcome).await?;
+        if moved {
+            counted(engine, &message_id, status).await?;
+        }
         return Ok(Reported::Applied { moved });
     }
     // A provider repeating a report changes nothing.
@@ -119,12 +123,10 @@ pub async fn apply_held(engine: &Engine, now: i64) -> Result<usize, sqlx::Error>
     for (status, row) in held {
         let message_id: String = row.get("message_id");
         if let Some(status) = status {
-            advance(
-                engine,
-                &message_id,
-                Outcome::report(status, row.get("detail")),
-            )
-            .await?;
+            let report = Outcome::report(status, row.get("detail"));
+            if advance(engine, &message_id, report).await? {
+                counted(engine, &message_id, status).await?;
+            }
         }
         sqlx::query(
             "delete from early_reports where scope = $1 and provider_id = $2 and status = $3",
@@ -140,4 +142,27 @@ pub async fn apply_held(engine: &Engine, now: i64) -> Result<usize, sqlx::Error>
         .execute(&mut *db.writer().await?)
         .await?;
     Ok(rows.len())
+}
+
+/// Counts a report's step in the instance's metrics, by the message's channel and the type
+/// of its stream.
+async fn counted(
+    engine: &Engine,
+    message_id: &str,
+    status: MessageStatus,
+) -> Result<(), sqlx::Error> {
+    let labels: Option<(String, Option<String>)> = sqlx::query_as(
+        "select m.channel, s.kind from messages m left join streams s on s.id = m.stream_id
+         where m.id = $1",
+    )
+    .bind(message_id)
+    .fetch_optional(engine.db().pool())
+    .await?;
+    let (channel, kind) = labels.unwrap_or_default();
+    engine.metrics().step(
+        status.as_str(),
+        Channel::parse(&channel),
+        kind.and_then(|kind| kind.parse().ok()),
+    );
+    Ok(())
 }

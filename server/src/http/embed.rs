@@ -112,6 +112,8 @@ pub struct Widget {
 }
 
 impl Subject for Widget {
+    const FEED: &'static str = "widget";
+
     fn account(&self) -> &AccountId {
         &self.account
     }

@@ -8,10 +8,7 @@ use std::{
     collections::HashMap,
     future::Future,
     hash::Hash,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -22,7 +19,7 @@ use app::{
 use axum::response::sse::Event;
 use tokio::sync::{broadcast::error::RecvError, watch};
 
-use crate::lock;
+use crate::{lock, metrics::Metrics};
 
 /// The shortest time between two reads of one subject.
 pub const EVERY: Duration = Duration::from_secs(1);
@@ -61,6 +58,9 @@ impl Frame {
 
 /// What a live view shows.
 pub trait Subject: Clone + Eq + Hash + Send + Sync + 'static {
+    /// The feed's name in the metrics.
+    const FEED: &'static str;
+
     /// The account whose configuration changes concern it.
     fn account(&self) -> &AccountId;
 
@@ -72,32 +72,28 @@ pub trait Subject: Clone + Eq + Hash + Send + Sync + 'static {
 #[derive(Debug)]
 pub struct Live<S> {
     db: Db,
+    metrics: Metrics,
     views: Arc<Mutex<HashMap<S, watch::Sender<Option<Arc<Frame>>>>>>,
-    reads: Arc<AtomicU64>,
 }
 
 impl<S> Clone for Live<S> {
     fn clone(&self) -> Self {
         Self {
             db: self.db.clone(),
+            metrics: self.metrics.clone(),
             views: self.views.clone(),
-            reads: self.reads.clone(),
         }
     }
 }
 
 impl<S: Subject> Live<S> {
-    pub fn new(db: Db) -> Self {
+    /// The views of `db`; each read counts in `metrics`.
+    pub fn new(db: Db, metrics: Metrics) -> Self {
         Self {
             db,
+            metrics,
             views: Arc::default(),
-            reads: Arc::default(),
         }
-    }
-
-    /// How many snapshots were read since the start.
-    pub fn reads(&self) -> u64 {
-        self.reads.load(Ordering::Relaxed)
     }
 
     /// A feed of `subject`: its current frame first, then each new one.
@@ -120,7 +116,7 @@ impl<S: Subject> Live<S> {
         let mut changes = self.db.changes().subscribe();
         loop {
             let frame = Arc::new(subject.read(&self.db).await);
-            self.reads.fetch_add(1, Ordering::Relaxed);
+            self.metrics.live_read(S::FEED);
             let read_at = tokio::time::Instant::now();
             view.send_replace(Some(frame.clone()));
             if frame.last {

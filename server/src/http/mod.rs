@@ -6,6 +6,7 @@ mod client;
 mod embed;
 mod health;
 mod live;
+pub mod metrics;
 mod realtime;
 mod serve;
 mod session;
@@ -32,8 +33,9 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+pub use self::health::Ready;
 pub use self::{client::ClientInfo, serve::serve};
-use self::{live::Live, session::SessionCookie};
+use self::{live::Live, metrics::Scrape, session::SessionCookie};
 use crate::{
     api::{ApiLimiter, ApiState},
     config::LimitsConfig,
@@ -60,6 +62,9 @@ pub struct HttpConfig {
     /// Where other sites reach this server, for embed snippets, such as
     /// `https://sluice.example.com` [default: http:// and the listen address].
     pub public_url: Option<String>,
+    /// On SIGTERM, how long to keep serving while `/readyz` answers 503, so that a load
+    /// balancer stops sending new requests first, in milliseconds.
+    pub drain_ms: u64,
 }
 
 impl Default for HttpConfig {
@@ -71,6 +76,7 @@ impl Default for HttpConfig {
             live_feeds_per_session: 8,
             live_feeds_per_embed_key: 50,
             public_url: None,
+            drain_ms: 0,
         }
     }
 }
@@ -105,15 +111,24 @@ fn site_files(options: &leptos::config::LeptosOptions) -> Router {
         ))
 }
 
+/// What the operator's side of the server needs: `/metrics` and `/readyz`.
+#[derive(Debug, Clone)]
+pub struct Operations {
+    pub scrape: Scrape,
+    pub ready: Ready,
+}
+
 /// Every route of the server, with its middleware.
 pub fn router(
     state: AppState,
     trusted_proxies: Arc<[IpNet]>,
     engine: Engine,
     delivery: Delivery,
+    operations: Operations,
     config: &HttpConfig,
     limits: &LimitsConfig,
 ) -> Router {
+    let metrics_of_requests = engine.metrics().clone();
     let console = Router::new()
         .leptos_routes(&state, generate_route_list(App), {
             let options = state.leptos_options.clone();
@@ -137,6 +152,7 @@ pub fn router(
             site_files(&state.leptos_options),
         )
         .route("/healthz", axum::routing::get(health::healthz))
+        .merge(operations_routes(operations))
         .route(
             "/api/realtime/events",
             axum::routing::get(realtime::events).layer(
@@ -144,7 +160,10 @@ pub fn router(
                     .layer(Extension(realtime::Viewers::new(
                         config.live_feeds_per_session,
                     )))
-                    .layer(Extension(Live::<realtime::Account>::new(state.db.clone()))),
+                    .layer(Extension(Live::<realtime::Account>::new(
+                        state.db.clone(),
+                        engine.metrics().clone(),
+                    ))),
             ),
         )
         .route(
@@ -154,7 +173,10 @@ pub fn router(
                     .layer(Extension(embed::WidgetViewers(realtime::Viewers::new(
                         config.live_feeds_per_embed_key,
                     ))))
-                    .layer(Extension(Live::<embed::Widget>::new(state.db.clone()))),
+                    .layer(Extension(Live::<embed::Widget>::new(
+                        state.db.clone(),
+                        engine.metrics().clone(),
+                    ))),
             ),
         )
         .merge(crate::api::router(
@@ -168,6 +190,10 @@ pub fn router(
             Duration::from_secs(limits.inbox_wait_secs.min(30)),
         ))
         .merge(browser)
+        .route_layer(middleware::from_fn_with_state(
+            metrics_of_requests,
+            metrics::durations,
+        ))
         .layer(middleware::from_fn_with_state(
             state.db.clone(),
             embed::framing,
@@ -194,6 +220,24 @@ pub fn router(
                     Duration::from_millis(config.request_timeout_ms.max(1)),
                 )),
         )
+        .with_state(state)
+}
+
+/// `/metrics` and `/readyz`, with what they read.
+fn operations_routes(operations: Operations) -> Router<AppState> {
+    Router::new()
+        .route("/metrics", axum::routing::get(metrics::metrics))
+        .route("/readyz", axum::routing::get(health::readyz))
+        .layer(Extension(operations.scrape))
+        .layer(Extension(operations.ready))
+}
+
+/// The metrics listener's routes (`[metrics] addr`): `/metrics` open to whoever reaches it,
+/// `/readyz` and `/healthz`.
+pub fn operations_router(state: AppState, operations: Operations) -> Router {
+    Router::new()
+        .route("/healthz", axum::routing::get(health::healthz))
+        .merge(operations_routes(operations))
         .with_state(state)
 }
 

@@ -91,6 +91,8 @@ impl Drop for Seat {
 pub struct Account(pub AccountId);
 
 impl Subject for Account {
+    const FEED: &'static str = "realtime";
+
     fn account(&self) -> &AccountId {
         &self.0
     }

@@ -112,6 +112,12 @@ impl Sender {
 
     async fn deliver(&self, due: &Due) {
         let (attempt, next) = self.attempt(due).await;
+        let result = match next {
+            Next::Delivered => "delivered",
+            Next::RetryAt { .. } => "retry",
+            Next::Failed { .. } => "failed",
+        };
+        self.engine.metrics().webhook_attempt(result);
         match store::finish(&self.engine, &due.id, due.lease_until, Some(&attempt), next).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(

@@ -17,7 +17,9 @@ use tokio::time::Instant;
 
 use crate::{
     api::{call, sms},
-    helpers::{Backend, PASSWORD, Server, TestApp, TestDatabase, TestStream, next_event, peer},
+    helpers::{
+        Backend, PASSWORD, Server, TestApp, TestDatabase, TestStream, metric, next_event, peer,
+    },
     streams::account,
 };
 
@@ -304,4 +306,64 @@ async fn a_killed_instance_loses_nothing_and_resends_only_what_it_had_in_flight(
     assert!(twice <= 64 * 2, "{twice} sent twice");
     eprintln!("{} accepted, {twice} sent twice", accepted.len());
     db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_realtime_viewers_cost_no_snapshot_reads() {
+    let a = TestApp::spawn_configured(TestDatabase::new(Backend::Postgres).await, |config| {
+        config.http.live_feeds_per_session = 250;
+        config.metrics.token = Some(sluice::config::Redacted("scrape".into()));
+    })
+    .await;
+    let b = a.spawn_beside(|_| {}).await;
+    let account = account(&a.db, "ann@acme.io").await;
+    let stream = a
+        .create_stream(&account, StreamKind::SmsMarketing, &sms("Alerts"))
+        .await;
+    a.sign_in("ann@acme.io", PASSWORD).await;
+    let reads = |samples: Vec<crate::helpers::Sample>| {
+        metric(
+            &samples,
+            "sluice_live_snapshot_reads_total",
+            &[("feed", "realtime")],
+        )
+    };
+
+    let mut feeds = Vec::new();
+    for _ in 0..200 {
+        let mut feed = a.get("/api/realtime/events").await;
+        assert_eq!(feed.status(), StatusCode::OK);
+        let mut buffer = String::new();
+        let (name, _) = next_event(&mut feed, &mut buffer).await.unwrap();
+        assert_eq!(name, "snapshot");
+        feeds.push((feed, buffer));
+    }
+    // The 200 feeds of one account share one view: one read between them.
+    let opened = reads(a.scrape("scrape").await);
+    assert!(opened <= 2.0, "{opened} reads to open 200 feeds");
+    // Nothing moves: nothing is read, however many watch.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(reads(a.scrape("scrape").await), opened, "idle feeds read");
+
+    // A message accepted on B: every feed shows it, from a read or two shared by all.
+    let (status, _) = call(
+        &b,
+        "/simple_send/",
+        &stream.token,
+        json!({ "messages": [{ "internal_id": "x", "recipient_phone": "+447700900123",
+                               "message_content": "Hi" }] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for (feed, buffer) in &mut feeds {
+        loop {
+            let (_, data) = next_event(feed, buffer).await.unwrap();
+            let snapshot: Value = serde_json::from_str(&data).unwrap();
+            if snapshot["streams"][0]["per_minute"] == 1 {
+                break;
+            }
+        }
+    }
+    let moved = reads(a.scrape("scrape").await) - opened;
+    assert!((1.0..=5.0).contains(&moved), "{moved} reads for 200 feeds");
 }

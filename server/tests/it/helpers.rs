@@ -132,6 +132,8 @@ pub struct TestStream {
 /// A running Sluice and an HTTP client that keeps cookies and does not follow redirects.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The metrics listener, when `[metrics] addr` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub db: Db,
     pub engine: Engine,
@@ -177,6 +179,7 @@ impl TestApp {
         configure(&mut config);
         let app = Application::build(config).await.unwrap();
         let addr = app.addr();
+        let metrics_addr = app.metrics_addr();
         let db = app.db().clone();
         let engine = app.engine().clone();
         let waker = app.waker();
@@ -186,6 +189,7 @@ impl TestApp {
         }));
         Self {
             addr,
+            metrics_addr,
             client: Self::new_client(),
             db,
             engine,
@@ -705,5 +709,79 @@ pub async fn next_event(
             .expect("the feed went quiet")
             .ok()??;
         buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+/// One sample of a scrape, as the Prometheus client's OpenMetrics parser read it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Sample {
+    /// The metric family's name and type (`counter`, `gauge`, `histogram`).
+    pub family: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The sample's own name (`…_total`, `…_bucket`, `…_count`).
+    pub name: String,
+    pub labels: std::collections::HashMap<String, String>,
+    pub value: f64,
+}
+
+/// Parses `/metrics` text with the official Prometheus client's strict OpenMetrics parser
+/// (`prometheus-client` in `.venv`, which `.ci/tools.sh --test` installs).
+pub fn parse_metrics(text: &str) -> Vec<Sample> {
+    use std::io::Write;
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
+    let script = "import sys, json\n\
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families\n\
+        print(json.dumps([{'family': f.name, 'type': f.type, 'name': s.name, \
+        'labels': s.labels, 'value': s.value} \
+        for f in text_string_to_metric_families(sys.stdin.read()) for s in f.samples]))";
+    let mut parser = Command::new(python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the metrics tests need `.ci/tools.sh --test` (the Prometheus client in .venv)");
+    parser
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = parser.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "not valid OpenMetrics: {}\n{text}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The sum of the samples named `name` whose labels include `labels`.
+pub fn metric(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .filter(|sample| sample.name == name)
+        .filter(|sample| {
+            labels
+                .iter()
+                .all(|(key, value)| sample.labels.get(*key).map(String::as_str) == Some(*value))
+        })
+        .map(|sample| sample.value)
+        .sum()
+}
+
+impl TestApp {
+    /// Scrapes `/metrics` with `token` and parses it.
+    pub async fn scrape(&self, token: &str) -> Vec<Sample> {
+        let response = self
+            .client
+            .get(self.url("/metrics"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        parse_metrics(&response.text().await.unwrap())
     }
 }

@@ -226,6 +226,7 @@ async fn a_failed_commit_costs_no_other_request_its_messages(backend: Backend) {
         account_id: &account,
         stream_id: &stream_id,
         channel: Channel::Demo,
+        kind: app::streams::StreamKind::SmsMarketing,
         connection_id: None,
         validity_ms: 60_000,
     };

@@ -124,6 +124,7 @@ async fn a_stop_that_commits_while_a_code_is_issued_wins(backend: Backend) {
         account_id: &account,
         stream_id: &stream_id,
         channel: Channel::Demo,
+        kind: app::streams::StreamKind::SmsOtp,
         connection_id: None,
         validity_ms: 60_000,
     };
