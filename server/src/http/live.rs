@@ -73,8 +73,11 @@ pub trait Subject: Clone + Eq + Hash + Send + Sync + 'static {
 pub struct Live<S> {
     db: Db,
     metrics: Metrics,
-    views: Arc<Mutex<HashMap<S, watch::Sender<Option<Arc<Frame>>>>>>,
+    views: Arc<Mutex<HashMap<S, View>>>,
 }
+
+/// A subject's view: its latest frame, none before the first read.
+type View = watch::Sender<Option<Arc<Frame>>>;
 
 impl<S> Clone for Live<S> {
     fn clone(&self) -> Self {
@@ -111,7 +114,7 @@ impl<S: Subject> Live<S> {
     }
 
     /// Reads `subject` whenever it may have changed, while anyone watches it.
-    async fn follow(self, subject: S, view: watch::Sender<Option<Arc<Frame>>>) {
+    async fn follow(self, subject: S, view: View) {
         // Subscribed before the first read: nothing that happens after it goes unheard.
         let mut changes = self.db.changes().subscribe();
         loop {

@@ -353,3 +353,35 @@ async fn a_webhook_attempt_back_after_its_lease_records_nothing(backend: Backend
     assert_eq!(status, "delivered");
     db.close().await;
 }
+
+/// On SIGTERM with a drain period, `/readyz` answers 503 while requests are still served, so
+/// that a load balancer stops sending new ones before the server stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_answers_503_while_a_stopping_server_drains() {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    let mut server = Server::start_with(&database, &[("SLUICE_HTTP__DRAIN_MS", "3000")]).await;
+    let client = TestApp::new_client();
+    let status = |path: &str| {
+        let request = client.get(format!("{}{path}", server.base)).send();
+        async move { request.await.map(|response| response.status()).ok() }
+    };
+    assert_eq!(status("/readyz").await, Some(reqwest::StatusCode::OK));
+
+    server.signal("-TERM");
+    let mut ready = None;
+    for _ in 0..40 {
+        ready = status("/readyz").await;
+        if ready == Some(reqwest::StatusCode::SERVICE_UNAVAILABLE) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(ready, Some(reqwest::StatusCode::SERVICE_UNAVAILABLE));
+    // Still serving meanwhile.
+    assert_eq!(status("/healthz").await, Some(reqwest::StatusCode::OK));
+    let took = server.wait(Duration::from_secs(12));
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(9),
+        "stopped after {took:?}"
+    );
+}
