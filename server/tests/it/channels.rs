@@ -29,7 +29,9 @@ use serde_json::{Value, json};
 use sluice::engine::{Outcome, reports};
 
 use crate::{
-    helpers::{Backend, Seen, TestApp, TestDatabase, TestStream, history_steps, peer},
+    helpers::{
+        Backend, Seen, TestApp, TestDatabase, TestStream, history_steps, peer, provider_connection,
+    },
     on_both_backends,
     streams::account,
 };
@@ -66,18 +68,7 @@ async fn app_with(backend: Backend, graph: Option<SocketAddr>) -> TestApp {
 async fn sms_stream(app: &TestApp, provider: SocketAddr, kind: StreamKind) -> TestStream {
     let key = app.secret_key();
     let account = account(&app.db, "ann@acme.io").await;
-    let connection = ConnectionInput {
-        name: "Provider".into(),
-        settings: ConnectionSettings::Http(Box::new(HttpSettings {
-            url: format!("http://{provider}/v1/sms"),
-            ..HttpSettings::default()
-        })),
-        secret: Some("Bearer sk-live-1".into()),
-        is_default: false,
-    };
-    let saved = connections::save(&app.db, &key, &account, None, connection)
-        .await
-        .unwrap();
+    let saved = provider_connection(&app.db, &key, &account, provider).await;
     assert!(saved.is_default, "the first connection is the default");
     let input = StreamInput {
         name: "Alerts".into(),

@@ -6,7 +6,6 @@
 use std::{collections::HashMap, time::Duration};
 
 use app::{
-    connections::{ConnectionInput, ConnectionSettings, HttpSettings, store as connections},
     crypto::SecretKey,
     db::Db,
     streams::{StreamInput, StreamKind},
@@ -19,6 +18,7 @@ use crate::{
     api::{call, sms},
     helpers::{
         Backend, PASSWORD, Server, TestApp, TestDatabase, TestStream, metric, next_event, peer,
+        provider_connection,
     },
     streams::account,
 };
@@ -28,6 +28,21 @@ async fn two_instances() -> (TestApp, TestApp) {
     let a = TestApp::spawn(Backend::Postgres).await;
     let b = a.spawn_beside(|config| config.delivery.poll_ms = 20).await;
     (a, b)
+}
+
+/// Sends one message through `instance`'s API with `token`; answers the status.
+async fn send_one(instance: &TestApp, token: &str, internal_id: &str) -> StatusCode {
+    let body = json!({ "messages": [{ "internal_id": internal_id,
+        "recipient_phone": "+447700900123", "message_content": "Hi" }] });
+    instance
+        .client
+        .post(instance.url("/simple_send/"))
+        .header("authorization", token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
 }
 
 /// The times (ms) the stream's messages were sent, in order.
@@ -96,28 +111,12 @@ async fn a_token_reset_on_one_instance_is_refused_on_the_other_at_once() {
     let stream = a
         .create_stream(&account, StreamKind::SmsMarketing, &sms("Alerts"))
         .await;
-    let send = |instance: &TestApp, token: &str, id: &str| {
-        let body = json!({ "messages": [{ "internal_id": id, "recipient_phone": "+447700900123",
-                                          "message_content": "Hi" }] });
-        let (client, url, token) = (
-            instance.client.clone(),
-            instance.url("/simple_send/"),
-            token.to_string(),
-        );
-        async move {
-            let response = client
-                .post(url)
-                .header("authorization", token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            response.status()
-        }
-    };
     // B knows the token (and keeps the stream it opens in its cache).
-    assert_eq!(send(&b, &stream.token, "before").await, StatusCode::OK);
-    assert_eq!(send(&b, &stream.token, "before-2").await, StatusCode::OK);
+    assert_eq!(send_one(&b, &stream.token, "before").await, StatusCode::OK);
+    assert_eq!(
+        send_one(&b, &stream.token, "before-2").await,
+        StatusCode::OK
+    );
 
     a.sign_in("ann@acme.io", PASSWORD).await;
     let (status, fresh) = a
@@ -128,10 +127,10 @@ async fn a_token_reset_on_one_instance_is_refused_on_the_other_at_once() {
 
     // The very next request to B: the old token is refused, the new one works.
     assert_eq!(
-        send(&b, &stream.token, "after").await,
+        send_one(&b, &stream.token, "after").await,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(send(&b, &fresh, "after-new").await, StatusCode::OK);
+    assert_eq!(send_one(&b, &fresh, "after-new").await, StatusCode::OK);
 
     // Disabling on A holds on B at once too.
     let (status, answer) = a
@@ -141,7 +140,7 @@ async fn a_token_reset_on_one_instance_is_refused_on_the_other_at_once() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    assert_ne!(send(&b, &fresh, "disabled").await, StatusCode::OK);
+    assert_ne!(send_one(&b, &fresh, "disabled").await, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,15 +167,7 @@ async fn a_message_accepted_on_one_instance_reaches_the_others_realtime_feed_wit
     );
 
     let accepted_at = Instant::now();
-    let (status, _) = call(
-        &b,
-        "/simple_send/",
-        &stream.token,
-        json!({ "messages": [{ "internal_id": "x", "recipient_phone": "+447700900123",
-                               "message_content": "Hi" }] }),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(send_one(&b, &stream.token, "x").await, StatusCode::OK);
     loop {
         let (name, data) = next_event(&mut feed, &mut buffer).await.unwrap();
         assert_eq!(name, "snapshot");
@@ -214,18 +205,7 @@ async fn a_killed_instance_loses_nothing_and_resends_only_what_it_had_in_flight(
     let key_hex = std::fs::read_to_string(database.data_dir.join("secret.key")).unwrap();
     let key = SecretKey::from_hex(&key_hex).unwrap();
     let account = account(&db, "ann@acme.io").await;
-    let connection = ConnectionInput {
-        name: "Provider".into(),
-        settings: ConnectionSettings::Http(Box::new(HttpSettings {
-            url: format!("http://{provider}/v1/sms"),
-            ..HttpSettings::default()
-        })),
-        secret: Some("Bearer sk-live-1".into()),
-        is_default: true,
-    };
-    connections::save(&db, &key, &account, None, connection)
-        .await
-        .unwrap();
+    provider_connection(&db, &key, &account, provider).await;
     let (_, token) = app::streams::store::create(
         &db,
         &key,
@@ -346,15 +326,7 @@ async fn idle_realtime_viewers_cost_no_snapshot_reads() {
     assert_eq!(reads(a.scrape("scrape").await), opened, "idle feeds read");
 
     // A message accepted on B: every feed shows it, from a read or two shared by all.
-    let (status, _) = call(
-        &b,
-        "/simple_send/",
-        &stream.token,
-        json!({ "messages": [{ "internal_id": "x", "recipient_phone": "+447700900123",
-                               "message_content": "Hi" }] }),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(send_one(&b, &stream.token, "x").await, StatusCode::OK);
     for (feed, buffer) in &mut feeds {
         loop {
             let (_, data) = next_event(feed, buffer).await.unwrap();

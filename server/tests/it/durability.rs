@@ -50,29 +50,30 @@ async fn sqlite_log_is_copied_into_the_database_while_serving() {
 
 /// An owner and a Marketing stream made with the CLI; the stream's token.
 fn stream_token(database: &TestDatabase) -> String {
-    let run = |args: &[&str]| {
-        let output = sluice_on(database, args);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output.stdout
-    };
+    let created = cli_stream(database, &["--name", "Load"]);
+    created["token"].as_str().unwrap().to_string()
+}
+
+/// The operator `ops@example.com` and a Marketing stream of theirs, made with the CLI with
+/// `args` (`--name` among them); what it printed.
+fn cli_stream(database: &TestDatabase, args: &[&str]) -> Value {
     create_operator(database);
-    let created = run(&[
+    let common = [
         "stream",
         "create",
         "--email",
         "ops@example.com",
-        "--name",
-        "Load",
         "--type",
         "sms_marketing",
         "--json",
-    ]);
-    let created: Value = serde_json::from_slice(&created).unwrap();
-    created["token"].as_str().unwrap().to_string()
+    ];
+    let output = sluice_on(database, &[&common[..], args].concat());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 /// Waits until no message is waiting or in flight.
@@ -279,28 +280,8 @@ async fn a_claimed_message_is_claimed_again_only_after_its_step_or_its_lease(bac
 
 async fn a_webhook_attempt_back_after_its_lease_records_nothing(backend: Backend) {
     let database = TestDatabase::new(backend).await;
-    create_operator(&database);
-    let created = sluice_on(
-        &database,
-        &[
-            "stream",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--name",
-            "Hooked",
-            "--type",
-            "sms_marketing",
-            "--webhook-url",
-            "https://hooks.example.com/in",
-            "--json",
-        ],
-    );
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    let hook = ["--webhook-url", "https://hooks.example.com/in"];
+    cli_stream(&database, &[&["--name", "Hooked"][..], &hook].concat());
     let db = Db::connect(&database.url).await.unwrap();
     let (account_id, stream_id): (String, String) =
         sqlx::query_as("select account_id, id from streams where name = 'Hooked'")

@@ -785,3 +785,26 @@ impl TestApp {
         parse_metrics(&response.text().await.unwrap())
     }
 }
+
+/// Gives `account` an HTTP connection to the SMS provider at `provider` (its default when it
+/// is the first).
+pub async fn provider_connection(
+    db: &Db,
+    key: &app::crypto::SecretKey,
+    account: &app::ids::AccountId,
+    provider: SocketAddr,
+) -> app::connections::Connection {
+    use app::connections::{ConnectionInput, ConnectionSettings, HttpSettings, store};
+    let connection = ConnectionInput {
+        name: "Provider".into(),
+        settings: ConnectionSettings::Http(Box::new(HttpSettings {
+            url: format!("http://{provider}/v1/sms"),
+            ..HttpSettings::default()
+        })),
+        secret: Some("Bearer sk-live-1".into()),
+        is_default: false,
+    };
+    store::save(db, key, account, None, connection)
+        .await
+        .unwrap()
+}
