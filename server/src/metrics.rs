@@ -160,7 +160,28 @@ impl Default for Metrics {
             "Webhook deliveries due now and not yet sent, on every instance",
             inner.webhook_backlog.clone(),
         );
-        Self(Arc::new(Inner { registry, ..inner }))
+        // Series of known labels exist from the start, at zero, so that dashboards and
+        // alerts see them before the first event.
+        for feed in ["realtime", "widget"] {
+            let _ = inner
+                .live_reads
+                .get_or_create(&FeedLabels { feed: feed.into() });
+        }
+        for result in ["delivered", "retry", "failed"] {
+            let labels = ResultLabels {
+                result: result.into(),
+            };
+            let _ = inner.webhook_attempts.get_or_create(&labels);
+        }
+        for channel in [Channel::Http, Channel::Smpp, Channel::Whatsapp] {
+            let labels = UpstreamLabels {
+                kind: channel.as_str().into(),
+            };
+            let _ = inner.upstream_calls.get_or_create(&labels);
+        }
+        let metrics = Self(Arc::new(Inner { registry, ..inner }));
+        metrics.smpp_sessions(0, 0);
+        metrics
     }
 }
 

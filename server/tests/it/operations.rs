@@ -107,8 +107,28 @@ async fn metrics_are_served_to_their_scraper_only_and_parse_as_openmetrics(backe
             .unwrap()
             .starts_with("application/openmetrics-text"),
     );
-    let samples = parse_metrics(&response.text().await.unwrap());
+    let text = response.text().await.unwrap();
+    let samples = parse_metrics(&text);
     assert!(samples.iter().all(|s| s.family.starts_with("sluice_")));
+    // Every metric the Grafana dashboard charts is one this server exposes.
+    let dashboard = include_str!("../../../grafana-dashboard.json");
+    let charted: std::collections::BTreeSet<&str> = dashboard
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with("sluice_"))
+        .map(|word| {
+            ["_bucket", "_total", "_count", "_sum"]
+                .iter()
+                .find_map(|suffix| word.strip_suffix(suffix))
+                .unwrap_or(word)
+        })
+        .collect();
+    assert!(charted.len() >= 10, "{charted:?}");
+    for family in charted {
+        assert!(
+            text.contains(&format!("# TYPE {family} ")),
+            "the dashboard charts {family}, which /metrics lacks"
+        );
+    }
     let demo = [("channel", "demo"), ("stream_type", "sms_marketing")];
     assert_eq!(
         metric(&samples, "sluice_messages_accepted_total", &demo),
