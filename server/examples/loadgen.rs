@@ -80,7 +80,8 @@ async fn main() {
 fn body(mode: &str, client: usize, sequence: u64, batch: usize) -> Option<Value> {
     let message = |n: usize| {
         json!({
-            "internal_id": format!("c{client}-s{sequence}-m{n}"),
+            // Unique per load generator too: several may load instances of one stream.
+            "internal_id": format!("p{}-c{client}-s{sequence}-m{n}", std::process::id()),
             "sender": "Bench",
             "recipient_phone": format!("+4477009{:05}", 100 + (sequence as usize * 31 + n) % 99_900),
             "message_content": "Your order has shipped and will arrive tomorrow.",
