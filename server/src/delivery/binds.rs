@@ -80,6 +80,11 @@ impl Binds {
         let Some(slots) = self.0.slots else {
             return Looked::default();
         };
+        // Without SMPP connections there is nothing to hold, and no connection to keep open.
+        if ids.is_empty() && lock(&self.0.held).is_empty() {
+            *locks = None;
+            return Looked::default();
+        }
         let mut looked = Looked::default();
         if let Err(error) = self.take_slots(db, locks, slots, ids, &mut looked).await {
             tracing::warn!(%error, "keeping SMPP session slots failed; letting them all go");

@@ -30,23 +30,22 @@ impl Scope<'_> {
         }
     }
 
-    /// The outbound message the upstream knows by `provider_id`.
-    async fn message(&self, db: &Db, provider_id: &str) -> Result<Option<String>, sqlx::Error> {
-        let sql = match self {
-            Self::Stream(_) => {
-                "select id from messages
-                 where stream_id = $1 and direction = 'outbound' and provider_id = $2"
-            }
-            Self::Connection(_) => {
-                "select id from messages
-                 where connection_id = $1 and provider_id = $2 and direction = 'outbound'"
-            }
+    /// The outbound message the upstream knows by `provider_id`: its id, channel and the
+    /// type of its stream.
+    async fn message(&self, db: &Db, provider_id: &str) -> Result<Option<AnyRow>, sqlx::Error> {
+        let scope = match self {
+            Self::Stream(_) => "m.stream_id",
+            Self::Connection(_) => "m.connection_id",
         };
-        sqlx::query_scalar(sql)
-            .bind(self.id())
-            .bind(provider_id)
-            .fetch_optional(db.pool())
-            .await
+        sqlx::query(&format!(
+            "select m.id as message_id, m.channel, s.kind
+             from messages m left join streams s on s.id = m.stream_id
+             where {scope} = $1 and m.provider_id = $2 and m.direction = 'outbound'"
+        ))
+        .bind(self.id())
+        .bind(provider_id)
+        .fetch_optional(db.pool())
+        .await
     }
 }
 
@@ -68,11 +67,12 @@ pub async fn report(
     outcome: Outcome,
 ) -> Result<Reported, sqlx::Error> {
     let db = engine.db();
-    if let Some(message_id) = scope.message(db, provider_id).await? {
+    if let Some(message) = scope.message(db, provider_id).await? {
         let status = outcome.status;
+        let message_id: String = message.get("message_id");
         let moved = advance(engine, &message_id, outcome).await?;
         if moved {
-            counted(engine, &message_id, status).await?;
+            count(engine, &message, status);
         }
         return Ok(Reported::Applied { moved });
     }
@@ -104,13 +104,15 @@ pub async fn apply_held(engine: &Engine, now: i64) -> Result<usize, sqlx::Error>
         return Ok(0);
     }
     let rows = sqlx::query(
-        "select e.scope, e.provider_id, e.status, e.detail, m.id as message_id
+        "select e.scope, e.provider_id, e.status, e.detail, m.id as message_id, m.channel, s.kind
          from early_reports e join messages m on m.stream_id = e.scope
              and m.direction = 'outbound' and m.provider_id = e.provider_id
+         left join streams s on s.id = m.stream_id
          union all
-         select e.scope, e.provider_id, e.status, e.detail, m.id as message_id
+         select e.scope, e.provider_id, e.status, e.detail, m.id as message_id, m.channel, s.kind
          from early_reports e join messages m on m.connection_id = e.scope
-             and m.provider_id = e.provider_id and m.direction = 'outbound'",
+             and m.provider_id = e.provider_id and m.direction = 'outbound'
+         left join streams s on s.id = m.stream_id",
     )
     .fetch_all(db.pool())
     .await?;
@@ -125,7 +127,7 @@ pub async fn apply_held(engine: &Engine, now: i64) -> Result<usize, sqlx::Error>
         if let Some(status) = status {
             let report = Outcome::report(status, row.get("detail"));
             if advance(engine, &message_id, report).await? {
-                counted(engine, &message_id, status).await?;
+                count(engine, row, status);
             }
         }
         sqlx::query(
@@ -145,24 +147,12 @@ pub async fn apply_held(engine: &Engine, now: i64) -> Result<usize, sqlx::Error>
 }
 
 /// Counts a report's step in the instance's metrics, by the message's channel and the type
-/// of its stream.
-async fn counted(
-    engine: &Engine,
-    message_id: &str,
-    status: MessageStatus,
-) -> Result<(), sqlx::Error> {
-    let labels: Option<(String, Option<String>)> = sqlx::query_as(
-        "select m.channel, s.kind from messages m left join streams s on s.id = m.stream_id
-         where m.id = $1",
-    )
-    .bind(message_id)
-    .fetch_optional(engine.db().pool())
-    .await?;
-    let (channel, kind) = labels.unwrap_or_default();
+/// of its stream (`channel` and `kind` of `message`).
+fn count(engine: &Engine, message: &AnyRow, status: MessageStatus) {
+    let kind: Option<String> = message.get("kind");
     engine.metrics().step(
         status.as_str(),
-        Channel::parse(&channel),
+        Channel::parse(message.get("channel")),
         kind.and_then(|kind| kind.parse().ok()),
     );
-    Ok(())
 }
