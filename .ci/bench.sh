@@ -68,6 +68,147 @@ for backend in sqlite sqlite-full postgres; do
   if [[ $backend == postgres ]]; then psql "$SLUICE_TEST_POSTGRES_URL" -qc "drop database if exists $name"; fi
 done
 
+# Several instances on one Postgres database: the same load on one instance, then split
+# between two (a load generator each, half the clients each); then a backlog of queued
+# messages sent by one instance, then by two.
+cluster="$work/cluster.jsonl"
+name="sluice_bench_cluster_$$"
+psql "$SLUICE_TEST_POSTGRES_URL" -qc "drop database if exists $name" -c "create database $name"
+url="${SLUICE_TEST_POSTGRES_URL%/*}/$name"
+data="$work/cluster"; mkdir -p "$data"
+common=(--database-url "$url" --data-dir "$data" --log-level warn)
+"$sluice" user create --email bench@example.com --password "bench password 1" "${common[@]}" >/dev/null
+token=$("$sluice" stream create --email bench@example.com --name Bench --type sms_marketing --demo --json "${common[@]}" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+instances=(); ports=()
+start_instances() {
+  instances=(); ports=()
+  local port
+  for _ in $(seq "$1"); do
+    port=$(free_port)
+    SLUICE_LIMITS__API_PER_SECOND=10000000 SLUICE_LIMITS__API_BURST=10000000 \
+      "$sluice" --addr "127.0.0.1:$port" "${common[@]}" & pids+=($!); instances+=($!); ports+=("$port")
+  done
+  for port in "${ports[@]}"; do wait_for "http://127.0.0.1:$port/healthz"; done
+}
+stop_instances() {
+  kill "${instances[@]}"
+  for pid in "${instances[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+queued() { psql "$url" -Atc "select count(*) from messages where status = 'queued'"; }
+for run in "single 32 1" "batch 4 1000"; do
+  read -r mode concurrency batch <<<"$run"
+  for count in 1 2; do
+    echo "==> postgres, $count instance(s), $mode"
+    start_instances "$count"
+    gens=()
+    for i in "${!ports[@]}"; do
+      "$loadgen" run --mode "$mode" --url "http://127.0.0.1:${ports[$i]}/simple_send/" --token="$token" \
+        --concurrency $((concurrency / count)) --batch "$batch" --seconds "$seconds" >"$work/gen-$i.json" & gens+=($!)
+    done
+    wait "${gens[@]}"
+    python3 - "$count" "$mode" "$work"/gen-*.json >>"$cluster" <<'PY'
+import json, sys
+count, mode, runs = int(sys.argv[1]), sys.argv[2], [json.load(open(p)) for p in sys.argv[3:]]
+print(json.dumps({
+    "kind": "load", "instances": count, "mode": mode,
+    "requests_per_s": sum(r["requests_per_s"] for r in runs),
+    "messages_per_s": sum(r["messages_per_s"] for r in runs),
+    "p99_ms": max(r["p99_ms"] for r in runs),
+    "failures": sum(r["failures"] for r in runs),
+}))
+PY
+    rm -f "$work"/gen-*.json
+    # What the run queued is sent before the next starts.
+    while [[ $(queued) != 0 ]]; do sleep 0.5; done
+    stop_instances
+  done
+done
+backlog=${BENCH_BACKLOG:-50000}
+for count in 1 2; do
+  echo "==> postgres, $count instance(s), a backlog of $backlog messages"
+  # Copies of a message the API accepted, queued while no instance runs.
+  psql "$url" -qc "insert into messages (id, account_id, stream_id, direction, channel, sender,
+        recipient, content, encoding, segments, status, attempts, next_at, expires_at, created_at,
+        updated_at)
+      select gen_random_uuid()::text, account_id, stream_id, direction, channel, sender, recipient,
+        content, encoding, segments, 'queued', 0, now_ms, now_ms + 86400000, now_ms, now_ms
+      from (select *, (extract(epoch from clock_timestamp()) * 1000)::bigint as now_ms
+            from messages order by created_at limit 1) template, generate_series(1, $backlog)"
+  started=$(date +%s.%N)
+  start_instances "$count"
+  while [[ $(queued) != 0 ]]; do sleep 0.1; done
+  python3 -c "import json; s = $(date +%s.%N) - $started
+print(json.dumps({'kind': 'backlog', 'instances': $count, 'messages': $backlog, 'seconds': s, 'messages_per_s': $backlog / s}))" >>"$cluster"
+  stop_instances
+done
+psql "$SLUICE_TEST_POSTGRES_URL" -qc "drop database if exists $name"
+
+# Retention on SQLite: a day's worth of old messages redacted, then deleted, by the pass a
+# starting instance runs, while 1,000 single-message requests/s come in; the same load without
+# a pass first. Each batch's hold on the writer is read from the instance's metrics.
+retention="$work/retention.jsonl"
+data="$work/retention"; mkdir -p "$data"
+common=(--database-url "sqlite://$data/sluice.db" --data-dir "$data" --log-level warn)
+"$sluice" user create --email bench@example.com --password "bench password 1" "${common[@]}" >/dev/null
+token=$("$sluice" stream create --email bench@example.com --name Bench --type sms_marketing --demo --json "${common[@]}" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+sql() { python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); r = c.execute(sys.argv[2]).fetchone(); c.commit(); print(r[0] if r else "")' "$data/sluice.db" "$1"; }
+retention_instance() {
+  port=$(free_port)
+  SLUICE_LIMITS__API_PER_SECOND=10000000 SLUICE_LIMITS__API_BURST=10000000 SLUICE_METRICS__TOKEN=bench \
+    SLUICE_RETENTION__REDACT_AFTER_DAYS=$1 SLUICE_RETENTION__DELETE_AFTER_DAYS=$2 \
+    "$sluice" --addr "127.0.0.1:$port" "${common[@]}" & pids+=($!)
+  wait_for "http://127.0.0.1:$port/healthz"
+}
+retained() {
+  curl -fs -H "Authorization: Bearer bench" "http://127.0.0.1:$port/metrics" | python3 -c '
+import json, re, sys
+rows, batches, held, buckets = 0, 0, 0.0, []
+for line in sys.stdin:
+    value = float(line.split()[-1]) if line.startswith("sluice_retention") else 0
+    if line.startswith("sluice_retention_rows_total") and f"action=\"{sys.argv[1]}\"" in line and "table=\"messages\"" in line:
+        rows = int(value)
+    elif line.startswith("sluice_retention_batch_duration_seconds_count"):
+        batches = int(value)
+    elif line.startswith("sluice_retention_batch_duration_seconds_sum"):
+        held = value
+    elif line.startswith("sluice_retention_batch_duration_seconds_bucket"):
+        buckets.append((float(re.search(r"le=\"([^\"]+)\"", line).group(1)), value))
+# The longest batch took at most the first bound every batch was under.
+longest = next((le for le, count in sorted(buckets) if count >= batches), 0.0)
+print(json.dumps({"rows": rows, "batches": batches, "held_s": held, "longest_under_s": longest}))' "$1"
+}
+retention_instance 0 0
+"$loadgen" run --mode batch --url "http://127.0.0.1:$port/simple_send/" --token="$token" \
+  --concurrency 4 --batch 1000 --seconds "${BENCH_RETENTION_FILL_SECONDS:-5}" >/dev/null
+while [[ $(sql "select count(*) from messages where status = 'queued'") != 0 ]]; do sleep 0.5; done
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+old=$(sql "select count(*) from messages")
+sql "update messages set created_at = created_at - 40 * 86400000" >/dev/null
+for pass in "0 0 none" "30 0 redacted" "0 35 deleted"; do
+  read -r redact delete action <<<"$pass"
+  echo "==> sqlite retention: $action"
+  retention_instance "$redact" "$delete"
+  started=$(date +%s.%N)
+  "$loadgen" run --mode single --url "http://127.0.0.1:$port/simple_send/" --token="$token" \
+    --concurrency 8 --rate 1000 --seconds "$seconds" >"$work/during.json" &
+  gen=$!
+  pass_s=0
+  if [[ $action != none ]]; then
+    while [[ $(retained "$action" | python3 -c 'import json, sys; print(json.load(sys.stdin)["rows"])') -lt $old ]]; do sleep 0.05; done
+    pass_s=$(python3 -c "print($(date +%s.%N) - $started)")
+  fi
+  wait "$gen"
+  python3 - "$action" "$old" "$pass_s" "$work/during.json" "$(retained "$action")" >>"$retention" <<'PY'
+import json, sys
+action, old, pass_s, during, metrics = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), json.load(open(sys.argv[4])), json.loads(sys.argv[5])
+print(json.dumps({"action": action, "rows": old, "pass_s": pass_s, "p50_ms": during["p50_ms"],
+                  "p99_ms": during["p99_ms"], "failures": during["failures"], **metrics}))
+PY
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+done
+
 # Kannel 1.4.5, Debian's, under the same single-message load: `sendsms` over HTTP into
 # bearerbox, which hands messages to `fakesmsc` as its SMSC and keeps them in memory.
 if [[ ! -x /usr/sbin/bearerbox || ! -x /usr/lib/kannel/test/fakesmsc ]]; then
@@ -130,6 +271,6 @@ echo "==> baseline hello"
 "$loadgen" run --mode hello --url "http://127.0.0.1:$port/hello" --concurrency 32 --seconds "$seconds" \
   | python3 -c "import json, sys; r = json.load(sys.stdin); r['backend'] = 'axum'; print(json.dumps(r))" >>"$results"
 
-python3 .ci/bench_report.py "$results" "$seconds" BENCHMARKS.md "$work/browser.jsonl" target/site/pkg > "$work/BENCHMARKS.md"
+python3 .ci/bench_report.py "$results" "$seconds" BENCHMARKS.md "$work/browser.jsonl" target/site/pkg "$cluster" "$work/retention.jsonl" > "$work/BENCHMARKS.md"
 mv "$work/BENCHMARKS.md" BENCHMARKS.md
 cat BENCHMARKS.md

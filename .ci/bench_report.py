@@ -72,6 +72,49 @@ if len(sys.argv) > 5:
         path = os.path.join(pkg, name)
         print(f"| `{name}` | {show(size(path))} | {show(size(path + '.br'))} | {show(size(path + '.gz'))} |")
 
+def lines(path):
+    return [json.loads(line) for line in open(path)] if path and os.path.exists(path) else []
+
+
+cluster = lines(sys.argv[6] if len(sys.argv) > 6 else None)
+if cluster:
+    print("\n## Several instances on one Postgres\n")
+    print("The same load on one instance, then split between two (a load generator each, half the")
+    print("clients each), on one Postgres database on this machine; ratio: two against one. Then a")
+    print("backlog of queued demo messages, written while no instance ran, sent by one instance and")
+    print("then by two: from the instances' start until none is queued. On one machine the")
+    print("instances, Postgres and the load share its cores: this measures what coordinating costs,")
+    print("not what a second machine adds (SCALING.md).\n")
+    print("| load | instances | requests/s | messages/s | p99 ms | failures | vs one |")
+    print("|---|---|---|---|---|---|---|")
+    for r in cluster:
+        one = next(o for o in cluster if o["kind"] == r["kind"] and o.get("mode") == r.get("mode") and o["instances"] == 1)
+        if r["kind"] == "load":
+            load = {"single": "1 message, 32 clients", "batch": "1,000 messages, 4 clients"}[r["mode"]]
+            print(f"| {load} | {r['instances']} | {r['requests_per_s']:,.0f} | {r['messages_per_s']:,.0f} | "
+                  f"{r['p99_ms']:.2f} | {r['failures']} | {r['messages_per_s'] / one['messages_per_s']:.2f} |")
+        else:
+            print(f"| backlog of {r['messages']:,} | {r['instances']} | — | {r['messages_per_s']:,.0f} | — | — | "
+                  f"{r['messages_per_s'] / one['messages_per_s']:.2f} |")
+
+retention = lines(sys.argv[7] if len(sys.argv) > 7 else None)
+if retention:
+    print("\n## Retention on SQLite\n")
+    print("Messages aged 40 days, then a starting instance's retention pass: text redacted")
+    print("(`redact_after_days = 30`), then, in another run, the rows deleted (`delete_after_days =")
+    print("35`, with their history), while 8 clients send 1,000 single-message requests/s; first the")
+    print("same load with no pass. Each batch holds the one writer; its longest hold is the")
+    print("histogram bucket every batch fitted in (`sluice_retention_batch_duration_seconds`).\n")
+    print("| pass | rows | pass s | rows/s | batches | mean hold ms | longest hold ≤ ms | requests p50 ms | p99 ms | failures |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in retention:
+        if r["action"] == "none":
+            print(f"| none | — | — | — | — | — | — | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['failures']} |")
+            continue
+        mean = r["held_s"] / r["batches"] * 1000 if r["batches"] else 0
+        print(f"| {r['action']} | {r['rows']:,} | {r['pass_s']:.1f} | {r['rows'] / r['pass_s']:,.0f} | {r['batches']:,} | "
+              f"{mean:.2f} | {r['longest_under_s'] * 1000:.1f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['failures']} |")
+
 previous = open(sys.argv[3]).read() if len(sys.argv) > 3 and os.path.exists(sys.argv[3]) else ""
 if "## History" in previous:
     print("\n" + previous[previous.index("## History"):].rstrip("\n"))

@@ -39,6 +39,9 @@ export default defineConfig({
       // Every test signs up from 127.0.0.1.
       SLUICE_LIMITS__SIGN_UPS_PER_HOUR: "10000",
       SLUICE_LIMITS__UNKNOWN_TOKENS_PER_MINUTE: "100000",
+      // The Messages page tells customers how long messages are kept.
+      SLUICE_RETENTION__REDACT_AFTER_DAYS: "30",
+      SLUICE_RETENTION__DELETE_AFTER_DAYS: "90",
     },
     reuseExistingServer: false,
     timeout: 60_000,

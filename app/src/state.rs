@@ -43,6 +43,8 @@ pub struct Shared {
     pub public_url: Arc<str>,
     /// Who may create WhatsApp streams (`[features] whatsapp`).
     pub whatsapp: crate::streams::access::WhatsAppFeature,
+    /// How long messages keep their text and are kept (`[retention]`).
+    pub retention: crate::messages::Retention,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,5 +1,9 @@
 import { createStream, newEmail, signUp, test, expect } from "./helpers";
 
+/// What the e2e server's `[retention]` (30 and 90 days) tells customers.
+const RETENTION_NOTE =
+  "Message text is redacted 30 days after a message was sent or received, and messages are deleted after 90 days.";
+
 test("messages sent through the API appear in the log, turn delivered live, and filter", async ({ page }) => {
   await signUp(page, newEmail("messages"));
   const promo = await createStream(page, "sms_marketing", "Promo");
@@ -20,6 +24,7 @@ test("messages sent through the API appear in the log, turn delivered live, and 
 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Messages" }).click();
   await expect(page.getByTestId("messages-total")).toHaveText("Total: 3 messages");
+  await expect(page.getByTestId("messages-retention")).toHaveText(RETENTION_NOTE);
   const rows = page.getByTestId("message-row");
   await expect(rows).toHaveCount(3);
   await expect(rows.filter({ hasText: "Привет" })).toContainText("1 × UCS-2");
@@ -152,4 +157,28 @@ test("the Realtime page follows streams live over Server-Sent Events and filters
   await expect(page.getByTestId("realtime-row")).toContainText("Quiet receipts");
   await page.goto("/realtime?name=nothing");
   await expect(page.getByTestId("empty-state")).toContainText("No streams to follow");
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the log and how long messages are kept are in the page as served", async ({ page, browser }) => {
+    const owner = await browser.newContext({ javaScriptEnabled: true, baseURL: test.info().project.use.baseURL });
+    const console = await owner.newPage();
+    await signUp(console, newEmail("messages-nojs"));
+    const stream = await createStream(console, "sms_marketing", "Plain log");
+    const token = await (await console.request.post("/api/streams/token", { data: { id: stream } })).json();
+    const sent = await console.request.post("/simple_send/", {
+      headers: { Authorization: `Bearer ${token}` },
+      data: { messages: [{ recipient_phone: "+447700900321", message_content: "Served without scripts" }] },
+    });
+    expect(sent.ok()).toBeTruthy();
+    await page.context().addCookies(await owner.cookies());
+    await owner.close();
+
+    await page.goto("/messages");
+    await expect(page.getByTestId("messages-total")).toHaveText("Total: 1 message");
+    await expect(page.getByTestId("message-row")).toContainText("Served without scripts");
+    await expect(page.getByTestId("messages-retention")).toHaveText(RETENTION_NOTE);
+  });
 });

@@ -54,6 +54,8 @@ pub struct Config {
     pub features: FeaturesConfig,
     /// Who may read `/metrics` (`[metrics]`).
     pub metrics: MetricsConfig,
+    /// How long messages keep their text and are kept (`[retention]`; 0 days: for ever).
+    pub retention: app::messages::Retention,
 }
 
 /// Who may read the Prometheus metrics (`[metrics]`). Unset, `/metrics` is served nowhere.
@@ -144,6 +146,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             features: FeaturesConfig::default(),
             metrics: MetricsConfig::default(),
+            retention: app::messages::Retention::default(),
         }
     }
 }
@@ -412,6 +415,23 @@ mod tests {
             assert_eq!(config.delivery.demo_delay_ms, 75);
             assert_eq!(config.delivery.demo_failure_ratio, 0.0);
             assert_eq!(config.delivery.workers, DeliveryConfig::default().workers);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_example_file_is_read_as_it_stands_and_retention_is_off_by_default() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                DEFAULT_CONFIG_FILE,
+                include_str!("../../sluice.example.toml"),
+            )?;
+            let config = Config::load(&Overrides::default()).unwrap();
+            assert_eq!(config.retention, app::messages::Retention::default());
+            jail.set_env("SLUICE_RETENTION__REDACT_AFTER_DAYS", "30");
+            let config = Config::load(&Overrides::default()).unwrap();
+            assert_eq!(config.retention.redact_after_days, 30);
+            assert_eq!(config.retention.delete_after_days, 0);
             Ok(())
         });
     }

@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod engine;
 pub mod http;
 pub mod metrics;
+pub mod retention;
 pub mod telemetry;
 pub mod webhooks;
 
@@ -155,6 +156,7 @@ impl Application {
             egress,
             public_url: public_url(config.http.public_url.as_deref(), addr)?.into(),
             whatsapp: config.features.whatsapp,
+            retention: config.retention,
         });
         Ok(Self {
             listener,
@@ -258,6 +260,11 @@ impl Application {
         });
         let db = self.state.db.clone();
         let maintenance = tokio::spawn(maintenance(db.clone()));
+        let retention = tokio::spawn(retention::every_hour(
+            db.clone(),
+            self.state.retention,
+            self.engine.metrics().clone(),
+        ));
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
         let mut workers = self
             .delivery
@@ -290,6 +297,7 @@ impl Application {
             workers.abort_all();
         }
         maintenance.abort();
+        retention.abort();
         if let Some(metrics_server) = metrics_server {
             let _ = metrics_server.await;
         }

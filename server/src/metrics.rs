@@ -40,6 +40,14 @@ struct Inner {
     queue_depth: Gauge,
     oldest_due: Gauge<f64, AtomicU64>,
     webhook_backlog: Gauge,
+    retained: Family<RetentionLabels, Counter>,
+    retention_batches: Histogram,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RetentionLabels {
+    action: String,
+    table: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -105,6 +113,8 @@ impl Default for Metrics {
             queue_depth: Gauge::default(),
             oldest_due: Gauge::default(),
             webhook_backlog: Gauge::default(),
+            retained: Family::default(),
+            retention_batches: request_histogram(),
             registry: Registry::default(),
         };
         registry.register(
@@ -160,8 +170,32 @@ impl Default for Metrics {
             "Webhook deliveries due now and not yet sent, on every instance",
             inner.webhook_backlog.clone(),
         );
+        registry.register(
+            "retention_rows",
+            "Rows the retention pass redacted or deleted, by table",
+            inner.retained.clone(),
+        );
+        registry.register_with_unit(
+            "retention_batch_duration",
+            "How long each retention batch held the database writer",
+            prometheus_client::registry::Unit::Seconds,
+            inner.retention_batches.clone(),
+        );
         // Series of known labels exist from the start, at zero, so that dashboards and
         // alerts see them before the first event.
+        for (action, table) in [
+            ("redacted", "messages"),
+            ("redacted", "webhook_deliveries"),
+            ("deleted", "messages"),
+            ("deleted", "webhook_deliveries"),
+            ("deleted", "inbound_parts"),
+        ] {
+            let labels = RetentionLabels {
+                action: action.into(),
+                table: table.into(),
+            };
+            let _ = inner.retained.get_or_create(&labels);
+        }
         for feed in ["realtime", "widget"] {
             let _ = inner
                 .live_reads
@@ -186,6 +220,20 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// The retention pass redacted or deleted `rows` of `table`.
+    pub fn retained(&self, action: &str, table: &str, rows: u64) {
+        let labels = RetentionLabels {
+            action: action.into(),
+            table: table.into(),
+        };
+        self.0.retained.get_or_create(&labels).inc_by(rows);
+    }
+
+    /// A retention batch held the writer `seconds`.
+    pub fn retention_batch(&self, seconds: f64) {
+        self.0.retention_batches.observe(seconds);
+    }
+
     /// `count` messages of a `kind` stream accepted for `channel`.
     pub fn accepted(&self, channel: Channel, kind: StreamKind, count: u64) {
         let labels = MessageLabels {

@@ -9,12 +9,16 @@ use crate::error::AppError;
 pub async fn list_messages(filter: MessageFilter) -> Result<MessagePage, AppError> {
     let user = crate::auth::ssr::require_user()?;
     let state = expect_context::<crate::state::AppState>();
-    super::queries::list(&state.db, &user.account_id, &filter)
+    let page = super::queries::list(&state.db, &user.account_id, &filter)
         .await
         .map_err(|error| {
             tracing::error!(%error, "listing messages failed");
             AppError::internal()
-        })
+        })?;
+    Ok(MessagePage {
+        retention: state.retention,
+        ..page
+    })
 }
 
 /// The Info tab's statistics of one of the account's streams.

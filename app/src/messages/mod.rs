@@ -5,10 +5,14 @@ mod encoding;
 pub mod inbox;
 #[cfg(feature = "ssr")]
 pub mod queries;
+mod retention;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::encoding::{Encoding, TextSize, decode_gsm7, measure};
+pub use self::{
+    encoding::{Encoding, TextSize, decode_gsm7, measure},
+    retention::Retention,
+};
 
 /// Where a message is in its life. Statuses only move forward: see [`MessageStatus::rank`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -117,7 +121,11 @@ pub struct MessageRow {
     pub direction: String,
     pub sender: Option<String>,
     pub recipient: String,
+    /// Empty once redacted (`redacted`).
     pub content: String,
+    /// The text was removed by the server's retention settings.
+    #[serde(default)]
+    pub redacted: bool,
     pub encoding: String,
     pub segments: i64,
     pub status: MessageStatus,
@@ -130,6 +138,9 @@ pub struct MessageRow {
 pub struct MessagePage {
     pub total: i64,
     pub messages: Vec<MessageRow>,
+    /// How long this server keeps messages, for the page's note.
+    #[serde(default)]
+    pub retention: Retention,
 }
 
 /// Outbound messages by outcome.

@@ -69,8 +69,8 @@ pub async fn list(
         .get(0);
     let list_sql = format!(
         "select m.id, m.stream_id, s.name as stream_name, m.internal_id, m.direction, m.sender,
-             m.recipient, m.content, m.encoding, m.segments, m.status, m.error_message,
-             m.created_at, m.updated_at
+             m.recipient, m.content, m.redacted_at, m.encoding, m.segments, m.status,
+             m.error_message, m.created_at, m.updated_at
          {matching}
          order by m.created_at desc, m.id desc limit $9 offset $10"
     );
@@ -90,6 +90,7 @@ pub async fn list(
             sender: row.get("sender"),
             recipient: row.get("recipient"),
             content: row.get("content"),
+            redacted: row.get::<Option<i64>, _>("redacted_at").is_some(),
             encoding: row.get("encoding"),
             segments: row.get("segments"),
             status: MessageStatus::parse(row.get("status")).unwrap_or(MessageStatus::Queued),
@@ -98,7 +99,11 @@ pub async fn list(
             updated_at: row.get("updated_at"),
         })
         .collect();
-    Ok(MessagePage { total, messages })
+    Ok(MessagePage {
+        total,
+        messages,
+        retention: Default::default(),
+    })
 }
 
 const DAY_MS: i64 = 86_400_000;

@@ -405,7 +405,12 @@ impl TestApp {
     }
 
     /// Stops the server gracefully, waits for it, then starts a new one on the same data.
-    pub async fn restart(mut self) -> Self {
+    pub async fn restart(self) -> Self {
+        self.restart_configured(|_| {}).await
+    }
+
+    /// Restarts as [`TestApp::restart`] does, with a configuration `configure` adjusts.
+    pub async fn restart_configured(mut self, configure: impl FnOnce(&mut Config)) -> Self {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -413,7 +418,7 @@ impl TestApp {
             server.await.unwrap().unwrap();
         }
         let database = self.database.take().unwrap();
-        Self::spawn_on(database).await
+        Self::spawn_configured(database, configure).await
     }
 }
 

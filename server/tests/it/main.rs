@@ -10,6 +10,7 @@ mod durability;
 mod embed;
 mod helpers;
 mod operations;
+mod retention;
 mod security;
 mod settings;
 mod smpp;

@@ -46,11 +46,11 @@ on_both_backends!(
 );
 
 /// What the receiver got: method, path and query, headers, body.
-type Received = Arc<Mutex<Vec<(String, String, HeaderMap, Bytes)>>>;
+pub(crate) type Received = Arc<Mutex<Vec<(String, String, HeaderMap, Bytes)>>>;
 
 /// A customer's endpoint: answers each request with the next scripted status (then 200),
 /// `Retry-After: 0` on 503. Delivery-status events are always accepted and not scripted.
-async fn receiver(script: &[u16]) -> (SocketAddr, Received) {
+pub(crate) async fn receiver(script: &[u16]) -> (SocketAddr, Received) {
     #[derive(Clone)]
     struct Receiver {
         script: Arc<Mutex<VecDeque<u16>>>,
@@ -93,7 +93,7 @@ async fn receiver(script: &[u16]) -> (SocketAddr, Received) {
     (addr, received)
 }
 
-async fn app_with(backend: Backend, allow_private: bool) -> TestApp {
+pub(crate) async fn app_with(backend: Backend, allow_private: bool) -> TestApp {
     TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
         config.delivery.demo_reply_ratio = 1.0;
         config.webhooks.allow_private = allow_private;
@@ -104,7 +104,11 @@ async fn app_with(backend: Backend, allow_private: bool) -> TestApp {
 }
 
 /// A Two-way stream whose webhook is `url`, and the webhook's signing secret.
-async fn two_way(app: &TestApp, method: WebhookMethod, url: String) -> (TestStream, String) {
+pub(crate) async fn two_way(
+    app: &TestApp,
+    method: WebhookMethod,
+    url: String,
+) -> (TestStream, String) {
     let key = app.secret_key();
     let account = account(&app.db, "ann@acme.io").await;
     let input = StreamInput {

@@ -15,7 +15,15 @@ pub(super) fn MessagesTable(messages: Vec<MessageRow>) -> impl IntoView {
                                 <td class="whitespace-nowrap px-4 py-3 font-mono text-xs text-slate-600">
                                     {message.sender.unwrap_or_else(|| "—".into())} " " {arrow} {message.recipient}
                                 </td>
-                                <td class="max-w-xs truncate px-4 py-3 text-slate-700" title=message.content.clone()>{message.content.clone()}</td>
+                                {if message.redacted {
+                                    view! {
+                                        <td class="px-4 py-3 italic text-slate-400" data-testid="message-redacted" title="Removed after the days this server keeps message text">"Text redacted"</td>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <td class="max-w-xs truncate px-4 py-3 text-slate-700" title=message.content.clone()>{message.content.clone()}</td>
+                                    }.into_any()
+                                }}
                                 <td class="whitespace-nowrap px-4 py-3">
                                     <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {}", status_badge(message.status))>
                                         {message.status.as_str()}

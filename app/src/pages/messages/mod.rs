@@ -128,6 +128,7 @@ pub fn MessagesPage() -> impl IntoView {
                         <p class="mb-3 text-sm text-slate-600" data-testid="messages-total">
                             {format!("Total: {} message{}", page.total, if page.total == 1 { "" } else { "s" })}
                         </p>
+                        <p class="mb-3 text-xs text-slate-500" data-testid="messages-retention">{page.retention.note()}</p>
                         {if page.messages.is_empty() && !filtered {
                             view! {
                                 <EmptyState title="No messages yet">
