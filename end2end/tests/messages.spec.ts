@@ -170,7 +170,7 @@ test.describe("without JavaScript", () => {
     const token = await (await console.request.post("/api/streams/token", { data: { id: stream } })).json();
     const sent = await console.request.post("/simple_send/", {
       headers: { Authorization: `Bearer ${token}` },
-      data: { messages: [{ recipient_phone: "+447700900321", message_content: "Served without scripts" }] },
+      data: { messages: [{ sender: "Acme", recipient_phone: "+447700900321", message_content: "Served without scripts" }] },
     });
     expect(sent.ok()).toBeTruthy();
     await page.context().addCookies(await owner.cookies());
