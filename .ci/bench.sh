@@ -76,7 +76,7 @@ done
 
 # Several instances on one Postgres database: the same load on one instance, then split
 # between two (a load generator each, half the clients each); then a backlog of queued
-# messages sent by one instance, then by two.
+# messages sent by one instance, then by two. Each twice, alternated, as the database grows.
 cluster="$work/cluster.jsonl"
 name="sluice_bench_cluster_$$"
 psql "$SLUICE_TEST_POSTGRES_URL" -qc "drop database if exists $name" -c "create database $name"
@@ -102,7 +102,7 @@ stop_instances() {
 queued() { psql "$url" -Atc "select count(*) from messages where status = 'queued'"; }
 for run in "single 32 1" "batch 4 1000"; do
   read -r mode concurrency batch <<<"$run"
-  for count in 1 2; do
+  for count in 1 2 1 2; do
     echo "==> postgres, $count instance(s), $mode"
     start_instances "$count"
     gens=()
@@ -129,7 +129,7 @@ PY
   done
 done
 backlog=${BENCH_BACKLOG:-50000}
-for count in 1 2; do
+for count in 1 2 1 2; do
   echo "==> postgres, $count instance(s), a backlog of $backlog messages"
   # Copies of a message the API accepted, queued while no instance runs.
   psql "$url" -qc "insert into messages (id, account_id, stream_id, direction, channel, sender,

@@ -153,7 +153,7 @@ impl Audience {
 
 /// The caller's own id for a message: 1 to 100 bytes once trimmed. A stream queues a message
 /// for each at most once; sending it again answers the first one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type)]
 #[sqlx(transparent)]
 pub struct InternalId(String);
 

@@ -364,12 +364,16 @@ async fn insert_new(
     let sqlite = conn.backend_name() == "SQLite";
     debug_assert!(sqlite || framing == Framing::Inside);
     let mut inserted = HashSet::with_capacity(entries.len());
-    let chunks = entries.len().div_ceil(ROWS_PER_INSERT);
-    for (n, (chunk, chunk_ids)) in entries
-        .chunks(ROWS_PER_INSERT)
-        .zip(ids.chunks(ROWS_PER_INSERT))
-        .enumerate()
-    {
+    // Every Postgres transaction inserts its rows in one order, by stream and internal id, so
+    // two instances queueing the same internal ids at once (a client retrying a batch on
+    // another instance) wait for each other in turn instead of deadlocking. SQLite has one
+    // writer: its rows go in as they came.
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    if !sqlite {
+        order.sort_by_key(|&n| (entries[n].0.stream_id, &entries[n].1.internal_id));
+    }
+    let chunks = order.len().div_ceil(ROWS_PER_INSERT);
+    for (n, chunk) in order.chunks(ROWS_PER_INSERT).enumerate() {
         let rows = (0..chunk.len())
             .map(|n| format!("({})", placeholders(1 + n * COLUMNS, COLUMNS)))
             .collect::<Vec<_>>()
@@ -407,7 +411,8 @@ async fn insert_new(
         }
         let sql = positional(conn, &sql);
         let mut query = sqlx::query(&sql);
-        for ((route, message), id) in chunk.iter().zip(chunk_ids) {
+        for &row in chunk {
+            let ((route, message), id) = (&entries[row], &ids[row]);
             query = query
                 .bind(id)
                 .bind(route.account_id)
@@ -429,8 +434,8 @@ async fn insert_new(
         }
         if sqlite {
             query = query.bind(now);
-            for id in chunk_ids {
-                query = query.bind(id);
+            for &row in chunk {
+                query = query.bind(&ids[row]);
             }
         }
         for row in query.fetch_all(&mut *conn).await? {

@@ -1,7 +1,8 @@
 //! Several instances on one Postgres database behave as one: a stream's throughput limit holds
 //! across them, a change on one holds on every other at once, live feeds hear traffic any of
-//! them accepted, and a `kill -9` of one under load loses nothing and sends nothing more than
-//! once beyond the sends it had in flight.
+//! them accepted, a batch sent to two of them at once is queued once and answered by both, and
+//! a `kill -9` of one under load loses nothing and sends nothing more than once beyond the
+//! sends it had in flight.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -338,4 +339,77 @@ async fn idle_realtime_viewers_cost_no_snapshot_reads() {
     }
     let moved = reads(a.scrape("scrape").await) - opened;
     assert!((1.0..=5.0).contains(&moved), "{moved} reads for 200 feeds");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_batch_sent_to_two_instances_at_once_is_queued_once_and_answered_by_both() {
+    let (a, b) = two_instances().await;
+    let account = account(&a.db, "ann@acme.io").await;
+    let stream = a
+        .create_stream(&account, StreamKind::SmsMarketing, &sms("Retried"))
+        .await;
+    // A client that gave up waiting on A sends the same batch to B; several clients at once, so
+    // each instance's group commit holds their messages in another order than the other's.
+    for round in 0..10 {
+        let batch = |client: usize, reversed: bool| {
+            let mut ids: Vec<usize> = (0..50).collect();
+            if reversed {
+                ids.reverse();
+            }
+            let messages: Vec<Value> = ids
+                .into_iter()
+                .map(|m| {
+                    json!({ "internal_id": format!("r-{round}-{client}-{m}"),
+                            "recipient_phone": "+447700900123", "message_content": "Once" })
+                })
+                .collect();
+            json!({ "messages": messages })
+        };
+        let mut sends = tokio::task::JoinSet::new();
+        for client in 0..4 {
+            for (instance, reversed) in [(&a, false), (&b, true)] {
+                let (url, client_http, body) = (
+                    instance.url("/simple_send/"),
+                    instance.client.clone(),
+                    batch(client, reversed),
+                );
+                let token = stream.token.clone();
+                sends.spawn(async move {
+                    let response = client_http
+                        .post(url)
+                        .header("authorization", format!("Bearer {token}"))
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    (response.status(), response.text().await.unwrap())
+                });
+            }
+        }
+        let mut answered: HashMap<String, Vec<String>> = HashMap::new();
+        while let Some(sent) = sends.join_next().await {
+            let (status, body) = sent.unwrap();
+            assert_eq!(status, StatusCode::OK, "round {round}: {body}");
+            let body: Value = serde_json::from_str(&body).unwrap();
+            for message in body["messages"].as_array().unwrap() {
+                answered
+                    .entry(message["internal_id"].as_str().unwrap().into())
+                    .or_default()
+                    .push(message["message_uuid"].as_str().unwrap().into());
+            }
+        }
+        // Both instances answer each message with the one it is.
+        assert_eq!(answered.len(), 4 * 50);
+        assert!(
+            answered
+                .values()
+                .all(|uuids| uuids.len() == 2 && uuids[0] == uuids[1])
+        );
+    }
+    let queued: i64 = sqlx::query_scalar("select count(*) from messages where stream_id = $1")
+        .bind(&stream.id)
+        .fetch_one(a.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(queued, 10 * 4 * 50);
 }
