@@ -368,12 +368,15 @@ async fn insert_new(
     // two instances queueing the same internal ids at once (a client retrying a batch on
     // another instance) wait for each other in turn instead of deadlocking. SQLite has one
     // writer: its rows go in as they came.
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    if !sqlite {
+    let sorted = (!sqlite).then(|| {
+        let mut order: Vec<usize> = (0..entries.len()).collect();
         order.sort_by_key(|&n| (entries[n].0.stream_id, &entries[n].1.internal_id));
-    }
-    let chunks = order.len().div_ceil(ROWS_PER_INSERT);
-    for (n, chunk) in order.chunks(ROWS_PER_INSERT).enumerate() {
+        order
+    });
+    let row = |k: usize| sorted.as_ref().map_or(k, |order| order[k]);
+    let chunks = entries.len().div_ceil(ROWS_PER_INSERT);
+    for n in 0..chunks {
+        let chunk = n * ROWS_PER_INSERT..((n + 1) * ROWS_PER_INSERT).min(entries.len());
         let rows = (0..chunk.len())
             .map(|n| format!("({})", placeholders(1 + n * COLUMNS, COLUMNS)))
             .collect::<Vec<_>>()
@@ -411,8 +414,8 @@ async fn insert_new(
         }
         let sql = positional(conn, &sql);
         let mut query = sqlx::query(&sql);
-        for &row in chunk {
-            let ((route, message), id) = (&entries[row], &ids[row]);
+        for k in chunk.clone() {
+            let ((route, message), id) = (&entries[row(k)], &ids[row(k)]);
             query = query
                 .bind(id)
                 .bind(route.account_id)
@@ -434,8 +437,8 @@ async fn insert_new(
         }
         if sqlite {
             query = query.bind(now);
-            for &row in chunk {
-                query = query.bind(&ids[row]);
+            for k in chunk.clone() {
+                query = query.bind(&ids[row(k)]);
             }
         }
         for row in query.fetch_all(&mut *conn).await? {
