@@ -81,7 +81,7 @@ if cluster:
     print("\n## Several instances on one Postgres\n")
     print("The same load on one instance, then split between two (a load generator each, half the")
     print("clients each), on one Postgres database on this machine. Then a backlog of queued demo")
-    print("messages, written while no instance ran, sent by one instance or by two: from the")
+    print("messages, written while no instance ran (the table then vacuumed), sent by one instance or by two: from the")
     print("instances' start until none is queued. Each run twice, one and two instances alternated")
     print("as the database grows; the medians, and each run's messages/s. On one machine the")
     print("instances, Postgres and the load share its cores: this measures what coordinating costs,")
