@@ -97,9 +97,9 @@ struct Position {
     id: String,
 }
 
-/// The rows older than a cutoff that a deletion statement may take, per table; `$1` is the
-/// stream, `$2` the cutoff, `$3` the batch size.
-const DELETIONS: [(&str, &str); 2] = [
+/// The rows older than a cutoff that a deletion statement may take, per table, at most `$3` of
+/// them; `$1` is the stream, `$2` the cutoff.
+const DELETIONS: [(&str, &str); 3] = [
     (
         "messages",
         "delete from messages where id in (
@@ -111,6 +111,13 @@ const DELETIONS: [(&str, &str); 2] = [
         "delete from webhook_deliveries where id in (
              select id from webhook_deliveries
              where stream_id = $1 and created_at < $2 and status <> 'pending' limit $3)",
+    ),
+    // Parts of a long message whose other parts never came.
+    (
+        "inbound_parts",
+        "delete from inbound_parts where (stream_id, sender, reference, seq) in (
+             select stream_id, sender, reference, seq from inbound_parts
+             where stream_id = $1 and created_at < $2 limit $3)",
     ),
 ];
 
@@ -133,6 +140,19 @@ impl Batches<'_> {
         done
     }
 
+    /// Counts `rows` of `table` redacted or deleted, in the pass and the metrics.
+    fn counted(&mut self, action: &str, table: &str, rows: u64) {
+        self.metrics.retained(action, table, rows);
+        let pass = &mut *self.pass;
+        *match (action, table) {
+            ("redacted", "messages") => &mut pass.redacted_messages,
+            ("redacted", _) => &mut pass.redacted_events,
+            (_, "messages") => &mut pass.deleted_messages,
+            (_, "webhook_deliveries") => &mut pass.deleted_deliveries,
+            _ => &mut pass.deleted_parts,
+        } += rows;
+    }
+
     /// Deletes the stream's finished rows created before `before`.
     async fn delete(&mut self, stream: &str, before: i64) -> Result<(), sqlx::Error> {
         for (table, sql) in DELETIONS {
@@ -148,31 +168,12 @@ impl Batches<'_> {
                         Ok(done.rows_affected())
                     })
                     .await?;
-                self.metrics.retained("deleted", table, deleted);
-                match table {
-                    "messages" => self.pass.deleted_messages += deleted,
-                    _ => self.pass.deleted_deliveries += deleted,
-                }
+                self.counted("deleted", table, deleted);
                 if deleted < BATCH as u64 {
                     break;
                 }
             }
         }
-        // Parts of a long message whose other parts never came: few per stream.
-        let deleted = self
-            .batch(async |conn| {
-                let done = sqlx::query(
-                    "delete from inbound_parts where stream_id = $1 and created_at < $2",
-                )
-                .bind(stream)
-                .bind(before)
-                .execute(conn)
-                .await?;
-                Ok(done.rows_affected())
-            })
-            .await?;
-        self.metrics.retained("deleted", "inbound_parts", deleted);
-        self.pass.deleted_parts += deleted;
         Ok(())
     }
 
@@ -255,17 +256,7 @@ impl Batches<'_> {
                 })
                 .await?;
             first_unfinished = first_unfinished.or(unfinished);
-            match kind {
-                Walk::Messages => {
-                    self.metrics.retained("redacted", "messages", redacted);
-                    self.pass.redacted_messages += redacted;
-                }
-                Walk::Events => {
-                    self.metrics
-                        .retained("redacted", "webhook_deliveries", redacted);
-                    self.pass.redacted_events += redacted;
-                }
-            }
+            self.counted("redacted", kind.table(), redacted);
             match last {
                 Some(last) if read as i64 == BATCH => after = last,
                 _ => break,
@@ -283,6 +274,13 @@ enum Walk {
 }
 
 impl Walk {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Messages => "messages",
+            Self::Events => "webhook_deliveries",
+        }
+    }
+
     /// A batch of rows created before `$2`, past `($3, $4)` in `(created_at, id)` order, of
     /// stream `$1`, at most `$5`; `unfinished` is set for a row still on its way.
     fn window(self) -> &'static str {

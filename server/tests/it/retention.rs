@@ -272,6 +272,16 @@ async fn a_pass_deletes_in_batches_of_at_most_500_rows(backend: Backend) {
     assert_eq!(status, reqwest::StatusCode::OK, "{body}");
     app.settle().await;
     age(&app.db, &stream, 10).await;
+    // The first part of a long reply whose second part never came, ten days ago.
+    sqlx::query(
+        "insert into inbound_parts (stream_id, sender, reference, total, seq, content, created_at)
+         values ($1, '+447700900123', 'r1', 2, 1, 'Half a', $2)",
+    )
+    .bind(&stream.id)
+    .bind(now_ms() - 10 * DAY_MS)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
 
     let pass = retention::run(
         &app.db,
@@ -285,7 +295,7 @@ async fn a_pass_deletes_in_batches_of_at_most_500_rows(backend: Backend) {
     .await
     .unwrap();
 
-    assert_eq!(pass.deleted_messages, 1_100);
+    assert_eq!((pass.deleted_messages, pass.deleted_parts), (1_100, 1));
     // Messages in three batches (500, 500, 100), webhook deliveries and inbound parts in one.
     assert_eq!(pass.batches, 5);
     assert_eq!(count(&app.db, "select count(*) from messages").await, 0);
