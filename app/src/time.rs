@@ -1,5 +1,8 @@
 //! Timestamps as people and APIs read them, without a calendar library.
 
+/// A day in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
+
 /// Days since 1970-01-01 to a (year, month, day) in the proleptic Gregorian calendar.
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
@@ -33,13 +36,13 @@ pub fn parse_date(text: &str) -> Option<i64> {
     let valid = (1..=12).contains(&month)
         && (1..=31).contains(&day)
         && civil_from_days(days_from_civil(year, month, day)) == (year, month, day);
-    valid.then(|| days_from_civil(year, month, day) * 86_400_000)
+    valid.then(|| days_from_civil(year, month, day) * DAY_MS)
 }
 
 /// Splits milliseconds since the epoch into date and time of day (UTC).
 fn parts(ms: i64) -> ((i64, i64, i64), i64, i64) {
-    let date = civil_from_days(ms.div_euclid(86_400_000));
-    let in_day = ms.rem_euclid(86_400_000);
+    let date = civil_from_days(ms.div_euclid(DAY_MS));
+    let in_day = ms.rem_euclid(DAY_MS);
     (date, in_day / 1000, in_day % 1000)
 }
 

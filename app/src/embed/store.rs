@@ -12,6 +12,7 @@ use crate::{
     ids::{AccountId, EmbedKeyId, StreamId},
     messages::MessageStatus,
     streams::{settings_store::owned, store::StreamError},
+    time::DAY_MS,
 };
 
 /// What every key starts with, so one found in a log or a page is recognised.
@@ -19,7 +20,6 @@ pub const KEY_PREFIX: &str = "ek_";
 /// Characters of the key the console shows to tell keys apart.
 const HINT: usize = 10;
 const MINUTE_MS: i64 = 60_000;
-const DAY_MS: i64 = 86_400_000;
 
 /// What an open key lets a widget see and do: one stream.
 #[derive(Debug, Clone, PartialEq, Eq)]

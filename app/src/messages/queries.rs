@@ -9,7 +9,7 @@ use crate::{
         Counts, LiveSnapshot, LiveStream, MessageFilter, MessagePage, MessageRow, MessageStatus,
         StreamStats,
     },
-    time::parse_date,
+    time::{DAY_MS, parse_date},
 };
 
 /// A query with the Messages filters bound as $1 to $8.
@@ -43,7 +43,7 @@ pub async fn list(
             .replace('_', "\\_")
     );
     let from = parse_date(&filter.from).unwrap_or(i64::MIN);
-    let to = parse_date(&filter.to).map_or(i64::MAX, |day| day + 86_400_000);
+    let to = parse_date(&filter.to).map_or(i64::MAX, |day| day + DAY_MS);
     let status = filter.status.map(MessageStatus::as_str).unwrap_or_default();
     let matching = "from messages m join streams s on s.id = m.stream_id
          where m.account_id = $1
@@ -105,8 +105,6 @@ pub async fn list(
         retention: Default::default(),
     })
 }
-
-const DAY_MS: i64 = 86_400_000;
 
 /// The stream's outbound messages over the last 24 hours and the last seven days, by day.
 pub async fn stats(

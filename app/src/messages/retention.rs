@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::time::DAY_MS;
+
 /// Days until message bodies are redacted and until messages are deleted; 0 is never.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -15,8 +17,6 @@ pub struct Retention {
     /// unfinished inbound parts are deleted. 0: kept.
     pub delete_after_days: u32,
 }
-
-const DAY_MS: i64 = 86_400_000;
 
 impl Retention {
     /// Rows created before this (ms) have their text redacted at `now`, if any are.
@@ -42,16 +42,11 @@ impl Retention {
             (0, 0) => {
                 "This server keeps messages and their text until its operator removes them.".into()
             }
-            (0, delete) => format!(
+            // Deleted before (or when) its text would be redacted: only the deletion shows.
+            (redact, delete) if delete != 0 && (redact == 0 || delete <= redact) => format!(
                 "Messages are deleted {} after they were sent or received.",
                 days(delete)
             ),
-            (redact, delete) if delete != 0 && delete <= redact => {
-                format!(
-                    "Messages are deleted {} after they were sent or received.",
-                    days(delete)
-                )
-            }
             (redact, 0) => format!(
                 "Message text is redacted {} after a message was sent or received; the rest is kept.",
                 days(redact)

@@ -5,6 +5,7 @@ use app::{
     db::{Db, now_ms},
     messages::{MessageFilter, Retention, queries},
     streams::settings::WebhookMethod,
+    time::DAY_MS,
 };
 use serde_json::Value;
 use sluice::{metrics::Metrics, retention};
@@ -20,8 +21,6 @@ on_both_backends!(
     a_pass_deletes_in_batches_of_at_most_500_rows,
     a_starting_server_applies_its_retention_and_counts_it,
 );
-
-const DAY_MS: i64 = 86_400_000;
 
 /// A Two-way stream whose demo handset answers every message, its webhook on a receiver.
 async fn replying_stream(app: &TestApp) -> TestStream {
