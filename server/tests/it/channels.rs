@@ -391,14 +391,16 @@ async fn a_provider_refusal_or_silence_fails_or_retries_the_message(backend: Bac
 }
 
 async fn a_slow_provider_gets_each_message_once(backend: Backend) {
-    // The provider answers after 800 ms. A worker claims 150 messages for 2 s and sends 64 at
-    // a time, so its second round could not end inside its lease; a second worker waits to
-    // claim whatever that lease frees.
+    // The provider answers after 800 ms. A worker claims 150 messages for 6 s and sends 64 at
+    // a time; a send must end by three quarters of the lease (4.5 s) and may take up to the
+    // 3 s timeout, so no round may start after 1.5 s: the third is handed back, and a second
+    // worker waits to claim whatever the first hands back or its lease frees. Each send has
+    // at least 2.2 s to spare, so a loaded machine's stall does not time one out.
     let (provider, seen) = peer(|_, n| (200, json!({ "id": format!("prov-{n}") }), 800)).await;
     let app = TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
         config.webhooks.allow_private = true;
-        config.webhooks.timeout_ms = 1_000;
-        config.delivery.lease_ms = 2_000;
+        config.webhooks.timeout_ms = 3_000;
+        config.delivery.lease_ms = 6_000;
         config.delivery.batch_size = 150;
         config.delivery.workers = Some(2);
     })
@@ -417,7 +419,7 @@ async fn a_slow_provider_gets_each_message_once(backend: Backend) {
         app.status_becomes(&token, id, "sent").await;
     }
     // A lease more, for a second send of any of them to arrive.
-    tokio::time::sleep(Duration::from_millis(2_400)).await;
+    tokio::time::sleep(Duration::from_millis(6_400)).await;
     let seen = seen.lock().unwrap();
     let twice: Vec<&str> = messages
         .iter()
