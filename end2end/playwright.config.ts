@@ -6,7 +6,9 @@ const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  // A stuck step fails on its own expectation's 10 s; a whole test may take longer than 30 s
+  // on a loaded 2-core machine (the wizard test makes a stream of each of five types).
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: process.env.CI ? 2 : undefined,
