@@ -53,7 +53,9 @@ on_both_backends!(
 async fn app_with(backend: Backend, graph: Option<SocketAddr>) -> TestApp {
     TestApp::spawn_configured(TestDatabase::new(backend).await, |config| {
         config.webhooks.allow_private = true;
-        config.webhooks.timeout_ms = 500;
+        // Long enough that a loaded machine's stall does not time out a 300 ms answer;
+        // a silent provider (2 s) still times out.
+        config.webhooks.timeout_ms = 1_000;
         config.delivery.retry_base_ms = 50;
         config.delivery.retry_max_ms = 100;
         config.delivery.max_attempts = 3;
