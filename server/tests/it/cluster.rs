@@ -31,6 +31,13 @@ async fn two_instances() -> (TestApp, TestApp) {
     (a, b)
 }
 
+/// ann@acme.io's account and a Marketing stream of `input` in it, made through `app`.
+async fn anns_stream(app: &TestApp, input: &StreamInput) -> TestStream {
+    let account = account(&app.db, "ann@acme.io").await;
+    app.create_stream(&account, StreamKind::SmsMarketing, input)
+        .await
+}
+
 /// Sends one message through `instance`'s API with `token`; answers the status.
 async fn send_one(instance: &TestApp, token: &str, internal_id: &str) -> StatusCode {
     let body = json!({ "messages": [{ "internal_id": internal_id,
@@ -61,14 +68,11 @@ async fn sent_times(db: &Db, stream: &TestStream) -> Vec<i64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streams_throughput_limit_holds_across_instances() {
     let (a, b) = two_instances().await;
-    let account = account(&a.db, "ann@acme.io").await;
     let input = StreamInput {
         max_rate: Some(20),
         ..sms("Paced")
     };
-    let stream = a
-        .create_stream(&account, StreamKind::SmsMarketing, &input)
-        .await;
+    let stream = anns_stream(&a, &input).await;
     // Both instances accept, and so both deliver, 60 messages between them.
     for round in 0..6 {
         for (n, instance) in [&a, &b].into_iter().enumerate() {
@@ -108,10 +112,7 @@ async fn a_streams_throughput_limit_holds_across_instances() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_reset_on_one_instance_is_refused_on_the_other_at_once() {
     let (a, b) = two_instances().await;
-    let account = account(&a.db, "ann@acme.io").await;
-    let stream = a
-        .create_stream(&account, StreamKind::SmsMarketing, &sms("Alerts"))
-        .await;
+    let stream = anns_stream(&a, &sms("Alerts")).await;
     // B knows the token (and keeps the stream it opens in its cache).
     assert_eq!(send_one(&b, &stream.token, "before").await, StatusCode::OK);
     assert_eq!(
@@ -147,10 +148,7 @@ async fn a_token_reset_on_one_instance_is_refused_on_the_other_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_accepted_on_one_instance_reaches_the_others_realtime_feed_within_a_second() {
     let (a, b) = two_instances().await;
-    let account = account(&a.db, "ann@acme.io").await;
-    let stream = a
-        .create_stream(&account, StreamKind::SmsMarketing, &sms("Alerts"))
-        .await;
+    let stream = anns_stream(&a, &sms("Alerts")).await;
     a.sign_in("ann@acme.io", PASSWORD).await;
     let mut feed = a.get("/api/realtime/events").await;
     assert_eq!(feed.status(), StatusCode::OK);
@@ -297,10 +295,7 @@ async fn idle_realtime_viewers_cost_no_snapshot_reads() {
     })
     .await;
     let b = a.spawn_beside(|_| {}).await;
-    let account = account(&a.db, "ann@acme.io").await;
-    let stream = a
-        .create_stream(&account, StreamKind::SmsMarketing, &sms("Alerts"))
-        .await;
+    let stream = anns_stream(&a, &sms("Alerts")).await;
     a.sign_in("ann@acme.io", PASSWORD).await;
     let reads = |samples: Vec<crate::helpers::Sample>| {
         metric(
@@ -344,10 +339,7 @@ async fn idle_realtime_viewers_cost_no_snapshot_reads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_batch_sent_to_two_instances_at_once_is_queued_once_and_answered_by_both() {
     let (a, b) = two_instances().await;
-    let account = account(&a.db, "ann@acme.io").await;
-    let stream = a
-        .create_stream(&account, StreamKind::SmsMarketing, &sms("Retried"))
-        .await;
+    let stream = anns_stream(&a, &sms("Retried")).await;
     // A client that gave up waiting on A sends the same batch to B; several clients at once, so
     // each instance's group commit holds their messages in another order than the other's.
     for round in 0..10 {
@@ -365,32 +357,19 @@ async fn one_batch_sent_to_two_instances_at_once_is_queued_once_and_answered_by_
                 .collect();
             json!({ "messages": messages })
         };
-        let mut sends = tokio::task::JoinSet::new();
-        for client in 0..4 {
-            for (instance, reversed) in [(&a, false), (&b, true)] {
-                let (url, client_http, body) = (
-                    instance.url("/simple_send/"),
-                    instance.client.clone(),
+        let sends = (0..4).flat_map(|client| {
+            [(&a, false), (&b, true)].map(|(instance, reversed)| {
+                call(
+                    instance,
+                    "/simple_send/",
+                    &stream.token,
                     batch(client, reversed),
-                );
-                let token = stream.token.clone();
-                sends.spawn(async move {
-                    let response = client_http
-                        .post(url)
-                        .header("authorization", format!("Bearer {token}"))
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
-                    (response.status(), response.text().await.unwrap())
-                });
-            }
-        }
+                )
+            })
+        });
         let mut answered: HashMap<String, Vec<String>> = HashMap::new();
-        while let Some(sent) = sends.join_next().await {
-            let (status, body) = sent.unwrap();
+        for (status, body) in futures_util::future::join_all(sends).await {
             assert_eq!(status, StatusCode::OK, "round {round}: {body}");
-            let body: Value = serde_json::from_str(&body).unwrap();
             for message in body["messages"].as_array().unwrap() {
                 answered
                     .entry(message["internal_id"].as_str().unwrap().into())
